@@ -1,0 +1,1 @@
+"""ActivityPub: vocabulary, keys, HTTP signatures, guarded fetching, inbound handlers, delivery."""

@@ -1,0 +1,49 @@
+"""One tree of domain errors. The web layer maps each class to an HTTP status once
+(affiche/web/errors.py); domain code raises them with a message a person can act on."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every rule violation; `code` is a stable machine-readable name."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request clashes with existing state (duplicate handle, stale version...)."""
+
+    code = "conflict"
+
+
+class Gone(DomainError):
+    code = "gone"
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

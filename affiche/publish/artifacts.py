@@ -1,0 +1,68 @@
+"""Which artifacts a change touches, and the list of every artifact for a full build.
+
+An artifact is a small tuple naming one renderer method and its argument. A change re-renders a
+bounded set of artifacts whatever the size of the instance (DESIGN.md §5): the pages of the object
+itself, its group, the instance listings of upcoming things and the tags it carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from affiche.domain.model import Activity, Actor, Event, Post
+from affiche.publish.renderer import Output, Renderer
+
+Artifact = tuple[str, ...]
+INSTANCE: tuple[Artifact, ...] = (("home",), ("events_index",), ("instance_feeds",), ("nodeinfo",))
+
+
+def touched_by(activity: Activity) -> list[Artifact]:
+    """Artifacts to re-render after `activity`, in a stable order without duplicates."""
+    obj: dict[str, Any] = activity.object
+    planned: list[Artifact] = []
+    if activity.object_kind == "actor":
+        planned.append(("actor", activity.object_key))
+        planned += [("home",), ("nodeinfo",)]
+    elif activity.object_kind == "event":
+        planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE]
+        planned += [("tag", tag) for tag in obj.get("tags", [])]
+    elif activity.object_kind == "post":
+        planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",)]
+    elif activity.object_kind == "membership":
+        planned.append(("actor", str(obj.get("group"))))
+    if activity.target:
+        planned.append(("actor", activity.target))
+    return list(dict.fromkeys(planned))
+
+
+def everything(store: Any) -> list[Artifact]:
+    """Every artifact the store holds (full build)."""
+    planned: list[Artifact] = list(INSTANCE)
+    tags: set[str] = set()
+    for actor in store.all_of_kind(Actor.kind):
+        if not actor.deleted and (not actor.account_id or _confirmed(store, actor)):
+            planned.append(("actor", actor.name))
+    for event in store.all_of_kind(Event.kind):
+        if event.is_public:
+            planned.append(("event", event.uuid))
+            tags.update(event.tags if event.listed else [])
+    for post in store.all_of_kind(Post.kind):
+        if post.is_public:
+            planned.append(("post", post.slug))
+    planned += [("tag", tag) for tag in sorted(tags)]
+    return planned
+
+
+def _confirmed(store: Any, actor: Actor) -> bool:
+    from affiche.domain.model import Account
+
+    account = store.get(Account, actor.account_id)
+    return account is not None and account.confirmed
+
+
+def render(renderer: Renderer, artifacts: Iterable[Artifact]) -> Output:
+    output = Output()
+    for name, *args in artifacts:
+        output.extend(getattr(renderer, name)(*args))
+    return output

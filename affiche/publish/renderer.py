@@ -1,0 +1,304 @@
+"""One renderer turns store content into the site's files (HTML, AS2 JSON, ICS, Atom, NodeInfo).
+
+The outbox function calls it for the few artifacts one activity touches (artifacts.py); the
+Pelican plugin calls it for every artifact on a full build. Both therefore write the same bytes.
+Output is a pure function of the store and the clock's date: no build timestamps, sorted JSON keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from affiche import __version__
+from affiche.activitypub import vocabulary as ap
+from affiche.config import Settings
+from affiche.domain.model import Activity, Actor, Event, Post
+from affiche.domain.text import plain_text
+from affiche.publish import calendar, feeds
+
+ROOT = Path(__file__).resolve().parents[2]
+THEME = ROOT / "site" / "theme" / "templates"
+CONTENT = ROOT / "content"
+AS2 = "application/activity+json"
+HTML = "text/html; charset=utf-8"
+NODEINFO_21 = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
+UPCOMING_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class File:
+    key: str  # bucket key, no leading slash
+    body: bytes
+    content_type: str
+
+
+@dataclass
+class Output:
+    files: list[File] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+
+    def extend(self, other: Output) -> Output:
+        self.files.extend(other.files)
+        self.deletes.extend(other.deletes)
+        return self
+
+
+def when(event: Event) -> str:
+    return ap.human_when(event)
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(THEME),
+        autoescape=True,  # every template; only sanitised *_html fields are marked |safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = when
+    env.filters["plain"] = plain_text
+    return env
+
+
+@lru_cache(maxsize=1)
+def content_pages() -> tuple[dict[str, str], ...]:
+    """Title and slug of the host's Markdown pages in content/, for the navigation bar."""
+    pages = []
+    for path in sorted(CONTENT.glob("*.md")):
+        meta = dict(re.findall(r"^(\w+):\s*(.+)$", path.read_text().split("\n\n", 1)[0], re.M))
+        if "Title" in meta:
+            pages.append({"title": meta["Title"], "slug": meta.get("Slug", path.stem)})
+    return tuple(pages)
+
+
+def dump_json(doc: Any) -> bytes:
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False, indent=1).encode()
+
+
+class Renderer:
+    """Renders artifacts from a store. `store` is the Repository (read side)."""
+
+    def __init__(self, settings: Settings, store: Any, now: datetime) -> None:
+        self.settings = settings
+        self.store = store
+        self.now = now
+        self.urls = ap.Urls(settings.public_url)
+
+    # --- helpers --------------------------------------------------------------------------------
+    @property
+    def instance(self) -> dict[str, Any]:
+        return {"name": self.settings.instance_name, "url": self.settings.public_url,
+                "host": self.settings.host, "pages": content_pages()}
+
+    def html(self, key: str, template: str, **context: Any) -> File:
+        body = environment().get_template(template).render(instance=self.instance, **context)
+        return File(key, body.encode(), HTML)
+
+    def _group(self, name: str) -> Actor | None:
+        group = self.store.get(Actor, name)
+        return group if group is not None and group.is_group and not group.deleted else None
+
+    def _upcoming(self) -> list[Event]:
+        return [e for e in self.store.upcoming_events(self.now, UPCOMING_LIMIT) if e.listed]
+
+    # --- instance pages ------------------------------------------------------------------------
+    def home(self) -> Output:
+        groups = self.store.listed_groups()
+        return Output([self.html("index.html", "home.html", events=self._upcoming(),
+                                 groups=groups, noindex=False)])
+
+    def events_index(self) -> Output:
+        return Output([self.html("events/index.html", "events.html", events=self._upcoming(),
+                                 heading="Upcoming events", noindex=False)])
+
+    def tag(self, tag: str) -> Output:
+        events = [e for e in self._upcoming() if tag in e.tags]
+        return Output([self.html(f"tags/{tag}/index.html", "events.html", events=events,
+                                 heading=f"Events tagged #{tag}", noindex=False)])
+
+    def instance_feeds(self) -> Output:
+        events = self._upcoming()
+        base = self.settings.public_url
+        return Output([
+            File("feed.atom", feeds.atom(f"{base}/", self.settings.instance_name,
+                                         f"{base}/feed.atom", [self._entry(e) for e in events],
+                                         self.now.replace(microsecond=0)), "application/atom+xml"),
+            File("feed.ics", calendar.calendar(self.urls, self.settings.instance_name, events),
+                 "text/calendar; charset=utf-8"),
+        ])
+
+    def nodeinfo(self) -> Output:
+        base = self.settings.public_url
+        discovery = {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+                                "href": f"{base}/nodeinfo/2.1"}]}
+        users = self.store.counter("users")
+        info = {
+            "version": "2.1",
+            "software": {"name": "affiche", "version": __version__,
+                         "repository": "https://github.com/affiche/affiche",
+                         "homepage": base},
+            "protocols": ["activitypub"],
+            "services": {"inbound": [], "outbound": ["atom1.0"]},
+            "openRegistrations": self._open_registrations(),
+            "usage": {"users": {"total": users, "activeMonth": users, "activeHalfyear": users},
+                      "localPosts": self.store.counter("local_posts")},
+            "metadata": {"nodeName": self.settings.instance_name,
+                         "localGroups": self.store.counter("local_groups")},
+        }
+        host_meta = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+            f'  <Link rel="lrdd" template="{base}/.well-known/webfinger?resource={{uri}}"/>\n'
+            "</XRD>\n"
+        )
+        return Output([
+            File(".well-known/nodeinfo.json", dump_json(discovery), "application/json"),
+            File("nodeinfo/2.1.json", dump_json(info), NODEINFO_21),
+            File(".well-known/host-meta.xml", host_meta.encode(), "application/xrd+xml"),
+        ])
+
+    def _open_registrations(self) -> bool:
+        from affiche.domain.model import InstanceSettings
+
+        settings = self.store.get(InstanceSettings, InstanceSettings.key)
+        return settings is None or settings.registration_mode == "open"
+
+    # --- actors ---------------------------------------------------------------------------------
+    def actor(self, name: str) -> Output:
+        actor = self.store.get(Actor, name)
+        prefix = f"@{name}/"
+        keys = ["index.html", "index.json", "outbox.json", "followers.json", "feed.atom",
+                "feed.ics"]
+        if actor is None or actor.deleted:
+            return Output(deletes=[prefix + k for k in keys])
+        url = self.urls.actor(name)
+        files = [File(prefix + "index.json", dump_json(ap.actor_document(self.urls, actor)), AS2),
+                 File(prefix + "outbox.json", dump_json(self._outbox(actor)), AS2),
+                 File(prefix + "followers.json", dump_json(self._followers(actor)), AS2)]
+        events: list[Event] = []
+        posts: list[Post] = []
+        if actor.is_group:
+            events = [e for e in self.store.events_of_group(name, since=self.now) if e.is_public]
+            posts = [p for p in self.store.posts_of_group(name) if p.is_public]
+            feed_entries = [self._entry(e) for e in events] + [self._post_entry(p) for p in posts]
+            files += [
+                File(prefix + "feed.atom", feeds.atom(url, actor.display_name, url + "feed.atom",
+                                                      feed_entries, actor.created_at),
+                     "application/atom+xml"),
+                File(prefix + "feed.ics", calendar.calendar(self.urls, actor.display_name, events),
+                     "text/calendar; charset=utf-8"),
+            ]
+        files.append(self.html(prefix + "index.html", "actor.html", actor=actor, actor_url=url,
+                               events=events, posts=posts, noindex=not actor.listed))
+        return Output(files)
+
+    def _outbox(self, actor: Actor) -> dict[str, Any]:
+        activities = [a for a in self.store.outbox(actor.name) if a.audience in {"public", "unlisted"}]
+        url = self.urls.actor(actor.name) + "outbox"
+        return {"@context": "https://www.w3.org/ns/activitystreams", "id": url,
+                "type": "OrderedCollection", "totalItems": len(activities),
+                "orderedItems": [self.activity_document(a) for a in activities]}
+
+    def _followers(self, actor: Actor) -> dict[str, Any]:
+        count = self.store.counter(f"followers:{actor.name}")
+        return {"@context": "https://www.w3.org/ns/activitystreams",
+                "id": self.urls.actor(actor.name) + "followers", "type": "OrderedCollection",
+                "totalItems": count}
+
+    def activity_document(self, activity: Activity) -> dict[str, Any]:
+        return ap.activity_document(self.urls, activity, self.object_document(activity))
+
+    def object_document(self, activity: Activity) -> dict[str, Any] | str:
+        snapshot = activity.object
+        if activity.object_kind == "event":
+            return ap.event_object(self.urls, Event.from_dict(snapshot), activity.audience)
+        if activity.object_kind == "post":
+            return ap.post_object(self.urls, Post.from_dict(snapshot), activity.audience)
+        if activity.object_kind == "actor":
+            doc = ap.actor_document(self.urls, Actor.from_dict(snapshot))
+            doc.pop("@context")
+            return doc
+        return self.urls.base + "/" + activity.object_key
+
+    # --- events and posts -----------------------------------------------------------------------
+    def event(self, uuid: str) -> Output:
+        event = self.store.get(Event, uuid)
+        prefix = f"events/{uuid}/"
+        group = self._group(event.group) if event else None
+        if event is None or group is None or not event.is_public:
+            return Output(deletes=[prefix + k for k in ("index.html", "index.json", "event.ics")])
+        from affiche.domain.events import event_audience
+
+        url = self.urls.event(uuid)
+        doc = ap.with_context(ap.event_object(self.urls, event, event_audience(event, group)))
+        return Output([
+            File(prefix + "index.json", dump_json(doc), AS2),
+            File(prefix + "event.ics", calendar.calendar(self.urls, event.title, [event]),
+                 "text/calendar; charset=utf-8"),
+            self.html(prefix + "index.html", "event.html", event=event, group=group,
+                      event_url=url, summary=ap.event_summary(event),
+                      json_ld=self._json_ld(event, group), noindex=not event.listed),
+        ])
+
+    def _json_ld(self, event: Event, group: Actor) -> dict[str, Any]:
+        """schema.org Event, as search engines read it."""
+        ld: dict[str, Any] = {
+            "@context": "https://schema.org", "@type": "Event", "name": event.title,
+            "startDate": event.begins_on.isoformat(), "endDate": event.ends_on.isoformat(),
+            "url": self.urls.event(event.uuid),
+            "eventStatus": {"cancelled": "https://schema.org/EventCancelled"}.get(
+                event.status, "https://schema.org/EventScheduled"),
+            "organizer": {"@type": "Organization", "name": group.display_name,
+                          "url": self.urls.actor(group.name)},
+            "description": plain_text(event.description_html)[:500],
+        }
+        locations: list[dict[str, Any]] = []
+        if event.place:
+            p = event.place
+            locations.append({"@type": "Place", "name": p.name or p.one_line(), "address": {
+                "@type": "PostalAddress", "streetAddress": p.street, "addressLocality": p.locality,
+                "postalCode": p.postal_code, "addressRegion": p.region, "addressCountry": p.country}})
+        if event.online_url:
+            locations.append({"@type": "VirtualLocation", "url": event.online_url})
+        ld["location"] = locations[0] if len(locations) == 1 else locations
+        ld["eventAttendanceMode"] = (
+            "https://schema.org/MixedEventAttendanceMode" if len(locations) == 2 else
+            "https://schema.org/OnlineEventAttendanceMode" if event.online_url else
+            "https://schema.org/OfflineEventAttendanceMode")
+        if event.capacity:
+            ld["maximumAttendeeCapacity"] = event.capacity
+        return ld
+
+    def post(self, slug: str) -> Output:
+        post = self.store.get(Post, slug)
+        prefix = f"p/{slug}/"
+        group = self._group(post.group) if post else None
+        if post is None or group is None or not post.is_public:
+            return Output(deletes=[prefix + "index.html", prefix + "index.json"])
+        url = self.urls.post(slug)
+        return Output([
+            File(prefix + "index.json", dump_json(ap.with_context(ap.post_object(self.urls, post))),
+                 AS2),
+            self.html(prefix + "index.html", "post.html", post=post, group=group, post_url=url,
+                      noindex=post.visibility != "public"),
+        ])
+
+    # --- feed entries ---------------------------------------------------------------------------
+    def _entry(self, event: Event) -> feeds.Entry:
+        return feeds.Entry(id=self.urls.event(event.uuid), title=event.title,
+                           url=self.urls.event(event.uuid), updated=event.updated_at,
+                           summary=ap.event_summary(event), content_html=event.description_html)
+
+    def _post_entry(self, post: Post) -> feeds.Entry:
+        return feeds.Entry(id=self.urls.post(post.slug), title=post.title,
+                           url=self.urls.post(post.slug), updated=post.updated_at,
+                           summary=plain_text(post.body_html)[:280], content_html=post.body_html)

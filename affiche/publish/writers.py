@@ -1,0 +1,48 @@
+"""Where rendered files go: the site bucket (AWS and the local runner) or a folder (full builds).
+
+Deleting a key that does not exist is not an error: re-running a change is idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from affiche.publish.renderer import Output
+
+# Pages change when their content changes; a short shared cache keeps the CDN fresh without
+# invalidation storms. Invalidations are still sent for the exact paths a change touched.
+CACHE_CONTROL = "public, max-age=60"
+
+
+class Writer(Protocol):
+    def apply(self, output: Output) -> None: ...
+
+
+class FolderWriter:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def apply(self, output: Output) -> None:
+        for file in output.files:
+            path = self.root / file.key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(file.body)
+        for key in output.deletes:
+            (self.root / key).unlink(missing_ok=True)
+
+
+class BucketWriter:
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def apply(self, output: Output) -> None:
+        from affiche.aws import client
+
+        s3 = client("s3")
+        for file in output.files:
+            s3.put_object(Bucket=self.bucket, Key=file.key, Body=file.body,
+                          ContentType=file.content_type, CacheControl=CACHE_CONTROL)
+        if output.deletes:
+            # delete_objects takes at most 1000 keys per call; a change touches far fewer.
+            s3.delete_objects(Bucket=self.bucket, Delete={
+                "Objects": [{"Key": key} for key in output.deletes], "Quiet": True})

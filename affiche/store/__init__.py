@@ -1,0 +1,1 @@
+"""DynamoDB single-table storage (pynamodb), transactional writes, export/import."""

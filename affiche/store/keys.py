@@ -1,0 +1,123 @@
+"""Where each entity lives in the single table, and which listings (GSIs) it appears in.
+
+| kind        | pk                | sk              | gsi1 (pk / sk)                     | gsi2 (pk / sk)                 |
+|-------------|-------------------|-----------------|------------------------------------|--------------------------------|
+| account     | ACCOUNT#{id}      | A               |                                    |                                |
+| actor       | ACTOR#{name}      | A               | ACCOUNT#{account} / {name} (people)| GROUPS / {name} (listed groups)|
+| actor_key   | ACTOR#{name}      | KEY             |                                    |                                |
+| event       | EVENT#{uuid}      | A               | GROUP#{group}#EVENTS / {begin}#{id}| EVENTS / {begin}#{id} (listed) |
+| post        | POST#{slug}       | A               | GROUP#{group}#POSTS / {time}#{slug}| POSTS / {time}#{slug} (listed) |
+| membership  | ACTOR#{group}     | MEMBER#{member} | MEMBER#{member} / {group}          |                                |
+| activity    | ACTIVITY#{id}     | A               | OUTBOX#{actor} / {time}#{id}       |                                |
+| session     | SESSION#{hash}    | A               |                                    |                                |
+| token       | TOKEN#{hash}      | A               |                                    |                                |
+| claim       | CLAIM#{claim}     | A               |                                    |                                |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from affiche.domain.model import (
+    Account,
+    Activity,
+    Actor,
+    ActorKey,
+    Event,
+    InstanceSettings,
+    Membership,
+    Post,
+    Record,
+    Session,
+    Token,
+)
+
+MAIN = "A"
+KINDS: dict[str, type[Record]] = {
+    cls.kind: cls for cls in (Account, Actor, ActorKey, Event, Post, Membership, Activity, Session, Token,
+                                 InstanceSettings)
+}
+
+
+@dataclass(frozen=True)
+class Keys:
+    pk: str
+    sk: str
+    gsi1pk: str | None = None
+    gsi1sk: str | None = None
+    gsi2pk: str | None = None
+    gsi2sk: str | None = None
+    expires: datetime | None = None
+
+    def attributes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
+    """pk/sk of the entity of type `cls` identified by `key` (see `entity_key`)."""
+    if cls is Membership:
+        group, member = key.split("|", 1)
+        return f"ACTOR#{group}", f"MEMBER#{member}"
+    if cls is ActorKey:
+        return f"ACTOR#{key}", "KEY"
+    prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
+              Activity: "ACTIVITY", Session: "SESSION", Token: "TOKEN",
+              InstanceSettings: "INSTANCE"}[cls]
+    return f"{prefix}#{key}", MAIN
+
+
+def entity_key(entity: Record) -> str:
+    """The one string identifying an entity of its type."""
+    match entity:
+        case Account() | Activity():
+            return entity.id
+        case Actor() | ActorKey():
+            return entity.name
+        case Event():
+            return entity.uuid
+        case Post():
+            return entity.slug
+        case Membership():
+            return entity.key
+        case Session() | Token():
+            return entity.token_hash
+        case InstanceSettings():
+            return InstanceSettings.key
+    raise TypeError(f"no key for {type(entity).__name__}")
+
+
+def keys_for(entity: Record) -> Keys:
+    pk, sk = primary_key(type(entity), entity_key(entity))
+    match entity:
+        case Actor():
+            return Keys(
+                pk, sk,
+                gsi1pk=f"ACCOUNT#{entity.account_id}" if entity.account_id else None,
+                gsi1sk=entity.name if entity.account_id else None,
+                gsi2pk="GROUPS" if entity.is_group and entity.listed else None,
+                gsi2sk=entity.name if entity.is_group and entity.listed else None,
+            )
+        case Event():
+            when = f"{entity.begins_on.isoformat()}#{entity.uuid}"
+            return Keys(pk, sk, gsi1pk=f"GROUP#{entity.group}#EVENTS", gsi1sk=when,
+                        gsi2pk="EVENTS" if entity.listed else None,
+                        gsi2sk=when if entity.listed else None)
+        case Post():
+            when = f"{entity.published_at.isoformat()}#{entity.slug}"
+            listed = entity.visibility == "public" and not entity.deleted
+            return Keys(pk, sk, gsi1pk=f"GROUP#{entity.group}#POSTS", gsi1sk=when,
+                        gsi2pk="POSTS" if listed else None, gsi2sk=when if listed else None)
+        case Membership():
+            return Keys(pk, sk, gsi1pk=f"MEMBER#{entity.member}", gsi1sk=entity.group)
+        case Activity():
+            return Keys(pk, sk, gsi1pk=f"OUTBOX#{entity.actor}",
+                        gsi1sk=f"{entity.published.isoformat()}#{entity.id}")
+        case Session() | Token():
+            return Keys(pk, sk, expires=entity.expires_at)
+    return Keys(pk, sk)
+
+
+def claim_key(claim: str) -> tuple[str, str]:
+    return f"CLAIM#{claim}", MAIN

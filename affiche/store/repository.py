@@ -1,0 +1,169 @@
+"""The Repository port implemented over the single table with pynamodb."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from affiche.domain.errors import Conflict
+from affiche.domain.model import Account, Activity, Actor, Event, Membership, Post, Record
+from affiche.domain.ports import ChangeSet, R
+from affiche.store.keys import KINDS, MAIN, claim_key, entity_key, keys_for, primary_key
+from affiche.store.table import Counter, Item, bind
+
+
+def to_item(entity: Record) -> Item:
+    data = entity.to_dict()
+    data.pop("version", None)  # the item's VersionAttribute is the source of truth
+    attrs = keys_for(entity).attributes()
+    item = Item(kind=entity.kind, data=json.dumps(data, sort_keys=True, ensure_ascii=False),
+                **attrs)
+    if entity.version:  # no version yet: pynamodb then requires the item not to exist
+        item.version = entity.version
+    return item
+
+
+def from_item(item: Item) -> Record:
+    entity = KINDS[item.kind].from_dict(json.loads(item.data))
+    entity.version = int(item.version or 0)
+    return entity
+
+
+def _conflict_message(entity: Record | None, claim: str | None) -> str:
+    if claim is not None:
+        what = claim.split(":", 1)[0]
+        return f"this {what} is already in use"
+    if entity is not None and entity.version == 0:
+        if isinstance(entity, Actor):
+            return f"the name @{entity.name} is already taken"
+        return f"this {entity.kind} already exists"
+    kind = entity.kind if entity is not None else "item"
+    return f"this {kind} was changed by someone else at the same time; reload and try again"
+
+
+class DynamoRepository:
+    """Reads and transactional writes; every method is one or two DynamoDB requests."""
+
+    def __init__(self) -> None:
+        self.model = bind()
+
+    # --- single items -------------------------------------------------------------------------
+    def get(self, cls: type[R], key: str) -> R | None:
+        pk, sk = primary_key(cls, key)
+        try:
+            item = self.model.get(pk, sk, consistent_read=True)
+        except self.model.DoesNotExist:
+            return None
+        entity = from_item(item)
+        assert isinstance(entity, cls)
+        return entity
+
+    def claim_owner(self, claim: str) -> str | None:
+        pk, sk = claim_key(claim)
+        try:
+            item = self.model.get(pk, sk, consistent_read=True)
+        except self.model.DoesNotExist:
+            return None
+        owner: str = json.loads(item.data)["owner"]
+        return owner
+
+    def account_by_email(self, email: str) -> Account | None:
+        owner = self.claim_owner(f"email:{email.lower()}")
+        return self.get(Account, owner) if owner else None
+
+    def counter(self, name: str) -> int:
+        try:
+            return int(Counter.get(f"STATS#{name}", MAIN, consistent_read=True).count)
+        except Counter.DoesNotExist:
+            return 0
+
+    # --- the one write -----------------------------------------------------------------------
+    def commit(self, changes: ChangeSet) -> None:
+        labels: list[tuple[Record | None, str | None]] = []
+        with_transaction = TransactWrite(connection=self.model._get_connection().connection)
+        try:
+            with with_transaction as tx:
+                for entity in changes.puts:
+                    tx.save(to_item(entity))
+                    labels.append((entity, None))
+                for entity in changes.deletes:
+                    pk, sk = primary_key(type(entity), entity_key(entity))
+                    doomed = self.model(pk, sk)
+                    if entity.version:
+                        doomed.version = entity.version
+                    tx.delete(doomed)
+                    labels.append((entity, None))
+                for claim, owner in changes.claims.items():
+                    pk, sk = claim_key(claim)
+                    tx.save(self.model(pk, sk, kind="claim", data=json.dumps({"owner": owner})),
+                            condition=self.model.pk.does_not_exist())
+                    labels.append((None, claim))
+                for claim in changes.releases:
+                    pk, sk = claim_key(claim)
+                    tx.delete(self.model(pk, sk))
+                    labels.append((None, None))
+                for activity in changes.activities:
+                    tx.save(to_item(activity))
+                    labels.append((activity, None))
+                for name, delta in changes.counters.items():
+                    tx.update(Counter(f"STATS#{name}", MAIN), actions=[Counter.count.add(delta)])
+                    labels.append((None, None))
+        except TransactWriteError as error:
+            raise Conflict(self._explain(error, labels)) from error
+        for entity in changes.puts:
+            entity.version += 1
+
+    @staticmethod
+    def _explain(error: TransactWriteError, labels: list[tuple[Record | None, str | None]]) -> str:
+        reasons = getattr(error, "cancellation_reasons", None) or []
+        for reason, (entity, claim) in zip(reasons, labels, strict=False):
+            if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed":
+                return _conflict_message(entity, claim)
+        return "the change could not be saved because of a concurrent change; try again"
+
+    # --- listings -----------------------------------------------------------------------------
+    def _load(self, items: Iterable[Item]) -> list[Any]:
+        return [from_item(item) for item in items]
+
+    def profiles_of(self, account_id: str) -> list[Actor]:
+        return self._load(self.model.gsi1.query(f"ACCOUNT#{account_id}"))
+
+    def memberships_of_group(self, group: str) -> list[Membership]:
+        items = self.model.query(f"ACTOR#{group}", self.model.sk.startswith("MEMBER#"),
+                                 consistent_read=True)
+        return self._load(items)
+
+    def memberships_of(self, member: str) -> list[Membership]:
+        return self._load(self.model.gsi1.query(f"MEMBER#{member}"))
+
+    def events_of_group(self, group: str, *, since: datetime | None = None) -> list[Event]:
+        condition = self.model.gsi1sk >= since.isoformat() if since else None
+        return self._load(self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition))
+
+    def upcoming_events(self, now: datetime, limit: int = 50) -> list[Event]:
+        items = self.model.gsi2.query("EVENTS", self.model.gsi2sk >= now.isoformat(), limit=limit)
+        return self._load(items)
+
+    def posts_of_group(self, group: str) -> list[Post]:
+        return self._load(self.model.gsi1.query(f"GROUP#{group}#POSTS", scan_index_forward=False))
+
+    def listed_groups(self) -> list[Actor]:
+        return self._load(self.model.gsi2.query("GROUPS"))
+
+    def recent_posts(self, limit: int = 20) -> list[Post]:
+        return self._load(self.model.gsi2.query("POSTS", scan_index_forward=False, limit=limit))
+
+    def outbox(self, actor: str, limit: int = 20) -> list[Activity]:
+        items = self.model.gsi1.query(f"OUTBOX#{actor}", scan_index_forward=False, limit=limit)
+        return self._load(items)
+
+    def all_of_kind(self, kind: str) -> list[Any]:
+        """Every entity of one kind (full builds and exports only: a scan)."""
+        return self._load(self.model.scan(self.model.kind == kind))
+
+

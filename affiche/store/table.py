@@ -1,0 +1,112 @@
+"""The one DynamoDB table, as a pynamodb model bound to its name and endpoint at runtime.
+
+Every entity is one item: `pk`/`sk` locate it, `gsi1`/`gsi2` serve the listings (see keys.py),
+`data` holds the entity's JSON. `version` is pynamodb's VersionAttribute, so every save and
+transaction carries an optimistic-locking condition for free. The TTL attribute is declared here,
+on the base model (pynamodb pitfall, DESIGN.md §7); moto never expires items, so readers also
+check `expires` themselves.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from affiche.config import Settings, get_settings
+
+
+class Gsi1(GlobalSecondaryIndex["Item"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex["Item"]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    class Meta:
+        table_name = "unbound"  # set by bind(); never at import
+        billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_AND_OLD_IMAGES"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    data = UnicodeAttribute(default="{}")
+    count = NumberAttribute(null=True)  # counters (rate limits) update this atomically
+    version = VersionAttribute(null=True)
+    expires = TTLAttribute(null=True)
+
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+
+
+class Counter(Model):
+    """Atomic counters (instance statistics, rate limits) in the same table.
+
+    A separate model because Item's VersionAttribute would make every ADD conditional."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(default="counter")
+    count = NumberAttribute(default=0)
+    expires = TTLAttribute(null=True)
+
+
+_bound: tuple[str, str | None, str] | None = None
+
+
+def bind(settings: Settings | None = None) -> type[Item]:
+    """Point the model at the configured table; cheap to call on every request."""
+    global _bound
+    settings = settings or get_settings()
+    target = (settings.table_name, settings.aws_endpoint_url, settings.aws_region)
+    if target != _bound:
+        for model in (Item, Counter):
+            model.Meta.table_name = settings.table_name
+            model.Meta.host = settings.aws_endpoint_url  # type: ignore[attr-defined]
+            model.Meta.region = settings.aws_region
+            model._connection = None  # pynamodb caches the connection with the old host
+        _bound = target
+    return Item
+
+
+def create_table(settings: Settings | None = None) -> None:
+    """Create the table (local runner and tests; the SAM template does this in AWS)."""
+    model = bind(settings)
+    if not model.exists():
+        model.create_table(wait=True)
+        _enable_ttl(settings or get_settings())
+
+
+def _enable_ttl(settings: Settings) -> None:
+    import boto3  # only the local runner and tests create tables
+
+    client = boto3.client("dynamodb", endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region)
+    client.update_time_to_live(
+        TableName=settings.table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"},
+    )

@@ -1,0 +1,11 @@
+"""Lambda entry point of the API function (JSON API under /api, members' pages under /app)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.api.app import app
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

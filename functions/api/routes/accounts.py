@@ -1,0 +1,77 @@
+"""Accounts and sessions: sign up, confirm, log in and out, who am I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from affiche.config import get_settings
+from affiche.domain import accounts
+from affiche.web.ports import ports
+from affiche.web.sessions import close_session, find_session, open_session, session_cookie
+from functions.api.routes.common import Input, caller, json_response, session_secret
+
+router = APIGatewayHttpRouter()
+
+
+class SignupInput(Input):
+    email: str
+    password: str
+    username: str | None = None
+    display_name: str | None = None
+    invitation: str | None = None
+
+
+class TokenInput(Input):
+    token: str
+
+
+class LoginInput(Input):
+    email: str
+    password: str
+
+
+@router.post("/api/accounts", summary="Sign up; a confirmation link is emailed")
+def signup(body: SignupInput) -> Response[dict[str, Any]]:
+    account = accounts.signup(ports(), email=body.email, password=body.password,
+                              username=body.username, display_name=body.display_name,
+                              invitation=body.invitation)
+    return json_response(201, {"id": account.id, "email": account.email,
+                               "profile": account.default_profile, "confirmed": account.confirmed})
+
+
+@router.post("/api/accounts/confirm", summary="Confirm an email address with the mailed token")
+def confirm(body: TokenInput) -> Response[dict[str, Any]]:
+    account = accounts.confirm(ports(), body.token)
+    return json_response(200, {"id": account.id, "confirmed": True})
+
+
+@router.post("/api/session", summary="Log in; sets the session cookie")
+def login(body: LoginInput) -> Response[dict[str, Any]]:
+    context = ports()
+    account = accounts.login(context, email=body.email, password=body.password)
+    secret, session = open_session(context, account)
+    return json_response(200, {"id": account.id, "profile": account.default_profile,
+                               "csrf": session.csrf_token},
+                         cookies=[session_cookie(get_settings(), secret)])
+
+
+@router.delete("/api/session", summary="Log out")
+def logout() -> Response[dict[str, Any]]:
+    context = ports()
+    session = find_session(context, session_secret(router))
+    if session is not None:
+        close_session(context, session)
+    return json_response(200, {"logged_out": True},
+                         cookies=[session_cookie(get_settings(), "", max_age=0)])
+
+
+@router.get("/api/me", summary="The logged-in account and its profiles")
+def me() -> Response[dict[str, Any]]:
+    context, account, _ = caller(router)
+    profiles = [{"name": p.name, "display_name": p.display_name}
+                for p in context.repo.profiles_of(account.id)]
+    return json_response(200, {"id": account.id, "email": account.email, "role": account.role,
+                               "default_profile": account.default_profile, "profiles": profiles})

@@ -1,0 +1,42 @@
+"""Outbox: the one consumer of the table's change stream (and of the delivery queue).
+
+For each new activity it re-renders exactly the pages the activity touches and writes them to the
+site bucket. Failures are reported per record (`batchItemFailures`) so only they are retried.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from affiche.config import get_settings
+from affiche.domain.model import Activity
+from affiche.domain.ports import SystemClock
+from affiche.publish.service import publish
+from affiche.publish.writers import BucketWriter
+from affiche.store.repository import DynamoRepository
+from affiche.store.stream import entity_from_image
+
+stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def handle_change(record: DynamoDBRecord) -> None:
+    if record.event_name is None or record.event_name.value != "INSERT":
+        return  # activities are immutable: only their insertion means something
+    activity = entity_from_image(record.dynamodb.new_image if record.dynamodb else None)
+    if not isinstance(activity, Activity):
+        return
+    settings = get_settings()
+    publish(activity, settings=settings, store=DynamoRepository(),
+            writer=BucketWriter(settings.site_bucket), now=SystemClock().now())
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle_change,
+                                    processor=stream_processor, context=context)
