@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from affiche import __version__
@@ -14,38 +12,12 @@ from affiche.domain.errors import DomainError
 from affiche.web import errors
 from functions.api.routes import accounts, events, groups
 
-MAX_BODY = 64 * 1024  # JSON bodies; images go through the upload route with their own limit
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
 app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def json_error(status: int, code: str, message: str, **extra: Any) -> Response[dict[str, Any]]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
                     body={"error": code, "message": message, **extra})
-
-
-def guard_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Refuse oversized or non-JSON API writes before any route code runs."""
-    event = app.current_event
-    if event.path.startswith("/api/") and event.http_method in WRITE_METHODS:
-        body = event.body or ""
-        size = len(event.decoded_body.encode() if event.is_base64_encoded else body.encode())
-        if size > MAX_BODY:
-            return json_error(413, "body_too_large", f"the request body must be at most {MAX_BODY} bytes")
-        content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-        if body and content_type != "application/json":
-            return json_error(415, "unsupported_media_type",
-                              "send the request body as JSON with Content-Type: application/json")
-        if body:
-            try:
-                json.loads(event.decoded_body)
-            except ValueError:
-                return json_error(400, "invalid_json", "the request body is not valid JSON")
-    return next_middleware(app)
-
-
-app.use(middlewares=[guard_body])
 
 
 @app.exception_handler(DomainError)

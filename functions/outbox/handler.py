@@ -13,7 +13,10 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
 
 from affiche.config import get_settings
 from affiche.domain.model import Activity
@@ -27,7 +30,7 @@ stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def handle_change(record: DynamoDBRecord) -> None:
-    if record.event_name is None or record.event_name.value != "INSERT":
+    if record.event_name is not DynamoDBRecordEventName.INSERT:
         return  # activities are immutable: only their insertion means something
     activity = entity_from_image(record.dynamodb.new_image if record.dynamodb else None)
     if not isinstance(activity, Activity):

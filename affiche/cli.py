@@ -1,0 +1,56 @@
+"""The `affiche` command: run the local instance, build the site, back up and restore."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="affiche", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the whole instance locally")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--data", type=Path, default=Path(".affiche"),
+                     help="folder where data is saved between runs (default .affiche/)")
+    dev.add_argument("--empty", action="store_true", help="do not create the demo group")
+
+    build = commands.add_parser("build", help="full build of the static site (Pelican)")
+    build.add_argument("--output", type=Path, default=Path("output"))
+    build.add_argument("--sync", action="store_true",
+                       help="then upload the result to the site bucket (AFFICHE_SITE_BUCKET)")
+
+    backup = commands.add_parser("backup", help="export the table to a JSON-lines file")
+    backup.add_argument("file", type=Path)
+    restore = commands.add_parser("restore", help="import a JSON-lines export into the table")
+    restore.add_argument("file", type=Path)
+
+    args = parser.parse_args(argv)
+    if args.command == "dev":
+        from affiche.local.runner import serve
+
+        serve(args.port, args.data, empty=args.empty)
+    elif args.command == "build":
+        from affiche.build import build as run_build
+        from affiche.build import sync_to_bucket
+        from affiche.config import get_settings
+
+        run_build(args.output)
+        if args.sync:
+            sync_to_bucket(args.output, get_settings().site_bucket)
+        print(f"site built in {args.output}")
+    elif args.command == "backup":
+        from affiche.store.backup import export_table
+
+        print(f"{export_table(args.file)} items exported to {args.file}")
+    elif args.command == "restore":
+        from affiche.store.backup import import_table
+
+        print(f"{import_table(args.file)} items imported from {args.file}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

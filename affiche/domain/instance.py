@@ -1,0 +1,39 @@
+"""Instance administration: registration mode and invitations to register."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from affiche.domain import rules
+from affiche.domain.accounts import instance_settings
+from affiche.domain.context import Ports
+from affiche.domain.errors import PermissionDenied
+from affiche.domain.model import Account, InstanceSettings, Token
+from affiche.domain.ports import ChangeSet
+
+MODES = ("open", "invite_only", "closed")
+INVITATION_TTL = timedelta(days=14)
+
+
+def require_admin(account: Account) -> None:
+    if account.role != "admin":
+        raise PermissionDenied("only an administrator of this instance can do this")
+
+
+def set_registration_mode(ports: Ports, admin: Account, mode: str) -> InstanceSettings:
+    require_admin(admin)
+    current = instance_settings(ports)
+    updated = current.evolve(registration_mode=rules.choice(mode, "registration_mode", MODES))
+    ports.repo.commit(ChangeSet().put(updated))
+    return updated
+
+
+def invite_to_register(ports: Ports, admin: Account, email: str) -> None:
+    """Mail a sign-up link that works while registrations are invite-only."""
+    require_admin(admin)
+    email = rules.email(email)
+    secret = rules.new_secret()
+    ports.repo.commit(ChangeSet().put(Token(
+        token_hash=rules.digest(secret), purpose="instance_invite", account_id=admin.id,
+        expires_at=ports.clock.now() + INVITATION_TTL, payload={"email": email})))
+    ports.mailer.send(email, "instance_invite", {"token": secret, "email": email})

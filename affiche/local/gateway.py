@@ -1,0 +1,152 @@
+"""The local HTTP gateway: routes like the CloudFront behaviours and API Gateway.
+
+Function paths become API Gateway HTTP API (payload v2) events handed to the real handlers;
+every other path is read from the site bucket with the shared content-negotiation rule
+(negotiation.py, the same vectors as the CloudFront function)."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import logging
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from affiche.aws import client
+from affiche.local.negotiation import resolve, route
+
+log = logging.getLogger("affiche.local")
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+
+FUNCTIONS = {
+    "api": "functions.api.handler",
+    "moderation": "functions.moderation.handler",
+    "inbox": "functions.inbox.handler",
+    "webfinger": "functions.webfinger.handler",
+}
+
+
+def load_handlers() -> dict[str, Handler]:
+    return {name: importlib.import_module(module).lambda_handler  # type: ignore[attr-defined]
+            for name, module in FUNCTIONS.items()}
+
+
+def api_event(method: str, target: str, headers: dict[str, str], body: bytes,
+              source_ip: str) -> dict[str, Any]:
+    """An API Gateway HTTP API v2 event, as AWS builds it."""
+    parts = urlsplit(target)
+    lowered = {k.lower(): v for k, v in headers.items()}
+    cookies = [c.strip() for c in lowered.pop("cookie", "").split(";") if c.strip()]
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    event: dict[str, Any] = {
+        "version": "2.0", "routeKey": "$default", "rawPath": parts.path,
+        "rawQueryString": parts.query, "headers": lowered,
+        "requestContext": {
+            "http": {"method": method, "path": parts.path, "protocol": "HTTP/1.1",
+                     "sourceIp": source_ip, "userAgent": lowered.get("user-agent", "")},
+            "requestId": "local", "routeKey": "$default", "stage": "$default",
+            "domainName": lowered.get("host", "localhost"), "timeEpoch": 0,
+        },
+        "isBase64Encoded": bool(body),
+        "body": base64.b64encode(body).decode() if body else None,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if cookies:
+        event["cookies"] = cookies
+    if parts.path.endswith("/inbox") and parts.path.startswith("/@"):
+        event["pathParameters"] = {"name": parts.path.split("/")[1]}
+    return event
+
+
+class Gateway(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, bucket: str, handlers: dict[str, Handler]) -> None:
+        super().__init__(("127.0.0.1", port), GatewayRequestHandler)
+        self.bucket = bucket
+        self.handlers = handlers
+
+
+class GatewayRequestHandler(BaseHTTPRequestHandler):
+    server: Gateway
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.info("%s %s", self.address_string(), format % args)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._send(413, {"Content-Type": "text/plain"}, b"request body too large")
+            return
+        body = self.rfile.read(length) if length else b""
+        backend = route(urlsplit(self.path).path)
+        if backend == "site":
+            self._serve_site()
+            return
+        handler = self.server.handlers[backend]
+        response = handler(api_event(self.command, self.path, dict(self.headers.items()), body,
+                                     self.client_address[0]), None)
+        self._send_lambda(response)
+
+    def _serve_site(self) -> None:
+        if self.command not in {"GET", "HEAD"}:
+            self._send(405, {"Allow": "GET, HEAD", "Content-Type": "text/plain"},
+                       b"method not allowed")
+            return
+        key, forced_type = resolve(urlsplit(self.path).path, self.headers.get("Accept"))
+        s3 = client("s3")
+        try:
+            obj = s3.get_object(Bucket=self.server.bucket, Key=key) if key else None
+        except s3.exceptions.NoSuchKey:
+            obj = None
+        if obj is None:
+            self._send(404, {"Content-Type": "text/html; charset=utf-8"},
+                       b"<!doctype html><title>Not found</title><h1>Not found</h1>")
+            return
+        headers = {"Content-Type": forced_type or obj.get("ContentType", "application/octet-stream"),
+                   "Cache-Control": obj.get("CacheControl", "no-cache"), "Vary": "Accept"}
+        self._send(200, headers, obj["Body"].read())
+
+    def _send_lambda(self, response: dict[str, Any]) -> None:
+        if "statusCode" not in response:  # payload v2 lets a handler return just a body
+            response = {"statusCode": 200, "body": response, "headers": {}}
+        raw = response.get("body") or ""
+        body = base64.b64decode(raw) if response.get("isBase64Encoded") else str(raw).encode()
+        headers: dict[str, Any] = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers[name] = values
+        headers["Set-Cookie"] = list(response.get("cookies") or [])
+        self._send(int(response["statusCode"]), headers, body)
+
+    def _send(self, status: int, headers: dict[str, Any], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            for one in value if isinstance(value, list) else [value]:
+                self.send_header(name, str(one))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)

@@ -1,0 +1,160 @@
+"""Feed the handlers what Lambda's event source mappings would: DynamoDB stream batches and SQS
+batches, honouring `batchItemFailures` (partial batch responses) the way AWS does.
+
+- Stream: records are handed over in order; when a batch reports a failure, the shard is read again
+  from the failed sequence number after a back-off. After MAX_STREAM_ATTEMPTS the record goes to
+  the on-failure destination (the stream-failures queue, as in the template) and is skipped.
+- SQS: messages reported failed are left in the queue; they come back after their visibility
+  timeout, and the queue's redrive policy moves them to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from affiche.aws import client
+
+log = logging.getLogger("affiche.local")
+Handler = Callable[[dict[str, Any], Any], Any]
+BATCH_SIZE = 100
+MAX_STREAM_ATTEMPTS = 5
+
+
+def _lambda_stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """boto3's get_records shape -> the Lambda event record shape (epoch seconds, ARN)."""
+    converted = dict(record)
+    ddb = dict(record["dynamodb"])
+    created = ddb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        ddb["ApproximateCreationDateTime"] = created.timestamp()
+    converted["dynamodb"] = ddb
+    converted["eventSourceARN"] = stream_arn
+    return converted
+
+
+def _failed_ids(response: Any) -> list[str]:
+    if not isinstance(response, dict):
+        return []
+    return [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
+
+
+class Poller(threading.Thread):
+    def __init__(self, name: str, interval: float) -> None:
+        super().__init__(name=name, daemon=True)
+        self.interval = interval
+        self.stopping = threading.Event()
+        self.idle = threading.Event()  # set whenever a poll found nothing to do
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                busy = self.poll_once()
+            except Exception:  # noqa: BLE001 - a poller must survive a bad batch and go on
+                log.exception("%s: poll failed", self.name)
+                busy = False
+            if busy:
+                self.idle.clear()
+            else:
+                self.idle.set()
+                self.stopping.wait(self.interval)
+
+    def poll_once(self) -> bool:
+        raise NotImplementedError
+
+
+class StreamPoller(Poller):
+    """Reads the table's stream from LATEST (what exists before start is covered by a full build)."""
+
+    def __init__(self, table: str, handler: Handler, on_failure_queue: str | None = None,
+                 interval: float = 0.05, on_change: Callable[[], None] | None = None) -> None:
+        super().__init__("stream-poller", interval)
+        self.handler = handler
+        self.on_failure_queue = on_failure_queue
+        self.on_change = on_change
+        self.streams = client("dynamodbstreams")
+        self.arn = client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        self.iterators: dict[str, str] = {}
+        self.attempts: dict[str, int] = {}
+        for shard in self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]:
+            self.iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
+                StreamArn=self.arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST",
+            )["ShardIterator"]
+
+    def poll_once(self) -> bool:
+        busy = False
+        for shard_id, iterator in list(self.iterators.items()):
+            response = self.streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)
+            records = response.get("Records", [])
+            next_iterator = response.get("NextShardIterator") or iterator
+            if records:
+                busy = True
+                next_iterator = self._deliver(shard_id, records, next_iterator)
+            self.iterators[shard_id] = next_iterator
+        return busy
+
+    def _deliver(self, shard_id: str, records: list[dict[str, Any]], next_iterator: str) -> str:
+        event = {"Records": [_lambda_stream_record(r, self.arn) for r in records]}
+        failed = _failed_ids(self.handler(event, None))
+        if self.on_change:
+            self.on_change()
+        if not failed:
+            return next_iterator
+        sequence = failed[0]
+        self.attempts[sequence] = self.attempts.get(sequence, 0) + 1
+        if self.attempts[sequence] >= MAX_STREAM_ATTEMPTS:
+            self._give_up(sequence, records)
+            kind = "AFTER_SEQUENCE_NUMBER"
+        else:
+            time.sleep(min(0.1 * 2 ** self.attempts[sequence], 2.0))
+            kind = "AT_SEQUENCE_NUMBER"
+        return str(self.streams.get_shard_iterator(
+            StreamArn=self.arn, ShardId=shard_id, ShardIteratorType=kind, SequenceNumber=sequence,
+        )["ShardIterator"])
+
+    def _give_up(self, sequence: str, records: list[dict[str, Any]]) -> None:
+        log.error("stream record %s failed %d times: sent to the failure queue", sequence,
+                  MAX_STREAM_ATTEMPTS)
+        self.attempts.pop(sequence, None)
+        if self.on_failure_queue:
+            record = next(r for r in records if r["dynamodb"]["SequenceNumber"] == sequence)
+            client("sqs").send_message(QueueUrl=self.on_failure_queue, MessageBody=json.dumps(
+                {"streamArn": self.arn, "record": _lambda_stream_record(record, self.arn)},
+                default=str))
+
+
+class QueuePoller(Poller):
+    def __init__(self, queue_url: str, handler: Handler, interval: float = 0.2) -> None:
+        super().__init__("queue-poller", interval)
+        self.queue_url = queue_url
+        self.handler = handler
+        self.sqs = client("sqs")
+        self.arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+
+    def poll_once(self) -> bool:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+            AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return False
+        event = {"Records": [{
+            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+            "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+            "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": self.arn,
+            "awsRegion": self.arn.split(":")[3],
+        } for m in messages]}
+        failed = set(_failed_ids(self.handler(event, None)))
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        return True

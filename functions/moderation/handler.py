@@ -1,0 +1,64 @@
+"""Lambda entry point of the moderation function: instance administration under /api/mod."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from affiche.domain import instance
+from affiche.domain.accounts import instance_settings
+from affiche.domain.errors import DomainError
+from affiche.web import errors
+from affiche.web.guard import refuse_unreadable_json
+from functions.api.routes.common import Input, caller, json_response
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+class ModeInput(Input):
+    registration_mode: str
+
+
+class InvitationInput(Input):
+    email: str
+
+
+@app.exception_handler(DomainError)
+def domain_error(error: DomainError) -> Response[dict[str, Any]]:
+    return Response(status_code=errors.status_for(error),
+                    content_type=content_types.APPLICATION_JSON,
+                    body=errors.body_for(error), headers=errors.headers_for(error))
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    from functions.api.app import invalid_request as explain
+
+    return explain(error)
+
+
+@app.get("/api/mod/settings")
+def read_settings() -> Response[dict[str, Any]]:
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    instance.require_admin(account)
+    return json_response(200, {"registration_mode": instance_settings(context).registration_mode})
+
+
+@app.put("/api/mod/settings")
+def write_settings(body: ModeInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    updated = instance.set_registration_mode(context, account, body.registration_mode)
+    return json_response(200, {"registration_mode": updated.registration_mode})
+
+
+@app.post("/api/mod/invitations")
+def invite(body: InvitationInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    instance.invite_to_register(context, account, body.email)
+    return json_response(202, {"invited": body.email})
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return refuse_unreadable_json(event) or app.resolve(event, context)
