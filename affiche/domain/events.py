@@ -11,7 +11,7 @@ from affiche.domain.groups import membership_of
 from affiche.domain.model import Account, Actor, Address, Event
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
-from affiche.domain.roles import require
+from affiche.domain.roles import authorize
 from affiche.domain.text import markdown_to_html
 
 VISIBILITIES = ("public", "unlisted", "private")
@@ -89,7 +89,7 @@ def create_event(ports: Ports, account: Account, group_name: str, data: EventInp
                  profile: str | None = None) -> Event:
     group = _group(ports, group_name)
     organizer = acting_profile(ports, account, profile)
-    require(membership_of(ports, group.name, organizer.name), "moderator", "create events")
+    authorize(membership_of(ports, group.name, organizer.name), "create_event")
     now = ports.clock.now()
     event = Event(uuid=rules.new_id(), group=group.name, organizer=organizer.name,
                   created_at=now, updated_at=now, **_validated(data))  # type: ignore[arg-type]
@@ -108,7 +108,7 @@ def update_event(ports: Ports, account: Account, uuid: str, data: EventInput, *,
         raise NotFound(f"no event {uuid}")
     group = _group(ports, event.group)
     editor = acting_profile(ports, account, profile)
-    require(membership_of(ports, group.name, editor.name), "moderator", "edit events")
+    authorize(membership_of(ports, group.name, editor.name), "edit_event")
     values = _validated(data)
     if event.participant_count and values["capacity"] is not None:
         if int(values["capacity"]) < event.participant_count:  # type: ignore[call-overload]

@@ -9,7 +9,7 @@ from affiche.domain.groups import membership_of
 from affiche.domain.model import Account, Post
 from affiche.domain.profiles import acting_profile
 from affiche.domain.ports import ChangeSet
-from affiche.domain.roles import require
+from affiche.domain.roles import authorize
 from affiche.domain.text import markdown_to_html, slugify
 
 VISIBILITIES = ("public", "unlisted", "members")
@@ -19,7 +19,7 @@ def create_post(ports: Ports, account: Account, group_name: str, *, title: str, 
                 visibility: str = "public", profile: str | None = None) -> Post:
     group = _group(ports, group_name)
     author = acting_profile(ports, account, profile)
-    require(membership_of(ports, group.name, author.name), "moderator", "publish posts")
+    authorize(membership_of(ports, group.name, author.name), "create_post")
     title = rules.text(title, "title", max_length=200)
     body = rules.text(body, "body", max_length=100000)
     # A slug is never reused, even after a delete (DESIGN.md §4: never reuse an object id).

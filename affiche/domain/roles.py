@@ -1,4 +1,7 @@
-"""Group roles, ordered as Mobilizon orders them, and what each may do."""
+"""Group roles, ordered as Mobilizon orders them, and the one table of what each may do.
+
+Every authorisation decision about a group goes through `authorize(membership, action)`; the API's
+route x role test (tests/functions/test_permissions.py) walks the same table."""
 
 from __future__ import annotations
 
@@ -7,7 +10,41 @@ from affiche.domain.model import Membership
 
 # Pending or refused states first; a higher index can do everything a lower one can.
 ORDER = ("rejected", "not_approved", "invited", "member", "moderator", "administrator", "creator")
-MEMBER_ROLES = {"member", "moderator", "administrator", "creator"}
+MEMBER_ROLES = frozenset({"member", "moderator", "administrator", "creator"})
+ADMIN_ROLES = frozenset({"administrator", "creator"})
+
+# action -> the lowest role allowed to do it (Mobilizon's permissions).
+PERMISSIONS: dict[str, str] = {
+    "view_group_dashboard": "member",
+    "view_members": "member",
+    "view_members_only_content": "member",
+    "create_event": "moderator",
+    "edit_event": "moderator",
+    "create_post": "moderator",
+    "edit_post": "moderator",
+    "invite_member": "administrator",
+    "review_join_request": "administrator",
+    "remove_member": "administrator",
+    "change_role": "administrator",
+    "edit_group": "administrator",
+    "upload_group_image": "administrator",
+}
+
+DESCRIPTIONS: dict[str, str] = {
+    "view_group_dashboard": "see this group's dashboard",
+    "view_members": "see this group's members",
+    "view_members_only_content": "see this group's members-only content",
+    "create_event": "create events",
+    "edit_event": "edit events",
+    "create_post": "publish posts",
+    "edit_post": "edit posts",
+    "invite_member": "invite members",
+    "review_join_request": "approve or reject join requests",
+    "remove_member": "remove members",
+    "change_role": "change members' roles",
+    "edit_group": "change the group's settings",
+    "upload_group_image": "change the group's images",
+}
 
 
 def rank(role: str | None) -> int:
@@ -18,7 +55,13 @@ def at_least(membership: Membership | None, role: str) -> bool:
     return membership is not None and rank(membership.role) >= rank(role)
 
 
-def require(membership: Membership | None, role: str, action: str) -> Membership:
-    if membership is None or not at_least(membership, role):
-        raise PermissionDenied(f"only a group {role} or above can {action}")
+def allowed(membership: Membership | None, action: str) -> bool:
+    return at_least(membership, PERMISSIONS[action])
+
+
+def authorize(membership: Membership | None, action: str) -> Membership:
+    """The membership, when its role may do `action`; PermissionDenied otherwise."""
+    if membership is None or not allowed(membership, action):
+        role = PERMISSIONS[action]
+        raise PermissionDenied(f"only a group {role} or above can {DESCRIPTIONS[action]}")
     return membership

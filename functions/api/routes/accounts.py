@@ -9,9 +9,16 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.config import get_settings
 from affiche.domain import accounts
+from affiche.web import ratelimit
 from affiche.web.ports import ports
 from affiche.web.sessions import close_session, find_session, open_session, session_cookie
-from functions.api.routes.common import Input, caller, json_response, session_secret
+from functions.api.routes.common import (
+    Input,
+    caller,
+    client_address,
+    json_response,
+    session_secret,
+)
 
 router = APIGatewayHttpRouter()
 
@@ -35,6 +42,7 @@ class LoginInput(Input):
 
 @router.post("/api/accounts", summary="Sign up; a confirmation link is emailed")
 def signup(body: SignupInput) -> Response[dict[str, Any]]:
+    ratelimit.hit(ratelimit.SIGNUP_PER_ADDRESS, client_address(router))
     account = accounts.signup(ports(), email=body.email, password=body.password,
                               username=body.username, display_name=body.display_name,
                               invitation=body.invitation)
@@ -50,6 +58,8 @@ def confirm(body: TokenInput) -> Response[dict[str, Any]]:
 
 @router.post("/api/session", summary="Log in; sets the session cookie")
 def login(body: LoginInput) -> Response[dict[str, Any]]:
+    ratelimit.hit(ratelimit.LOGIN_PER_ADDRESS, client_address(router))
+    ratelimit.hit(ratelimit.LOGIN_PER_EMAIL, body.email.strip())
     context = ports()
     account = accounts.login(context, email=body.email, password=body.password)
     secret, session = open_session(context, account)

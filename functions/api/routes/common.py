@@ -26,6 +26,16 @@ def session_secret(router: APIGatewayHttpRouter) -> str | None:
     return read_cookie(event.cookies, event.headers.get("cookie"))
 
 
+def client_address(router: APIGatewayHttpRouter) -> str:
+    """The visitor's IP. Behind CloudFront, API Gateway's sourceIp is an edge server, so the
+    CloudFront-Viewer-Address header (ip:port, forwarded by the origin request policy) wins."""
+    event = router.current_event
+    viewer = event.headers.get("cloudfront-viewer-address")
+    if viewer:
+        return viewer.rsplit(":", 1)[0].strip("[]")
+    return event.request_context.http.source_ip
+
+
 def caller(router: APIGatewayHttpRouter) -> tuple[Ports, Account, Session]:
     context = ports()
     account, session = account_for(context, session_secret(router))

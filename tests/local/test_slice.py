@@ -1,0 +1,96 @@
+"""The vertical slice through the real path: HTTP gateway -> api function -> DynamoDB ->
+stream -> outbox function -> bucket -> gateway, in one local instance."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import icalendar
+
+from affiche.local.runner import Instance
+from tests.functions.api_client import last_mail_link
+
+AP = {"Accept": "application/activity+json"}
+
+
+def wait_for(client: httpx.Client, path: str, *, timeout: float = 1.0, **kw: object) -> httpx.Response:
+    """Poll until `path` answers 200: the page must appear within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(path, **kw)  # type: ignore[arg-type]
+        if response.status_code == 200 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.02)
+
+
+def test_signup_to_published_event_within_a_second(instance: Instance) -> None:
+    client = httpx.Client(base_url=instance.url)
+    # Given a person who signs up, confirms by mail and logs in
+    assert client.post("/api/accounts", json={"email": "ann@example.org",
+                                              "password": "correct horse",
+                                              "username": "ann"}).status_code == 201
+    token = last_mail_link(instance.data / "mail", "ann@example.org")
+    assert client.post("/api/accounts/confirm", json={"token": token}).status_code == 200
+    login = client.post("/api/session", json={"email": "ann@example.org",
+                                              "password": "correct horse"})
+    assert login.status_code == 200
+    assert "HttpOnly" in login.headers["set-cookie"] and "Secure" not in login.headers["set-cookie"]
+    # When she creates a group and a public event in it
+    group = client.post("/api/groups", json={"name": "gardeners", "display_name": "Gardeners",
+                                             "summary": "We *grow* <script>x</script> things."})
+    assert group.status_code == 201, group.text
+    created = time.monotonic()
+    event = client.post("/api/groups/gardeners/events", json={
+        "title": "Seed swap & tea", "begins_on": "2030-03-14T14:00", "ends_on": "2030-03-14T17:00",
+        "timezone": "Europe/Paris", "address": {"street": "1 rue des Lilas", "locality": "Paris"},
+        "capacity": 30})
+    assert event.status_code == 201, event.text
+    uuid = event.json()["uuid"]
+    # Then within a second the event page, the group page and the home page are published
+    page = wait_for(client, f"/events/{uuid}/")
+    assert page.status_code == 200 and time.monotonic() - created < 1.0
+    assert "Seed swap &amp; tea" in page.text and "text/html" in page.headers["content-type"]
+    group_page = wait_for(client, "/@gardeners/")
+    assert "Seed swap &amp; tea" in group_page.text
+    assert "<script>" not in group_page.text  # sanitised summary
+    assert f"/events/{uuid}/" in wait_for(client, "/").text
+    # And the iCalendar file is valid, in the event's time zone
+    ics = wait_for(client, f"/events/{uuid}/event.ics")
+    assert ics.headers["content-type"].startswith("text/calendar")
+    vevent = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")[0]
+    start = vevent.decoded("dtstart")
+    assert start == datetime(2030, 3, 14, 14, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    assert str(vevent["dtstart"].params["TZID"]) == "Europe/Paris"
+    # And ActivityPub clients get the JSON documents by content negotiation
+    as_json = client.get(f"/events/{uuid}/", headers=AP)
+    assert as_json.headers["content-type"] == "application/activity+json"
+    assert as_json.json()["id"] == f"{instance.url}/events/{uuid}/"
+    assert as_json.json()["type"] == "Event" and as_json.json()["maximumAttendeeCapacity"] == 30
+    actor = client.get("/@gardeners/", headers=AP)
+    assert actor.headers["content-type"] == "application/activity+json"
+    doc = actor.json()
+    assert doc["id"] == f"{instance.url}/@gardeners/" and doc["type"] == "Group"
+    assert doc["publicKey"]["publicKeyPem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert "PRIVATE" not in actor.text
+
+
+def test_private_keys_never_reach_the_bucket_or_responses(instance: Instance) -> None:
+    from affiche.aws import client as aws_client
+    from affiche.config import get_settings
+    from affiche.demo import create_demo
+    from affiche.domain.model import Account
+    from affiche.web.ports import ports
+
+    context = ports()
+    admin = next(a for a in context.repo.all_of_kind(Account.kind))
+    create_demo(context, admin)
+    instance.wait_idle()
+    s3 = aws_client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=get_settings().site_bucket)["Contents"]]
+    assert "@demo/index.json" in keys
+    for key in keys:
+        body = s3.get_object(Bucket=get_settings().site_bucket, Key=key)["Body"].read()
+        assert b"PRIVATE KEY" not in body, key
