@@ -124,7 +124,9 @@ CACHE_CONTENT = False
 LOAD_CONTENT_CACHE = False
 OUTPUT_SOURCES = False
 TYPOGRIFY = False
-SLUGIFY_SOURCE = "basename"  # `Slug:` wins when present; never derived from a translated title
+# Without a `Slug:` line a page is named after its file, as the navigation bar names it
+# (renderer.content_pages), rather than after its title.
+SLUGIFY_SOURCE = "basename"
 MARKDOWN = {
     "extension_configs": {
         "markdown.extensions.extra": {},

@@ -230,6 +230,25 @@ class Membership(Record):
 
 
 @dataclass
+class Follow(Record):
+    """Someone following a group's public activity without being a member (see follows.py).
+
+    `state` is the follow's flow: local follows are "accepted" at once (a group auto-accepts,
+    DESIGN.md §4); remote follows will pass through "pending" when federation lands."""
+
+    kind: ClassVar[str] = "follow"
+    follower: str  # local profile name, or a remote actor URI
+    followed: str  # group name
+    created_at: datetime
+    state: str = "accepted"  # "pending" | "accepted"
+    version: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.followed}|{self.follower}"
+
+
+@dataclass
 class Session(Record):
     """A logged-in browser. Only the SHA-256 of the cookie value is stored."""
 

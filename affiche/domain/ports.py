@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
-from affiche.domain.model import Account, Activity, Actor, Event, Membership, Post, Record
+from affiche.domain.model import (
+    Account,
+    Activity,
+    Actor,
+    Event,
+    Follow,
+    Membership,
+    Post,
+    Record,
+)
 
 R = TypeVar("R", bound=Record)
 
@@ -62,6 +71,10 @@ class Repository(Protocol):
     def memberships_of_group(self, group: str) -> list[Membership]: ...
 
     def memberships_of(self, member: str) -> list[Membership]: ...
+
+    def followers_of(self, group: str) -> list[Follow]: ...
+
+    def following_of(self, follower: str) -> list[Follow]: ...
 
     def events_of_group(self, group: str, *, since: datetime | None = None) -> list[Event]: ...
 

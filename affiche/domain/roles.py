@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, str] = {
     "review_join_request": "administrator",
     "remove_member": "administrator",
     "change_role": "administrator",
+    "appoint_administrator": "administrator",
     "edit_group": "administrator",
     "upload_group_image": "administrator",
 }
@@ -42,6 +43,7 @@ DESCRIPTIONS: dict[str, str] = {
     "review_join_request": "approve or reject join requests",
     "remove_member": "remove members",
     "change_role": "change members' roles",
+    "appoint_administrator": "make someone an administrator",
     "edit_group": "change the group's settings",
     "upload_group_image": "change the group's images",
 }

@@ -75,7 +75,7 @@ def content_pages() -> tuple[dict[str, str], ...]:
     pages = []
     for path in sorted(CONTENT.glob("*.md")):
         meta = dict(re.findall(r"^(\w+):\s*(.+)$", path.read_text().split("\n\n", 1)[0], re.M))
-        if "Title" in meta:
+        if "Title" in meta and meta.get("Status", "published") == "published":
             pages.append({"title": meta["Title"], "slug": meta.get("Slug", path.stem)})
     return tuple(pages)
 
@@ -92,6 +92,7 @@ class Renderer:
         self.store = store
         self.now = now
         self.urls = ap.Urls(settings.public_url)
+        self._upcoming_cache: list[Event] | None = None
 
     # --- helpers --------------------------------------------------------------------------------
     @property
@@ -108,7 +109,11 @@ class Renderer:
         return group if group is not None and group.is_group and not group.deleted else None
 
     def _upcoming(self) -> list[Event]:
-        return [e for e in self.store.upcoming_events(self.now, UPCOMING_LIMIT) if e.listed]
+        # Home, /events/, the feeds and every tag page read the same list: query it once.
+        if self._upcoming_cache is None:
+            self._upcoming_cache = [e for e in self.store.upcoming_events(self.now, UPCOMING_LIMIT)
+                                    if e.listed]
+        return self._upcoming_cache
 
     # --- instance pages ------------------------------------------------------------------------
     def home(self) -> Output:
@@ -122,6 +127,8 @@ class Renderer:
 
     def tag(self, tag: str) -> Output:
         events = [e for e in self._upcoming() if tag in e.tags]
+        if not events:  # a tag only private or past events carry must not be published
+            return Output(deletes=[f"tags/{tag}/index.html"])
         return Output([self.html(f"tags/{tag}/index.html", "events.html", events=events,
                                  heading=f"Events tagged #{tag}", noindex=False)])
 
@@ -187,8 +194,10 @@ class Renderer:
         events: list[Event] = []
         posts: list[Post] = []
         if actor.is_group:
-            events = [e for e in self.store.events_of_group(name, since=self.now) if e.is_public]
-            posts = [p for p in self.store.posts_of_group(name) if p.is_public]
+            # Only listed things: an unlisted event or post is reachable by its link alone.
+            events = [e for e in self.store.events_of_group(name, since=self.now) if e.listed]
+            posts = [p for p in self.store.posts_of_group(name)
+                     if p.visibility == "public" and not p.deleted]
             feed_entries = [self._entry(e) for e in events] + [self._post_entry(p) for p in posts]
             files += [
                 File(prefix + "feed.atom", feeds.atom(url, actor.display_name, url + "feed.atom",
@@ -264,9 +273,11 @@ class Renderer:
         locations: list[dict[str, Any]] = []
         if event.place:
             p = event.place
-            locations.append({"@type": "Place", "name": p.name or p.one_line(), "address": {
-                "@type": "PostalAddress", "streetAddress": p.street, "addressLocality": p.locality,
-                "postalCode": p.postal_code, "addressRegion": p.region, "addressCountry": p.country}})
+            address = {"@type": "PostalAddress", "streetAddress": p.street,
+                       "addressLocality": p.locality, "postalCode": p.postal_code,
+                       "addressRegion": p.region, "addressCountry": p.country}
+            locations.append({"@type": "Place", "name": p.name or p.one_line(),
+                              "address": {k: v for k, v in address.items() if v}})
         if event.online_url:
             locations.append({"@type": "VirtualLocation", "url": event.online_url})
         ld["location"] = locations[0] if len(locations) == 1 else locations

@@ -8,6 +8,7 @@
 | event       | EVENT#{uuid}      | A               | GROUP#{group}#EVENTS / {begin}#{id}| EVENTS / {begin}#{id} (listed) |
 | post        | POST#{slug}       | A               | GROUP#{group}#POSTS / {time}#{slug}| POSTS / {time}#{slug} (listed) |
 | membership  | ACTOR#{group}     | MEMBER#{member} | MEMBER#{member} / {group}          |                                |
+| follow      | ACTOR#{group}     | FOLLOWER#{who}  | FOLLOWING#{who} / {group}          |                                |
 | activity    | ACTIVITY#{id}     | A               | OUTBOX#{actor} / {time}#{id}       |                                |
 | session     | SESSION#{hash}    | A               |                                    |                                |
 | token       | TOKEN#{hash}      | A               |                                    |                                |
@@ -26,6 +27,7 @@ from affiche.domain.model import (
     Actor,
     ActorKey,
     Event,
+    Follow,
     InstanceSettings,
     Membership,
     Post,
@@ -37,7 +39,7 @@ from affiche.domain.model import (
 MAIN = "A"
 KINDS: dict[str, type[Record]] = {
     cls.kind: cls for cls in (Account, Actor, ActorKey, Event, Post, Membership, Activity, Session, Token,
-                                 InstanceSettings)
+                                 InstanceSettings, Follow)
 }
 
 
@@ -60,6 +62,9 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
     if cls is Membership:
         group, member = key.split("|", 1)
         return f"ACTOR#{group}", f"MEMBER#{member}"
+    if cls is Follow:
+        group, follower = key.split("|", 1)
+        return f"ACTOR#{group}", f"FOLLOWER#{follower}"
     if cls is ActorKey:
         return f"ACTOR#{key}", "KEY"
     prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
@@ -79,7 +84,7 @@ def entity_key(entity: Record) -> str:
             return entity.uuid
         case Post():
             return entity.slug
-        case Membership():
+        case Membership() | Follow():
             return entity.key
         case Session() | Token():
             return entity.token_hash
@@ -111,6 +116,8 @@ def keys_for(entity: Record) -> Keys:
                         gsi2pk="POSTS" if listed else None, gsi2sk=when if listed else None)
         case Membership():
             return Keys(pk, sk, gsi1pk=f"MEMBER#{entity.member}", gsi1sk=entity.group)
+        case Follow():
+            return Keys(pk, sk, gsi1pk=f"FOLLOWING#{entity.follower}", gsi1sk=entity.followed)
         case Activity():
             return Keys(pk, sk, gsi1pk=f"OUTBOX#{entity.actor}",
                         gsi1sk=f"{entity.published.isoformat()}#{entity.id}")

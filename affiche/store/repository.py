@@ -11,7 +11,16 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from affiche.domain.errors import Conflict
-from affiche.domain.model import Account, Activity, Actor, Event, Membership, Post, Record
+from affiche.domain.model import (
+    Account,
+    Activity,
+    Actor,
+    Event,
+    Follow,
+    Membership,
+    Post,
+    Record,
+)
 from affiche.domain.ports import ChangeSet, R
 from affiche.store.keys import KINDS, MAIN, claim_key, entity_key, keys_for, primary_key
 from affiche.store.table import Counter, Item, bind
@@ -140,6 +149,14 @@ class DynamoRepository:
 
     def memberships_of(self, member: str) -> list[Membership]:
         return self._load(self.model.gsi1.query(f"MEMBER#{member}"))
+
+    def followers_of(self, group: str) -> list[Follow]:
+        items = self.model.query(f"ACTOR#{group}", self.model.sk.startswith("FOLLOWER#"),
+                                 consistent_read=True)
+        return self._load(items)
+
+    def following_of(self, follower: str) -> list[Follow]:
+        return self._load(self.model.gsi1.query(f"FOLLOWING#{follower}"))
 
     def events_of_group(self, group: str, *, since: datetime | None = None) -> list[Event]:
         condition = self.model.gsi1sk >= since.isoformat() if since else None

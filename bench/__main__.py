@@ -1,0 +1,59 @@
+"""Run every benchmark and write bench/results.json.
+
+- cold_import_ms.<function>: median over 5 fresh interpreter processes of the time to import the
+  function's handler module (what a Lambda cold start pays before the first event). Target ≤ 250 ms.
+- publish_latency_ms: in a local instance (`affiche dev` in-process), the time from the API answer
+  of an event creation to the event page being served by the gateway. Target ≤ 500 ms. Median of
+  10, with p90 and max; also the DynamoDB requests the outbox made per publish.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.publish import publish_latency
+
+FUNCTIONS = ("api", "inbox", "outbox", "webfinger", "moderation")
+RESULTS = Path(__file__).resolve().parent / "results.json"
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = (
+    "import time; t = time.perf_counter(); import functions.{name}.handler; "
+    "print((time.perf_counter() - t) * 1000)"
+)
+
+
+def cold_import_ms(name: str, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", PROBE.format(name=name)], cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+        times.append(float(out.stdout.strip()))
+    return round(statistics.median(times), 1)
+
+
+def main() -> int:
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "cold_import_ms": {name: cold_import_ms(name) for name in FUNCTIONS},
+        "targets": {"cold_import_ms": 250, "publish_latency_ms": 500},
+    }
+    results.update(publish_latency())
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(results, indent=2, sort_keys=True))
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
