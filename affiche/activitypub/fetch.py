@@ -26,12 +26,13 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import httpx
-
 from affiche import __version__
+
+if TYPE_CHECKING:  # httpx costs ~0.1 s to import: only requests that really fetch pay for it
+    import httpx
 
 ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 MAX_BYTES = 1024 * 1024
@@ -44,7 +45,7 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 Resolver = Callable[[str, int], Iterable[str]]
 #: (method, url, headers, body) -> headers to add (affiche.activitypub.signatures.RequestSigner)
 Signer = Callable[[str, str, Mapping[str, str], bytes | None], dict[str, str]]
-TransportFactory = Callable[[], httpx.BaseTransport]
+TransportFactory = Callable[[], "httpx.BaseTransport"]
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -139,6 +140,8 @@ def is_public_address(address: str) -> bool:
 def _shared_client() -> httpx.Client:
     # One pooled client per warm Lambda: building an SSL context costs tens of milliseconds.
     # trust_env=False: an HTTP(S)_PROXY in the environment must not bypass the address checks.
+    import httpx
+
     return httpx.Client(follow_redirects=False, trust_env=False,
                         transport=httpx.HTTPTransport(retries=0))
 
@@ -250,6 +253,8 @@ class Fetcher:
         remaining = deadline - self.clock()
         if remaining <= 0:
             raise TimedOut(f"no answer within {self.total_timeout} s", url=target.url)
+        import httpx
+
         timeout = httpx.Timeout(remaining, connect=min(self.connect_timeout, remaining))
         try:
             with (self._client() as client,
@@ -264,6 +269,8 @@ class Fetcher:
     def _client(self) -> AbstractContextManager[httpx.Client]:
         if self.transport is None:
             return nullcontext(_shared_client())  # kept open for the next request
+        import httpx
+
         return httpx.Client(transport=self.transport, follow_redirects=False, trust_env=False)
 
     def _pinned(self, target: _Target, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:

@@ -6,14 +6,18 @@ POST /inbox (shared) and POST /@{name}/inbox (personal), in this order:
 3. unsigned -> 401. A self-`Delete` or self-`Update` from an actor whose key we never cached is
    acknowledged at once with 202 and nothing fetched: when an account is deleted its server sends
    the Delete to every server it ever knew, and fetching the (now gone) key for each is the
-   "delete storm" (https://github.com/mastodon/mastodon/issues/9003);
+   "delete storm" (Mastodon does the same: https://github.com/mastodon/mastodon/pull/10326; for
+   self-Updates see https://github.com/immers-space/activitypub-express/issues/93). "Never met"
+   means no key of theirs was ever cached, expired or not (a TTL'd cache, so months-old contacts
+   may count as never met);
 4. verify the HTTP signature with the cached key; if that fails and the key came from the cache,
    fetch it once more and retry (the sender may have rotated it); failure -> 401;
 5. the key's owner must be the activity's actor (401): otherwise any server could speak for
    anyone else;
 6. store the activity (kind `inbound`, pk `INBOUND#{activity id}`) with a conditional put, so a
    second delivery of the same id is acknowledged (202) without being stored or processed twice;
-7. hand it to `affiche.activitypub.handlers.dispatch`; answer 202.
+7. hand it to `affiche.activitypub.handlers.dispatch`; answer 202. If a handler raises, the stored
+   copy is deleted again, so the sender's retry is processed rather than taken for a duplicate.
 
 The signature is checked against the *public* URL (Settings.public_url + the request path) and the
 public host, never the Host header or path the origin saw (CloudFront and API Gateway change both).

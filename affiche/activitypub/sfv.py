@@ -5,9 +5,9 @@ them here, and serialise inner lists back, because the RFC 9421 signature base c
 *canonical* serialisation of the covered components and their parameters
 (https://www.rfc-editor.org/rfc/rfc9421#section-2.3), not whatever spacing a sender used.
 
-Only what signatures use is supported: dictionaries whose members are items or inner lists, with
-parameters; bare items of every type except Decimal-with-exponent oddities (Decimals are parsed
-but kept as floats). Anything else raises `ParseError`.
+Only what signatures use is supported: Dictionaries whose members are Items or Inner Lists, with
+Parameters, and bare items of every RFC 8941 type (Decimals become floats). Lists and top-level
+Items are not parsed. Malformed input raises `ParseError`.
 """
 
 from __future__ import annotations

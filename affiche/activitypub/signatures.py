@@ -5,8 +5,10 @@ What the fediverse actually speaks (DESIGN.md §4):
   `(request-target) host date digest content-type` for POSTs and `(request-target) host date`
   for GETs, with `Digest: SHA-256=<base64>` of the raw body. Mastodon, Mobilizon, Gancio, Lemmy
   and Pleroma all verify this (https://docs.joinmastodon.org/spec/security/#http).
-- Incoming requests may carry draft-cavage or RFC 9421 (`Signature-Input` + `Signature`;
-  Mastodon 4.4+ can send it, https://github.com/mastodon/mastodon/pull/34814). Both are checked.
+- Incoming requests may carry draft-cavage or RFC 9421 (`Signature-Input` + `Signature`).
+  Mastodon accepts RFC 9421 since 4.4 and sends it from 4.5 (with `created`, `@method`,
+  `@target-uri` and `Content-Digest`, rsa-v1_5-sha256:
+  https://github.com/mastodon/mastodon/pull/34814). Both are checked here.
 
 The signing string is always rebuilt from the *public* request: callers pass the path and query
 of the public URL and the public host (configuration), never the Host header or path the origin
@@ -239,11 +241,9 @@ def signature_key_id(headers: Mapping[str, str]) -> str | None:
             members = sfv.parse_dictionary(lowered["signature-input"])
         except sfv.ParseError:
             return None
-        for member in members.values():
-            key_id = member.params.get("keyid")
-            if isinstance(key_id, str):
-                return key_id
-        return None
+        first = next(iter(members.values()), None)  # the label verification checks
+        key_id = first.params.get("keyid") if first is not None else None
+        return key_id if isinstance(key_id, str) else None
     raw = _cavage_header(lowered)
     return _cavage_params(raw).get("keyid") if raw else None
 
@@ -307,8 +307,8 @@ def _check_content_digest(request: _Request, **kw: Any) -> VerificationResult | 
     return _failure(Reason.DIGEST_MISMATCH, "no sha-256 or sha-512 content digest", **kw)
 
 
-def _resolve_key(request: _Request, key_id: str,
-                 **kw: Any) -> tuple[str, PublicKey] | VerificationResult:
+def _resolve_key(request: _Request, **kw: Any) -> tuple[str, PublicKey] | VerificationResult:
+    key_id = kw["key_id"]
     found = request.lookup(key_id)
     if found is None:
         return _failure(Reason.UNKNOWN_KEY, f"no public key found for {key_id}", **kw)
@@ -360,7 +360,7 @@ def _verify_cavage(request: _Request, raw: str) -> VerificationResult:
         signature = base64.b64decode(encoded, validate=True)
     except ValueError:
         return _failure(Reason.MALFORMED, "signature is not base64", **kw)
-    return _check_signature(request, key_id, algorithm, signature, signing_string.encode(), **kw)
+    return _check_signature(request, algorithm, signature, signing_string.encode(), **kw)
 
 
 def _cavage_coverage(request: _Request, covered: list[str],
@@ -391,9 +391,10 @@ def _cavage_signing_string(request: _Request, covered: list[str],
     return "\n".join(lines)
 
 
-def _check_signature(request: _Request, key_id: str, algorithm: str, signature: bytes,
-                     data: bytes, **kw: Any) -> VerificationResult:
-    resolved = _resolve_key(request, key_id, **kw)
+def _check_signature(request: _Request, algorithm: str, signature: bytes, data: bytes,
+                     **kw: Any) -> VerificationResult:
+    """Look the key up (only now: every cheaper check has passed) and check the signature."""
+    resolved = _resolve_key(request, **kw)
     if isinstance(resolved, VerificationResult):
         return resolved
     owner, key = resolved
@@ -440,8 +441,8 @@ def _verify_rfc9421(request: _Request) -> VerificationResult:
     base = _rfc9421_base(request, components)
     if base is None:
         return _failure(Reason.MALFORMED, "a covered component is missing or unsupported", **kw)
-    return _check_signature(request, key_id, algorithm or "hs2019", signature.value,
-                            base.encode(), **kw)
+    return _check_signature(request, algorithm or "hs2019", signature.value, base.encode(),
+                            **kw)
 
 
 def _rfc9421_coverage(request: _Request, names: list[str],

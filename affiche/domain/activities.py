@@ -11,6 +11,9 @@ def new(ports: Ports, type_: str, actor: str, obj: Record, key: str, *, audience
         target: str | None = None) -> Activity:
     snapshot = obj.to_dict()
     snapshot.pop("version", None)
+    # Which account owns a profile is private, and the activity log outlives the account (an
+    # account deletion keeps its profiles' history): the owner never enters a snapshot.
+    snapshot.pop("account_id", None)
     return Activity(id=rules.new_id(), type=type_, actor=actor, object_kind=obj.kind,
                     object_key=key, published=ports.clock.now(), audience=audience,
                     object=snapshot, target=target)

@@ -19,6 +19,16 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class UnsupportedMediaType(InvalidInput):
+    """A body of a type the operation does not take (an upload that is not a PNG, JPEG...)."""
+
+    code = "unsupported_media_type"
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "body_too_large"
+
+
 class NotAuthenticated(DomainError):
     code = "not_authenticated"
 

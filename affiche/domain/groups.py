@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from affiche.domain import activities, rules
 from affiche.domain.context import Ports
-from affiche.domain.errors import Conflict
+from affiche.domain.errors import Conflict, NotFound
 from affiche.domain.model import Account, Actor, ActorKey, Membership
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
+from affiche.domain.roles import authorize
 from affiche.domain.text import markdown_to_html
 
 VISIBILITIES = ("public", "unlisted")
 OPENNESS = ("open", "moderated", "invite_only")
+EDIT_RETRIES = 3  # re-reads after a Conflict before giving the Conflict to the caller
 
 
 def group_audience(group: Actor) -> str:
@@ -49,3 +53,76 @@ def create_group(ports: Ports, account: Account, *, name: str, display_name: str
 
 def membership_of(ports: Ports, group: str, member: str) -> Membership | None:
     return ports.repo.get(Membership, f"{group}|{member}")
+
+
+# --- settings -------------------------------------------------------------------------------
+def update_group(ports: Ports, account: Account, name: str, *, display_name: str | None = None,
+                 summary: str | None = None, visibility: str | None = None,
+                 openness: str | None = None, profile: str | None = None) -> Actor:
+    """Change a group's settings (administrators); a field left as None keeps its value.
+
+    `summary` is Markdown, stored with its sanitised HTML."""
+    values = _settings(display_name=display_name, summary=summary, visibility=visibility,
+                       openness=openness)
+    group = administered_group(ports, account, name, "edit_group", profile)
+    return apply_to_group(ports, group, values)
+
+
+def _settings(*, display_name: str | None, summary: str | None, visibility: str | None,
+              openness: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if display_name is not None:
+        values["display_name"] = rules.text(display_name, "display_name", max_length=100)
+    if summary is not None:
+        source = rules.text(summary, "summary", max_length=20000, required=False)
+        values["summary_source"] = source
+        values["summary_html"] = markdown_to_html(source) if source else ""
+    if visibility is not None:
+        values["visibility"] = rules.choice(visibility, "visibility", VISIBILITIES)
+    if openness is not None:
+        values["openness"] = rules.choice(openness, "openness", OPENNESS)
+    return values
+
+
+def existing_group(ports: Ports, name: str) -> Actor:
+    group = ports.repo.get(Actor, name)
+    if group is None or not group.is_group or group.deleted:
+        raise NotFound(f"no group @{name}")
+    return group
+
+
+def administered_group(ports: Ports, account: Account, name: str, action: str,
+                       profile: str | None = None) -> Actor:
+    """The group, when the account's acting profile has a role there allowed to do `action`."""
+    group = existing_group(ports, name)
+    editor = acting_profile(ports, account, profile)
+    authorize(membership_of(ports, group.name, editor.name), action)
+    return group
+
+
+def apply_to_group(ports: Ports, group: Actor, values: dict[str, Any]) -> Actor:
+    """Save `values` on the group with an Update activity; the group as saved.
+
+    The write is conditional on the version read (optimistic locking). When someone else wrote
+    the group in between (a join changing member_count, another administrator), the values are
+    applied again to a fresh read: both changes survive, and nobody sees an error for a field
+    they did not touch. After EDIT_RETRIES re-reads the Conflict reaches the caller (409)."""
+    for _ in range(EDIT_RETRIES):
+        try:
+            return _commit_update(ports, group, values)
+        except Conflict:
+            group = existing_group(ports, group.name)
+    return _commit_update(ports, group, values)
+
+
+def _commit_update(ports: Ports, group: Actor, values: dict[str, Any]) -> Actor:
+    updated = group.evolve(**values)
+    if updated == group:
+        return group  # nothing changes: no write, no activity to federate
+    # group_audience of the *new* state: a group turning unlisted still publishes this Update,
+    # and an actor activity re-renders the home page (artifacts.touched_by), which drops it.
+    changes = ChangeSet().put(updated)
+    changes.record(activities.new(ports, "Update", group.name, updated, group.name,
+                                  audience=group_audience(updated)))
+    ports.repo.commit(changes)
+    return updated

@@ -17,6 +17,8 @@ from affiche.domain.model import (
     Membership,
     Post,
     Record,
+    Session,
+    Token,
 )
 
 R = TypeVar("R", bound=Record)
@@ -36,7 +38,8 @@ class ChangeSet:
     """Writes that succeed or fail together.
 
     `puts` carry their entity's `version`: 0 means "must not exist yet", n means "must still be at
-    version n" (optimistic locking). `claims` reserve unique names (an email address) for an owner.
+    version n" (optimistic locking). `deletes` likewise, except that version 0 deletes whatever
+    is there. `claims` reserve unique names (an email address) for an owner.
     """
 
     puts: list[Record] = field(default_factory=list)
@@ -87,5 +90,13 @@ class Repository(Protocol):
     def outbox(self, actor: str, limit: int = 20) -> list[Activity]: ...
 
     def account_by_email(self, email: str) -> Account | None: ...
+
+    def sessions_of(self, account_id: str) -> list[Session]:
+        """Every session of an account, expired ones included."""
+        ...
+
+    def tokens_of(self, account_id: str) -> list[Token]:
+        """Every emailed token issued for an account, expired ones included."""
+        ...
 
     def counter(self, name: str) -> int: ...

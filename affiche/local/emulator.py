@@ -30,6 +30,12 @@ class Emulator:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
+        # moto keeps its state in process-wide backends: clear them, or a second emulator started
+        # in this process (tests) would find the first one's tables and buckets.
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(  # noqa: S310 - loopback emulator
+            f"{self.endpoint}/moto-api/reset", method="POST"), timeout=5).close()
         self.server.stop()
 
 

@@ -211,7 +211,11 @@ class Renderer:
         return Output(files)
 
     def _outbox(self, actor: Actor) -> dict[str, Any]:
-        activities = [a for a in self.store.outbox(actor.name) if a.audience in {"public", "unlisted"}]
+        # Membership activities carry a public audience when they change the member count (so the
+        # group page re-renders), but who belongs to a group is members-only (DESIGN.md §3:
+        # /members is private): a static outbox never lists them.
+        activities = [a for a in self.store.outbox(actor.name)
+                      if a.audience in {"public", "unlisted"} and a.object_kind != "membership"]
         url = self.urls.actor(actor.name) + "outbox"
         return {"@context": "https://www.w3.org/ns/activitystreams", "id": url,
                 "type": "OrderedCollection", "totalItems": len(activities),

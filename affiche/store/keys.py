@@ -10,8 +10,8 @@
 | membership  | ACTOR#{group}     | MEMBER#{member} | MEMBER#{member} / {group}          |                                |
 | follow      | ACTOR#{group}     | FOLLOWER#{who}  | FOLLOWING#{who} / {group}          |                                |
 | activity    | ACTIVITY#{id}     | A               | OUTBOX#{actor} / {time}#{id}       |                                |
-| session     | SESSION#{hash}    | A               |                                    |                                |
-| token       | TOKEN#{hash}      | A               |                                    |                                |
+| session     | SESSION#{hash}    | A               | SESSIONS#{account} / {time}#{hash} |                                |
+| token       | TOKEN#{hash}      | A               | TOKENS#{account} / {purpose}#{hash}|                                |
 | claim       | CLAIM#{claim}     | A               |                                    |                                |
 """
 
@@ -121,8 +121,15 @@ def keys_for(entity: Record) -> Keys:
         case Activity():
             return Keys(pk, sk, gsi1pk=f"OUTBOX#{entity.actor}",
                         gsi1sk=f"{entity.published.isoformat()}#{entity.id}")
-        case Session() | Token():
-            return Keys(pk, sk, expires=entity.expires_at)
+        case Session():
+            # Listed per account so a password reset or account deletion closes every session.
+            return Keys(pk, sk, gsi1pk=f"SESSIONS#{entity.account_id}",
+                        gsi1sk=f"{entity.created_at.isoformat()}#{entity.token_hash}",
+                        expires=entity.expires_at)
+        case Token():
+            # Listed per account so deleting an account leaves none of its tokens behind.
+            return Keys(pk, sk, gsi1pk=f"TOKENS#{entity.account_id}",
+                        gsi1sk=f"{entity.purpose}#{entity.token_hash}", expires=entity.expires_at)
     return Keys(pk, sk)
 
 

@@ -20,6 +20,8 @@ from affiche.domain.model import (
     Membership,
     Post,
     Record,
+    Session,
+    Token,
 )
 from affiche.domain.ports import ChangeSet, R
 from affiche.store.keys import KINDS, MAIN, claim_key, entity_key, keys_for, primary_key
@@ -105,7 +107,9 @@ class DynamoRepository:
                     doomed = self.model(pk, sk)
                     if entity.version:
                         doomed.version = entity.version
-                    tx.delete(doomed)
+                    # Version 0 means "whatever its version": without this flag pynamodb would
+                    # require the item to have no version, which no stored item satisfies.
+                    tx.delete(doomed, add_version_condition=bool(entity.version))
                     labels.append((entity, None))
                 for claim, owner in changes.claims.items():
                     pk, sk = claim_key(claim)
@@ -114,7 +118,7 @@ class DynamoRepository:
                     labels.append((None, claim))
                 for claim in changes.releases:
                     pk, sk = claim_key(claim)
-                    tx.delete(self.model(pk, sk))
+                    tx.delete(self.model(pk, sk), add_version_condition=False)
                     labels.append((None, None))
                 for activity in changes.activities:
                     tx.save(to_item(activity))
@@ -178,6 +182,12 @@ class DynamoRepository:
     def outbox(self, actor: str, limit: int = 20) -> list[Activity]:
         items = self.model.gsi1.query(f"OUTBOX#{actor}", scan_index_forward=False, limit=limit)
         return self._load(items)
+
+    def sessions_of(self, account_id: str) -> list[Session]:
+        return self._load(self.model.gsi1.query(f"SESSIONS#{account_id}"))
+
+    def tokens_of(self, account_id: str) -> list[Token]:
+        return self._load(self.model.gsi1.query(f"TOKENS#{account_id}"))
 
     def all_of_kind(self, kind: str) -> list[Any]:
         """Every entity of one kind (full builds and exports only: a scan)."""

@@ -8,6 +8,8 @@ from affiche.domain import errors
 
 STATUS: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 400,
+    errors.PayloadTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
     errors.NotAuthenticated: 401,
     errors.PermissionDenied: 403,
     errors.NotFound: 404,

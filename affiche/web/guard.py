@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
+
+from affiche.domain.group_images import MAX_BYTES, size_limit_message
+from affiche.domain.images import TYPES, media_type
 
 MAX_BODY = 64 * 1024  # JSON bodies; images use the upload route with their own limit
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# The only API writes whose body is not JSON: raw image bytes POSTed to these paths, each with
+# its own size limit (group_images.MAX_BYTES). Every other API write keeps the JSON rules.
+UPLOADS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"/api/groups/[^/]+/avatar"), "avatar"),
+    (re.compile(r"/api/groups/[^/]+/banner"), "banner"),
+)
 
 
 def _answer(status: int, code: str, message: str) -> dict[str, Any]:
@@ -22,22 +32,49 @@ def raw_body(event: dict[str, Any]) -> bytes:
 
 
 def refuse_unreadable_json(event: dict[str, Any], prefix: str = "/api/") -> dict[str, Any] | None:
-    """An error answer for an API write that is oversized, not JSON, or broken JSON; else None."""
+    """An error answer for an API write that is oversized, not JSON, or broken JSON; else None.
+
+    Image uploads (UPLOADS) are the exception: raw bytes, checked for size and declared type."""
     http = event.get("requestContext", {}).get("http", {})
-    if not str(event.get("rawPath", "")).startswith(prefix) or http.get("method") not in WRITE_METHODS:
+    path, method = str(event.get("rawPath", "")), str(http.get("method"))
+    if not path.startswith(prefix) or method not in WRITE_METHODS:
         return None
     body = raw_body(event)
+    slot = upload_slot(path, method)
+    if slot is not None:
+        return _refuse_upload(event, body, slot)
     if len(body) > MAX_BODY:
         return _answer(413, "body_too_large", f"the request body must be at most {MAX_BODY} bytes")
     if not body:
         return None
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
+    if _content_type(event) != "application/json":
         return _answer(415, "unsupported_media_type",
                        "send the request body as JSON with Content-Type: application/json")
     try:
         json.loads(body)
     except ValueError:
         return _answer(400, "invalid_json", "the request body is not valid JSON")
+    return None
+
+
+def _content_type(event: dict[str, Any]) -> str:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    return media_type(headers.get("content-type", ""))
+
+
+def upload_slot(path: str, method: str) -> str | None:
+    """"avatar" or "banner" for an image upload request, else None."""
+    if method != "POST":
+        return None
+    return next((slot for pattern, slot in UPLOADS if pattern.fullmatch(path)), None)
+
+
+def _refuse_upload(event: dict[str, Any], body: bytes, slot: str) -> dict[str, Any] | None:
+    """Size and declared type of an upload; the route then checks the bytes themselves."""
+    if len(body) > MAX_BYTES[slot]:
+        return _answer(413, "body_too_large", size_limit_message(slot))
+    if _content_type(event) not in TYPES:
+        return _answer(415, "unsupported_media_type",
+                       f"send the image as the raw request body with Content-Type one of: "
+                       f"{', '.join(TYPES)}")
     return None

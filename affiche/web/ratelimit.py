@@ -2,13 +2,16 @@
 
 Each hit is one atomic ADD; the item carries a TTL so DynamoDB removes old windows (moto never
 does, but a window's key changes with time, so stale counters are simply never read again).
-Over the limit -> RateLimited with the seconds left in the window (sent as Retry-After)."""
+Over the limit -> RateLimited with the seconds left in the window (sent as Retry-After).
+Subjects (addresses, emails) are stored as SHA-256 digests: a counter must not keep an email
+address after its account is deleted, and the digest counts the same."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from hashlib import sha256
 
 from affiche.domain.errors import RateLimited
 from affiche.store.table import Counter, bind
@@ -29,6 +32,14 @@ RESET_PER_ADDRESS = Limit("reset", 10, 3600)
 RESET_PER_EMAIL = Limit("reset-email", 3, 3600)
 INVITE_PER_ACCOUNT = Limit("invite", 50, 3600)
 INVITE_PER_ADDRESS = Limit("invite-address", 100, 3600)
+# Re-entering the current password (change password or email, delete account) from a session:
+# a stolen session must not become a password-guessing oracle.
+PASSWORD_PER_ACCOUNT = Limit("password-check", 10, 900)
+
+
+def subject_digest(subject: str) -> str:
+    """The key a subject is counted under: case and surrounding spaces do not make a new one."""
+    return sha256(subject.strip().lower().encode()).hexdigest()
 
 
 def hit(limit: Limit, subject: str, now: float | None = None) -> None:
@@ -36,7 +47,7 @@ def hit(limit: Limit, subject: str, now: float | None = None) -> None:
     now = time.time() if now is None else now
     window = int(now // limit.window_seconds)
     bind()
-    counter = Counter(f"RATE#{limit.action}#{subject.lower()}", f"W#{window}")
+    counter = Counter(f"RATE#{limit.action}#{subject_digest(subject)}", f"W#{window}")
     ends = (window + 1) * limit.window_seconds
     counter.update(actions=[Counter.count.add(1),
                             Counter.expires.set(datetime.fromtimestamp(ends, UTC))])

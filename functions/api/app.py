@@ -10,7 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from affiche import __version__
 from affiche.domain.errors import DomainError
 from affiche.web import errors
-from functions.api.routes import accounts, events, groups
+from functions.api.pages import ROUTERS as PAGE_ROUTERS
+from functions.api.routes import account_settings, accounts, events, group_images, groups, profiles
+from functions.api.routes import members as member_routes
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -47,7 +49,11 @@ def _explain(item: dict[str, Any]) -> str:
     return str(item.get("msg") or kind)
 
 
-for router in (accounts.router, groups.router, events.router):
+for router in (accounts.router, groups.router, events.router, group_images.router,
+               account_settings.router, profiles.router, member_routes.router):
+    app.include_router(router)
+
+for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI document
     app.include_router(router)
 
 

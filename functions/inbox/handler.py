@@ -12,7 +12,7 @@ import binascii
 import json
 from typing import Any
 
-from affiche.activitypub.inbox import Answer, Inbox, InboundRequest
+from affiche.activitypub.inbox import Answer, InboundRequest, Inbox
 
 
 def request_from_event(event: dict[str, Any]) -> InboundRequest | Answer:

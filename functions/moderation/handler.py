@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from affiche.domain import instance
 from affiche.domain.accounts import instance_settings
 from affiche.domain.errors import DomainError
-from affiche.web import errors
+from affiche.web import errors, ratelimit
 from affiche.web.guard import refuse_unreadable_json
 from functions.api.routes.common import Input, caller, json_response
 
@@ -56,6 +56,10 @@ def write_settings(body: ModeInput) -> Response[dict[str, Any]]:
 @app.post("/api/mod/invitations")
 def invite(body: InvitationInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(app)  # type: ignore[arg-type]
+    instance.require_admin(account)  # a non-admin learns 403 first, never a 429
+    # Each invitation sends a mail: even an admin account (or a stolen admin session) must not
+    # be able to spam addresses through the instance.
+    ratelimit.hit(ratelimit.INVITE_PER_ACCOUNT, account.id)
     instance.invite_to_register(context, account, body.email)
     return json_response(202, {"invited": body.email})
 

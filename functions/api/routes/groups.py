@@ -1,4 +1,4 @@
-"""Groups: create, read."""
+"""Groups: create, read, change settings. Avatar and banner uploads: group_images.py."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ class GroupInput(Input):
     profile: str | None = None
 
 
+class GroupSettingsInput(Input):
+    """Fields to change; those left out keep their value."""
+
+    display_name: str | None = None
+    summary: str | None = None
+    visibility: str | None = None
+    openness: str | None = None
+    profile: str | None = None
+
+
 def group_json(group: Actor) -> dict[str, Any]:
     return {"name": group.name, "display_name": group.display_name, "summary": group.summary_html,
             "visibility": group.visibility, "openness": group.openness,
@@ -43,4 +53,11 @@ def read(name: str) -> Response[dict[str, Any]]:
     group = ports().repo.get(Actor, name)
     if group is None or not group.is_group or group.deleted:
         raise NotFound(f"no group @{name}")
+    return json_response(200, group_json(group))
+
+
+@router.put("/api/groups/<name>", summary="Change a group's settings (administrators)")
+def update(name: str, body: GroupSettingsInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(router)
+    group = groups.update_group(context, account, name, **body.model_dump())
     return json_response(200, group_json(group))

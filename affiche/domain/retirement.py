@@ -1,0 +1,93 @@
+"""Retiring profiles: what deleting one profile, or a whole account, does to its Person actors.
+
+A retired profile is kept as a deleted Person (`deleted=True`, "Deleted profile", no summary,
+images or owner) instead of vanishing: events and posts it wrote in groups stay attributed to an
+author whose pages are gone (the renderer deletes the files of deleted actors), and its handle is
+never handed to someone else, since an object id is never reused after a Delete (DESIGN.md §4).
+What is personal goes: the private key, the memberships and follows, the link to the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from affiche.domain import activities, follows
+from affiche.domain.context import Ports
+from affiche.domain.errors import Conflict, PermissionDenied
+from affiche.domain.membership import Change
+from affiche.domain.model import Actor, ActorKey, Follow, Membership
+from affiche.domain.ports import ChangeSet
+from affiche.domain.profiles import publish_activity
+from affiche.domain.roles import ADMIN_ROLES
+
+DELETED_NAME = "Deleted profile"
+# Each membership leaves under its group's version (membership.Change puts the group); a
+# concurrent join or leave bumps that version, so the removal is re-read and tried again.
+ATTEMPTS = 3
+
+
+def ensure_not_last_admins(ports: Ports, leaving: Collection[Actor]) -> None:
+    """Refuse while the `leaving` profiles are all the administrators a group has: a group must
+    keep someone able to run it (the rule membership.leave applies), and only its members can
+    choose who. Checked for all the profiles together: two profiles of one account may be a
+    group's only two administrators."""
+    names = {profile.name for profile in leaving}
+    for profile in leaving:
+        for membership in ports.repo.memberships_of(profile.name):
+            if membership.role in ADMIN_ROLES and not _other_admin(ports, membership.group, names):
+                raise PermissionDenied(
+                    f"@{profile.name} is the last administrator of the group "
+                    f"@{membership.group}: appoint another administrator of that group first, "
+                    "then try again")
+
+
+def _other_admin(ports: Ports, group: str, leaving: set[str]) -> bool:
+    return any(m.role in ADMIN_ROLES and m.member not in leaving
+               for m in ports.repo.memberships_of_group(group))
+
+
+def leave_everything(ports: Ports, profile: Actor) -> None:
+    """Remove every membership (one transaction per group) and every follow of `profile`."""
+    for membership in ports.repo.memberships_of(profile.name):
+        _leave(ports, membership.key)
+    for follow in ports.repo.following_of(profile.name):
+        _unfollow(ports, follow)
+
+
+def _leave(ports: Ports, key: str) -> None:
+    for attempt in range(ATTEMPTS):
+        membership = ports.repo.get(Membership, key)
+        group = ports.repo.get(Actor, membership.group) if membership else None
+        if membership is None or group is None:
+            return
+        # membership.Change lowers the member count under the group's version and records the
+        # Leave activity with the audience the membership flows use (the page shows the count).
+        change = Change(group, membership, None, "Leave", membership.member)
+        try:
+            ports.repo.commit(change.changeset(ports))
+            return
+        except Conflict:
+            if attempt == ATTEMPTS - 1:
+                raise
+
+
+def _unfollow(ports: Ports, follow: Follow) -> None:
+    # As follows.unfollow does: the item, the group's followers counter and a private Undo.
+    changes = ChangeSet(deletes=[follow])
+    changes.counters[follows.counter_name(follow.followed)] = -1
+    changes.record(activities.new(ports, "Undo", follow.follower, follow, follow.key,
+                                  audience="private", target=follow.followed))
+    ports.repo.commit(changes)
+
+
+def retired(ports: Ports, profile: Actor, *, published: bool) -> ChangeSet:
+    """The writes turning `profile` into a deleted actor; a profile that was `published` also
+    gets the Delete activity that removes its pages and tells the fediverse."""
+    tombstone = profile.evolve(deleted=True, display_name=DELETED_NAME, summary_html="",
+                               summary_source="", avatar=None, banner=None, account_id=None)
+    changes = ChangeSet().put(tombstone)
+    # Version 0 makes the delete unconditional: a key already gone is not a conflict.
+    changes.deletes.append(ActorKey(name=profile.name, private_key_pem=""))
+    if published:
+        changes.record(publish_activity(ports, tombstone, "Delete"))
+    return changes

@@ -1,0 +1,136 @@
+"""Account settings pages: a forgotten password, email and password changes, deletion.
+
+/app/account holds three forms posting to the same URL; a hidden `action` field says which.
+The mails of affiche/mail/templates link to /app/reset-password, /app/forgot-password and
+/app/confirm-email: those URLs are answered here too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from affiche.config import get_settings
+from affiche.domain import account_settings
+from affiche.domain.errors import InvalidInput
+from affiche.web import ratelimit
+from affiche.web.sessions import session_cookie
+from functions.api.pages.common import Page, html, member, visitor
+from functions.api.routes.common import client_address
+
+router = APIGatewayHttpRouter()
+ACCOUNT = "app/account.html"
+RESET_SENT = ("If an account uses {email}, we sent it a link to choose a new password. "
+              "It works for one hour.")
+
+
+# --- forgotten password (logged out) --------------------------------------------------------
+@router.get("/app/reset", include_in_schema=False)
+@html(router)
+def reset_form() -> Response[str]:
+    return visitor(router).render("app/reset.html")
+
+
+@router.get("/app/forgot-password", include_in_schema=False)
+@html(router)
+def forgot_password() -> Response[str]:
+    return visitor(router).redirect("/app/reset")
+
+
+@router.post("/app/reset", include_in_schema=False)
+@html(router)
+def request_reset() -> Response[str]:
+    page = visitor(router)
+    email = page.form.get("email").strip()
+    with page.errors_in("app/reset.html", form="reset"):
+        # Limited per client and per address: the form must not become a mail cannon.
+        ratelimit.hit(ratelimit.RESET_PER_ADDRESS, client_address(router))
+        ratelimit.hit(ratelimit.RESET_PER_EMAIL, email)
+        account_settings.request_password_reset(page.ports, email)
+    # The same answer whether or not the address has an account.
+    return page.redirect("/app/login", flash=RESET_SENT.format(email=email))
+
+
+@router.get("/app/reset/complete", include_in_schema=False)
+@html(router)
+def complete_reset_form() -> Response[str]:
+    page = visitor(router)
+    return page.render("app/reset_complete.html", token=page.query("token") or "")
+
+
+@router.get("/app/reset-password", include_in_schema=False)
+@html(router)
+def reset_password_link() -> Response[str]:
+    """The reset mail's link: the same form."""
+    return complete_reset_form()
+
+
+@router.post("/app/reset/complete", include_in_schema=False)
+@html(router)
+def complete_reset() -> Response[str]:
+    page = visitor(router)
+    token = page.form.get("token")
+    with page.errors_in("app/reset_complete.html", form="reset", token=token):
+        account_settings.complete_password_reset(page.ports, token, page.form.get("password"))
+    return page.redirect("/app/login", flash="Your password is changed: log in with it.")
+
+
+# --- logged in ------------------------------------------------------------------------------
+@router.get("/app/account", include_in_schema=False)
+@html(router)
+def account() -> Response[str]:
+    return member(router).render(ACCOUNT)
+
+
+@router.get("/app/confirm-email", include_in_schema=False)
+@html(router)
+def confirm_email() -> Response[str]:
+    page = member(router)
+    updated = account_settings.confirm_email_change(page.ports, page.me, page.query("token") or "")
+    return page.redirect("/app/account", flash=f"Your email address is now {updated.email}.")
+
+
+def _change_email(page: Page) -> Response[str]:
+    email = page.form.get("email").strip()
+    with page.errors_in(ACCOUNT, form="email"):
+        ratelimit.hit(ratelimit.PASSWORD_PER_ACCOUNT, page.me.id)
+        account_settings.request_email_change(page.ports, page.me, email=email,
+                                              current_password=page.form.get("current_password"))
+    return page.redirect("/app/account", flash=f"We sent a link to {email}: follow it to "
+                         "confirm the change. Until then, your address does not change.")
+
+
+def _change_password(page: Page) -> Response[str]:
+    with page.errors_in(ACCOUNT, form="password"):
+        ratelimit.hit(ratelimit.PASSWORD_PER_ACCOUNT, page.me.id)
+        account_settings.change_password(page.ports, page.me,
+                                         current_password=page.form.get("current_password"),
+                                         new_password=page.form.get("new_password"),
+                                         keep=page.session)
+    return page.redirect("/app/account", flash="Your password is changed. Your other sessions "
+                         "are logged out.")
+
+
+def _delete(page: Page) -> Response[str]:
+    with page.errors_in(ACCOUNT, form="delete"):
+        ratelimit.hit(ratelimit.PASSWORD_PER_ACCOUNT, page.me.id)
+        account_settings.delete_account(page.ports, page.me, page.form.get("password"))
+    page.cookies.append(session_cookie(get_settings(), "", max_age=0))
+    page.account = page.session = None
+    return page.redirect("/app/login", flash="Your account is deleted. Goodbye!")
+
+
+ACTIONS: dict[str, Callable[[Page], Response[str]]] = {
+    "email": _change_email, "password": _change_password, "delete": _delete,
+}
+
+
+@router.post("/app/account", include_in_schema=False)
+@html(router)
+def change_account() -> Response[str]:
+    page = member(router)
+    action = ACTIONS.get(page.form.get("action"))
+    if action is None:
+        raise InvalidInput("this form asks for an action this page does not know")
+    return action(page)

@@ -1,0 +1,94 @@
+"""Pages for getting in and out: sign up, confirm the address, log in, log out."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from affiche.config import get_settings
+from affiche.domain import accounts
+from affiche.web import pages, ratelimit
+from affiche.web.sessions import close_session, open_session, session_cookie
+from functions.api.pages.common import Page, html, member, visitor
+from functions.api.routes.common import client_address
+
+router = APIGatewayHttpRouter()
+
+
+def _already_in(page: Page) -> Response[str] | None:
+    """Logged-in people asking for a logged-out form go where they were heading."""
+    if page.account is None:
+        return None
+    return page.redirect(pages.safe_next(page.query("next")))
+
+
+@router.get("/app/signup", include_in_schema=False)
+@html(router)
+def signup_form() -> Response[str]:
+    page = visitor(router)
+    # The instance invitation mail links here with ?invitation=&email= (mail/instance_invite.txt).
+    values = {"email": page.query("email") or "", "invitation": page.query("invitation") or ""}
+    return _already_in(page) or page.render("app/signup.html", values=values)
+
+
+@router.post("/app/signup", include_in_schema=False)
+@html(router)
+def signup() -> Response[str]:
+    page = visitor(router)
+    form = page.form
+    with page.errors_in("app/signup.html", form="signup"):
+        ratelimit.hit(ratelimit.SIGNUP_PER_ADDRESS, client_address(router))
+        account = accounts.signup(page.ports, email=form.get("email"),
+                                  password=form.get("password"),
+                                  username=form.optional("username"),
+                                  display_name=form.optional("display_name"),
+                                  invitation=form.optional("invitation"))
+    return page.redirect("/app/login", flash=f"Almost there: we sent a confirmation link to "
+                         f"{account.email}. Follow it, then log in.")
+
+
+@router.get("/app/confirm", include_in_schema=False)
+@html(router)
+def confirm() -> Response[str]:
+    page = visitor(router)
+    # A GET changes state here because a mail client can only follow a link; the token is
+    # single-use and expires, which is what makes that acceptable.
+    account = accounts.confirm(page.ports, page.query("token") or "")
+    return page.render("app/message.html", heading="Your address is confirmed",
+                       paragraphs=[f"Thank you: {account.email} is confirmed and your profile "
+                                   f"@{account.default_profile} is published."],
+                       links=[("/app/login", "Log in")])
+
+
+@router.get("/app/login", include_in_schema=False)
+@html(router)
+def login_form() -> Response[str]:
+    page = visitor(router)
+    next_path = pages.safe_next(page.query("next"))
+    return _already_in(page) or page.render("app/login.html", next=next_path)
+
+
+@router.post("/app/login", include_in_schema=False)
+@html(router)
+def login() -> Response[str]:
+    page = visitor(router)
+    form = page.form
+    next_path = pages.safe_next(form.get("next"))
+    with page.errors_in("app/login.html", form="login", next=next_path):
+        ratelimit.hit(ratelimit.LOGIN_PER_ADDRESS, client_address(router))
+        ratelimit.hit(ratelimit.LOGIN_PER_EMAIL, form.get("email").strip())
+        account = accounts.login(page.ports, email=form.get("email"),
+                                 password=form.get("password"))
+    secret, _ = open_session(page.ports, account)
+    page.cookies.append(session_cookie(get_settings(), secret))
+    return page.redirect(next_path)
+
+
+@router.post("/app/logout", include_in_schema=False)
+@html(router)
+def logout() -> Response[str]:
+    page = member(router)
+    assert page.session is not None  # member() guarantees it
+    close_session(page.ports, page.session)
+    page.cookies.append(session_cookie(get_settings(), "", max_age=0))
+    return page.redirect("/app/login", flash="You are logged out.")

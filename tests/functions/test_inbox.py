@@ -1,0 +1,307 @@
+"""The inbox through the real handler (moto behind), with real fediverse payloads signed by a
+test key whose actor document a fake remote server (httpx.MockTransport) serves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from affiche.activitypub import fetch, handlers
+from affiche.activitypub.signatures import sign_request
+from affiche.domain import accounts, groups
+from affiche.domain.context import Ports
+from affiche.store.repository import DynamoRepository
+from affiche.store.table import Item, bind
+from affiche.web.passwords import Argon2Hasher
+from functions.inbox.handler import lambda_handler
+from tests.apigw import http_event
+from tests.conftest import load_fixture
+
+PUBLIC = "https://affiche.test"  # the `env` fixture's public URL
+GROUP_URL = f"{PUBLIC}/@club/"
+ALICE = "https://remote.example/users/alice"
+ALICE_KEY = f"{ALICE}#main-key"
+# What API Gateway shows the function: not the host the sender signed for.
+ORIGIN_HOST = "abc123.execute-api.eu-west-1.amazonaws.com"
+
+
+@cache
+def private_key(name: str) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def pems(name: str) -> tuple[str, str]:
+    key = private_key(name)
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return public.decode(), private.decode()
+
+
+def actor_doc(actor_id: str, key_name: str) -> dict[str, Any]:
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": actor_id,
+            "type": "Person", "inbox": f"{actor_id}/inbox", "preferredUsername": "alice",
+            "publicKey": {"id": f"{actor_id}#main-key", "owner": actor_id,
+                          "publicKeyPem": pems(key_name)[0]}}
+
+
+@dataclass
+class RemoteServer:
+    """remote.example: serves actor documents, counts fetches."""
+
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.fetched.append(str(request.url))
+        doc = self.documents.get(str(request.url))
+        if doc is None:
+            return httpx.Response(410)
+        return httpx.Response(200, json=doc, headers={"Content-Type": "application/activity+json"})
+
+
+@pytest.fixture
+def remote() -> Iterator[RemoteServer]:
+    server = RemoteServer({ALICE: actor_doc(ALICE, "alice")})
+    fetch.set_transport_factory(lambda: httpx.MockTransport(server))
+    fetch.set_resolver(lambda host, port: ["93.184.215.14"])
+    yield server
+    fetch.set_transport_factory(None)
+    fetch.set_resolver(None)
+
+
+class FixedKeys:
+    def generate(self) -> tuple[str, str]:
+        return pems("local")
+
+
+@pytest.fixture
+def instance(aws: Path, cheap_crypto: None, remote: RemoteServer) -> RemoteServer:
+    """Given a local group @club, and alice on remote.example."""
+    ports = Ports(repo=DynamoRepository(), hasher=Argon2Hasher(), keys=FixedKeys())
+    ann = accounts.signup(ports, email="ann@example.org", password="correct horse",
+                          username="ann", confirmed=True)
+    groups.create_group(ports, ann, name="club", display_name="The Club")
+    return remote
+
+
+def follow(**overrides: Any) -> dict[str, Any]:
+    """Mastodon's Follow of a group, from alice to @club."""
+    activity = load_fixture("mastodon/follow-group.json", actor=ALICE, object=GROUP_URL,
+                            id="https://remote.example/follows/1")
+    activity.update(overrides)
+    return activity
+
+
+def deliver(activity: dict[str, Any] | bytes, *, path: str = "/@club/inbox",
+            key_id: str = ALICE_KEY, key_name: str = "alice", sign: bool = True,
+            now: datetime | None = None, tamper: dict[str, str] | None = None
+            ) -> tuple[int, dict[str, Any]]:
+    body = activity if isinstance(activity, bytes) else json.dumps(activity).encode()
+    headers = {"Content-Type": "application/activity+json"}
+    if sign:
+        headers.update(sign_request("POST", PUBLIC + path, headers, body, key_id,
+                                    pems(key_name)[1], now=now))
+    headers["Host"] = ORIGIN_HOST
+    headers.update(tamper or {})
+    res = lambda_handler(http_event("POST", path, body=body, headers=headers), None)
+    return res["statusCode"], json.loads(res["body"])
+
+
+def inbound_items() -> list[Item]:
+    bind()
+    return [item for item in Item.scan() if item.kind == "inbound"]
+
+
+def test_signed_follow_is_stored_and_accepted(instance: RemoteServer) -> None:
+    # When alice's server delivers a signed Follow to the group's inbox
+    status, body = deliver(follow())
+    # Then it is accepted, stored raw under its id, and her key was fetched once
+    assert status == 202, body
+    (item,) = inbound_items()
+    assert item.pk == "INBOUND#https://remote.example/follows/1"
+    record = json.loads(item.data)
+    assert record["activity"] == follow()
+    assert (record["inbox"], record["signer"], record["key_id"]) == ("club", ALICE, ALICE_KEY)
+    assert instance.fetched == [ALICE]
+    # and, no handler being registered yet, it is explicitly ignored by the dispatcher
+    assert body["status"] == "ignored" and "Follow" in body["detail"]
+
+
+def test_shared_inbox(instance: RemoteServer) -> None:
+    status, _ = deliver(follow(), path="/inbox")
+    assert status == 202
+    assert json.loads(inbound_items()[0].data)["inbox"] is None
+
+
+def test_replay_is_accepted_but_not_stored_or_processed_twice(
+        instance: RemoteServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    real_dispatch = handlers.dispatch
+
+    def counting(activity: dict[str, Any], context: handlers.InboundContext) -> handlers.Outcome:
+        seen.append(context.activity_id)
+        return real_dispatch(activity, context)
+
+    monkeypatch.setattr(handlers, "dispatch", counting)
+    # Given a Follow already delivered
+    assert deliver(follow())[0] == 202
+    # When the same activity is delivered again
+    status, body = deliver(follow())
+    # Then it is acknowledged as a duplicate, stored once, dispatched once; the key was cached
+    assert (status, body["status"]) == (202, "duplicate")
+    assert len(inbound_items()) == 1
+    assert seen == ["https://remote.example/follows/1"]
+    assert instance.fetched == [ALICE]
+
+
+def test_unsigned_is_refused(instance: RemoteServer) -> None:
+    status, body = deliver(follow(), sign=False)
+    assert status == 401
+    assert body["error"] == "unsigned"
+    assert inbound_items() == [] and instance.fetched == []
+
+
+def test_wrong_digest_is_refused(instance: RemoteServer) -> None:
+    # Given a correctly signed request whose Digest was swapped in transit
+    wrong = "SHA-256=" + "A" * 43 + "="
+    status, body = deliver(follow(), tamper={"Digest": wrong})
+    assert (status, body["reason"]) == (401, "digest_mismatch")
+    assert inbound_items() == [] and instance.fetched == []
+
+
+def test_old_date_is_refused(instance: RemoteServer) -> None:
+    status, body = deliver(follow(), now=datetime.now(UTC) - timedelta(hours=2))
+    assert (status, body["reason"]) == (401, "date_out_of_window")
+
+
+def test_key_owner_must_be_the_actor(instance: RemoteServer) -> None:
+    # Given alice's server signing an activity that claims to come from bob
+    status, body = deliver(follow(actor="https://remote.example/users/bob"))
+    # Then it is refused: a key only speaks for its owner
+    assert status == 401
+    assert body["reason"] == "key_owner_mismatch"
+    assert inbound_items() == []
+
+
+def test_signature_by_another_key_is_refused(instance: RemoteServer) -> None:
+    status, body = deliver(follow(), key_name="mallory")
+    assert (status, body["reason"]) == (401, "bad_signature")
+
+
+def test_delete_storm_from_an_unknown_actor_costs_nothing(instance: RemoteServer) -> None:
+    # Given Mastodon's account self-Delete, from a server we never heard of
+    delete = load_fixture("mastodon/delete-actor.json")
+    # When it is delivered (signed by a key we never cached)
+    status, body = deliver(delete, path="/inbox", key_id=delete["signature"]["creator"],
+                           key_name="mastodon-alice")
+    # Then it is acknowledged at once: nothing fetched, nothing stored
+    assert (status, body["status"]) == (202, "ignored")
+    assert instance.fetched == []
+    assert inbound_items() == []
+
+
+def test_self_update_from_an_unknown_actor_costs_nothing(instance: RemoteServer) -> None:
+    update = {"id": "https://far.example/users/zed#update", "type": "Update",
+              "actor": "https://far.example/users/zed",
+              "object": {"id": "https://far.example/users/zed", "type": "Person"}}
+    status, _ = deliver(update, key_id="https://far.example/users/zed#main-key")
+    assert status == 202 and instance.fetched == []
+
+
+def test_self_delete_from_a_known_actor_is_verified_and_stored(instance: RemoteServer) -> None:
+    # Given alice is known (her key is cached after a Follow)
+    deliver(follow())
+    # When she deletes her account
+    delete = load_fixture("mastodon/delete-actor.json", id=f"{ALICE}#delete", actor=ALICE,
+                          object=ALICE)
+    status, _ = deliver(delete, path="/inbox")
+    # Then the Delete goes through verification and is stored
+    assert status == 202
+    assert len(inbound_items()) == 2
+    assert instance.fetched == [ALICE]
+
+
+def test_rotated_key_is_fetched_once_more(instance: RemoteServer) -> None:
+    # Given alice's old key is cached
+    deliver(follow())
+    # When she rotates her key and signs with the new one
+    instance.documents[ALICE] = actor_doc(ALICE, "alice-2025")
+    status, _ = deliver(follow(id="https://remote.example/follows/2"), key_name="alice-2025")
+    # Then the cached key fails, the key is fetched again once, and the activity accepted
+    assert status == 202
+    assert instance.fetched == [ALICE, ALICE]
+
+
+def test_bad_signature_with_a_fresh_key_is_not_retried(instance: RemoteServer) -> None:
+    status, _ = deliver(follow(), key_name="mallory")
+    assert status == 401
+    assert instance.fetched == [ALICE]  # fetched once (not cached before), no second fetch
+
+
+def test_unreachable_key_is_refused(instance: RemoteServer) -> None:
+    status, body = deliver(follow(actor="https://remote.example/users/gone"),
+                           key_id="https://remote.example/users/gone#main-key")
+    assert (status, body["reason"]) == (401, "unknown_key")
+    assert "410" in body["message"]
+
+
+def test_oversized_body_is_refused(instance: RemoteServer) -> None:
+    padding = "x" * (256 * 1024)
+    status, body = deliver(follow(content=padding))
+    assert (status, body["error"]) == (413, "body_too_large")
+    assert instance.fetched == []
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    (b"{not json", "invalid_json"),
+    (b"[1, 2]", "invalid_activity"),
+    (json.dumps({"actor": ALICE}).encode(), "invalid_activity"),
+    (json.dumps({"type": "Follow"}).encode(), "invalid_activity"),
+    (json.dumps({"type": "Follow", "actor": {"name": "no id"}}).encode(), "invalid_activity"),
+])
+def test_malformed_activities_are_refused(instance: RemoteServer, body: bytes, error: str) -> None:
+    status, answer = deliver(body)
+    assert (status, answer["error"]) == (400, error)
+
+
+def test_actor_given_as_object_is_accepted(instance: RemoteServer) -> None:
+    status, _ = deliver(follow(actor={"id": ALICE, "type": "Person"}))
+    assert status == 202
+
+
+def test_unknown_local_inbox(instance: RemoteServer) -> None:
+    status, body = deliver(follow(), path="/@nobody/inbox")
+    assert (status, body["error"]) == (404, "not_found")
+    assert instance.fetched == []
+
+
+def test_only_post(instance: RemoteServer) -> None:
+    res = lambda_handler(http_event("GET", "/inbox"), None)
+    assert res["statusCode"] == 405 and res["headers"]["Allow"] == "POST"
+
+
+def test_failed_processing_forgets_the_delivery(instance: RemoteServer,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a handler that crashes
+    def crash(activity: dict[str, Any], context: handlers.InboundContext) -> handlers.Outcome:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(handlers, "dispatch", crash)
+    with pytest.raises(RuntimeError):
+        deliver(follow())
+    # Then the activity is not kept as received, so the sender's retry is processed
+    assert inbound_items() == []
+    monkeypatch.undo()
+    assert deliver(follow())[1]["status"] != "duplicate"
