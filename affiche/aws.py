@@ -13,7 +13,8 @@ from affiche.config import get_settings
 def _client(service: str, endpoint: str | None, region: str) -> Any:
     import boto3
 
-    return boto3.session.Session().client(service, endpoint_url=endpoint, region_name=region)
+    session: Any = boto3.session.Session()  # `Any`: the stubs only type literal service names
+    return session.client(service, endpoint_url=endpoint, region_name=region)
 
 
 def client(service: str) -> Any:

@@ -20,7 +20,7 @@ DEFAULT_DELIVERY_DLQ = "affiche-delivery-dlq"
 
 @dataclass(frozen=True)
 class Settings:
-    public_url: str  # e.g. https://events.example.org (no trailing slash): ids and signatures use it
+    public_url: str  # https://events.example.org, no trailing slash: ids and signatures use it
     table_name: str
     site_bucket: str
     delivery_queue_url: str

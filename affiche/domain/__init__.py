@@ -1,1 +1,3 @@
-"""Pure rules of affiche: no AWS, HTTP or Lambda types here; storage, mail and clocks come in as ports."""
+"""Pure rules of affiche: no AWS, HTTP or Lambda types here.
+
+Storage, mail, keys and clocks come in as ports (context.py)."""

@@ -97,7 +97,8 @@ def confirm(ports: Ports, secret: str) -> Account:
     """Confirm an address from the emailed link; publishes the default profile."""
     token = _valid_token(ports, secret, "confirm")
     if token is None:
-        raise NotFound("this confirmation link is invalid or has expired; sign up or ask for a new one")
+        raise NotFound("this confirmation link is invalid or has expired; "
+                       "sign up or ask for a new one")
     account = ports.repo.get(Account, token.account_id)
     if account is None:
         raise NotFound("this account no longer exists")

@@ -110,10 +110,10 @@ def update_event(ports: Ports, account: Account, uuid: str, data: EventInput, *,
     editor = acting_profile(ports, account, profile)
     authorize(membership_of(ports, group.name, editor.name), "edit_event")
     values = _validated(data)
-    if event.participant_count and values["capacity"] is not None:
-        if int(values["capacity"]) < event.participant_count:  # type: ignore[call-overload]
-            raise InvalidInput("capacity cannot be lower than the number of participants",
-                               field="capacity")
+    capacity = values["capacity"]
+    if isinstance(capacity, int) and capacity < event.participant_count:
+        raise InvalidInput("capacity cannot be lower than the number of participants",
+                           field="capacity")
     updated = event.evolve(updated_at=ports.clock.now(), **values)
     changes = ChangeSet().put(updated)
     changes.record(activities.new(ports, "Update", group.name, updated, uuid,

@@ -1,8 +1,8 @@
 """The entities affiche stores, as plain dataclasses.
 
-Every entity knows how to become a JSON-able dict and back (`to_dict` / `from_dict`); the store keeps
-that dict whole, so adding a field never needs a migration. Times are timezone-aware UTC datetimes in
-memory and ISO-8601 strings on disk.
+Every entity knows how to become a JSON-able dict and back (`to_dict` / `from_dict`); the store
+keeps that dict whole, so adding a field never needs a migration. Times are timezone-aware UTC
+datetimes in memory and ISO-8601 strings on disk.
 """
 
 from __future__ import annotations
@@ -126,8 +126,8 @@ class Address(Record):
     version: int = 0
 
     def one_line(self) -> str:
-        parts = [self.name, self.street, " ".join(p for p in (self.postal_code, self.locality) if p),
-                 self.region, self.country]
+        town = " ".join(p for p in (self.postal_code, self.locality) if p)
+        parts = [self.name, self.street, town, self.region, self.country]
         return ", ".join(p for p in parts if p)
 
 
@@ -212,7 +212,8 @@ class Activity(Record):
 @dataclass
 class Membership(Record):
     """A profile's place in a group. `role` is also the state of the membership's flow
-    (Mobilizon's model): invited -> member, not_approved -> member | rejected, ... see membership.py."""
+    (Mobilizon's model): invited -> member, not_approved -> member | rejected...
+    The transitions are declared in membership.py."""
 
     kind: ClassVar[str] = "membership"
     group: str

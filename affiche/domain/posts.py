@@ -7,8 +7,8 @@ from affiche.domain.context import Ports
 from affiche.domain.events import _group
 from affiche.domain.groups import membership_of
 from affiche.domain.model import Account, Post
-from affiche.domain.profiles import acting_profile
 from affiche.domain.ports import ChangeSet
+from affiche.domain.profiles import acting_profile
 from affiche.domain.roles import authorize
 from affiche.domain.text import markdown_to_html, slugify
 

@@ -20,7 +20,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
 def sanitize(html: str) -> str:
     """Keep a small allow-list of tags; links get rel=nofollow noopener (nh3 adds it)."""
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer")
+                     url_schemes={"http", "https", "mailto"},
+                     link_rel="nofollow noopener noreferrer")
 
 
 def markdown_to_html(source: str) -> str:

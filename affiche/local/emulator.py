@@ -34,7 +34,7 @@ class Emulator:
         # in this process (tests) would find the first one's tables and buckets.
         import urllib.request
 
-        urllib.request.urlopen(urllib.request.Request(  # noqa: S310 - loopback emulator
+        urllib.request.urlopen(urllib.request.Request(
             f"{self.endpoint}/moto-api/reset", method="POST"), timeout=5).close()
         self.server.stop()
 

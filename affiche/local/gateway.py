@@ -30,7 +30,7 @@ FUNCTIONS = {
 
 
 def load_handlers() -> dict[str, Handler]:
-    return {name: importlib.import_module(module).lambda_handler  # type: ignore[attr-defined]
+    return {name: importlib.import_module(module).lambda_handler
             for name, module in FUNCTIONS.items()}
 
 
@@ -126,7 +126,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self._send(404, {"Content-Type": "text/html; charset=utf-8"},
                        b"<!doctype html><title>Not found</title><h1>Not found</h1>")
             return
-        headers = {"Content-Type": forced_type or obj.get("ContentType", "application/octet-stream"),
+        content_type = forced_type or obj.get("ContentType", "application/octet-stream")
+        headers = {"Content-Type": content_type,
                    "Cache-Control": obj.get("CacheControl", "no-cache"), "Vary": "Accept"}
         self._send(200, headers, obj["Body"].read())
 

@@ -58,7 +58,7 @@ class Poller(threading.Thread):
         while not self.stopping.is_set():
             try:
                 busy = self.poll_once()
-            except Exception:  # noqa: BLE001 - a poller must survive a bad batch and go on
+            except Exception:  # a poller must survive a bad batch and go on (logged with trace)
                 log.exception("%s: poll failed", self.name)
                 busy = False
             if busy:
@@ -72,7 +72,7 @@ class Poller(threading.Thread):
 
 
 class StreamPoller(Poller):
-    """Reads the table's stream from LATEST (what exists before start is covered by a full build)."""
+    """Reads the table's stream from LATEST: what exists before start is covered by a full build."""
 
     def __init__(self, table: str, handler: Handler, on_failure_queue: str | None = None,
                  interval: float = 0.05, on_change: Callable[[], None] | None = None) -> None:
@@ -84,7 +84,8 @@ class StreamPoller(Poller):
         self.arn = client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         self.iterators: dict[str, str] = {}
         self.attempts: dict[str, int] = {}
-        for shard in self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]:
+        shards = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
+        for shard in shards:
             self.iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
                 StreamArn=self.arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST",
             )["ShardIterator"]
@@ -148,7 +149,8 @@ class QueuePoller(Poller):
             return False
         event = {"Records": [{
             "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-            "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+            "attributes": m.get("Attributes", {}),
+            "messageAttributes": m.get("MessageAttributes", {}),
             "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": self.arn,
             "awsRegion": self.arn.split(":")[3],
         } for m in messages]}

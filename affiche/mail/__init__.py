@@ -89,7 +89,7 @@ def read_maildir(path: str) -> list[tuple[str, EmailMessage]]:
     """(key, message) pairs of a maildir, newest first (the dev mail page and tests)."""
     box = _maildir(path)
     found = []
-    for key in box.keys():
+    for key in box.iterkeys():
         message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         found.append((key, message))

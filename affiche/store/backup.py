@@ -73,10 +73,12 @@ def import_media(folder: Path) -> int:
     s3 = client("s3")
     bucket = get_settings().site_bucket
     count = 0
-    for path in sorted((folder / MEDIA_PREFIX).rglob("*")) if (folder / MEDIA_PREFIX).exists() else []:
+    media = folder / MEDIA_PREFIX
+    for path in sorted(media.rglob("*")) if media.exists() else []:
         if path.is_file() and not path.name.endswith(".type"):
             type_file = path.parent / (path.name + ".type")
-            content_type = type_file.read_text() if type_file.exists() else "application/octet-stream"
+            content_type = (type_file.read_text() if type_file.exists()
+                            else "application/octet-stream")
             s3.put_object(Bucket=bucket, Key=str(path.relative_to(folder)), Body=path.read_bytes(),
                           ContentType=content_type)
             count += 1

@@ -89,7 +89,7 @@ class DynamoRepository:
 
     def counter(self, name: str) -> int:
         try:
-            return int(Counter.get(f"STATS#{name}", MAIN, consistent_read=True).count)
+            return int(Counter.get(f"STATS#{name}", MAIN, consistent_read=True).total)
         except Counter.DoesNotExist:
             return 0
 
@@ -124,7 +124,7 @@ class DynamoRepository:
                     tx.save(to_item(activity))
                     labels.append((activity, None))
                 for name, delta in changes.counters.items():
-                    tx.update(Counter(f"STATS#{name}", MAIN), actions=[Counter.count.add(delta)])
+                    tx.update(Counter(f"STATS#{name}", MAIN), actions=[Counter.total.add(delta)])
                     labels.append((None, None))
         except TransactWriteError as error:
             raise Conflict(self._explain(error, labels)) from error

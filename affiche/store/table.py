@@ -9,6 +9,8 @@ check `expires` themselves.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
@@ -53,7 +55,6 @@ class Item(Model):
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
     data = UnicodeAttribute(default="{}")
-    count = NumberAttribute(null=True)  # counters (rate limits) update this atomically
     version = VersionAttribute(null=True)
     expires = TTLAttribute(null=True)
 
@@ -72,7 +73,7 @@ class Counter(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute(default="counter")
-    count = NumberAttribute(default=0)
+    total = NumberAttribute(default=0)  # not `count`: that name is pynamodb's Model.count()
     expires = TTLAttribute(null=True)
 
 
@@ -86,9 +87,10 @@ def bind(settings: Settings | None = None) -> type[Item]:
     target = (settings.table_name, settings.aws_endpoint_url, settings.aws_region)
     if target != _bound:
         for model in (Item, Counter):
-            model.Meta.table_name = settings.table_name
-            model.Meta.host = settings.aws_endpoint_url  # type: ignore[attr-defined]
-            model.Meta.region = settings.aws_region
+            meta: Any = model.Meta
+            meta.table_name = settings.table_name
+            meta.host = settings.aws_endpoint_url
+            meta.region = settings.aws_region
             model._connection = None  # pynamodb caches the connection with the old host
         _bound = target
     return Item
@@ -105,7 +107,8 @@ def create_table(settings: Settings | None = None) -> None:
 def _enable_ttl(settings: Settings) -> None:
     import boto3  # only the local runner and tests create tables
 
-    client = boto3.client("dynamodb", endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region)
+    client = boto3.client("dynamodb", endpoint_url=settings.aws_endpoint_url,
+                          region_name=settings.aws_region)
     client.update_time_to_live(
         TableName=settings.table_name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"},

@@ -49,9 +49,9 @@ def hit(limit: Limit, subject: str, now: float | None = None) -> None:
     bind()
     counter = Counter(f"RATE#{limit.action}#{subject_digest(subject)}", f"W#{window}")
     ends = (window + 1) * limit.window_seconds
-    counter.update(actions=[Counter.count.add(1),
+    counter.update(actions=[Counter.total.add(1),
                             Counter.expires.set(datetime.fromtimestamp(ends, UTC))])
-    if int(counter.count) > limit.max_hits:
+    if int(counter.total) > limit.max_hits:
         retry_after = max(1, int(ends - now))
         raise RateLimited(f"too many attempts; try again in {retry_after} seconds",
                           retry_after=retry_after)

@@ -41,5 +41,5 @@ def handle_change(record: DynamoDBRecord) -> None:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_change,
-                                    processor=stream_processor, context=context)
+    return dict(process_partial_response(event=event, record_handler=handle_change,
+                                         processor=stream_processor, context=context))

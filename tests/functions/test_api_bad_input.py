@@ -1,4 +1,4 @@
-"""Bad input on signup, login and create answers 4xx JSON saying what is wrong, and writes nothing."""
+"""Bad input on signup, login and create: a 4xx JSON answer saying what is wrong; nothing written."""
 
 from __future__ import annotations
 
@@ -79,10 +79,12 @@ def test_duplicate_email_and_duplicate_handle_are_refused(client: ApiClient, aws
     assert item_count() == before
 
 
-def test_login_failures_do_not_reveal_whether_the_email_exists(client: ApiClient, aws: Path) -> None:
+def test_login_failures_do_not_reveal_whether_the_email_exists(client: ApiClient,
+                                                               aws: Path) -> None:
     signed_up(client, aws / "mail", "ann@example.org", "ann")
     fresh = ApiClient(lambda_handler)
-    wrong_password = fresh.post("/api/session", {"email": "ann@example.org", "password": "nope nope"})
+    wrong_password = fresh.post("/api/session", {"email": "ann@example.org",
+                                                 "password": "nope nope"})
     unknown = fresh.post("/api/session", {"email": "who@example.org", "password": "nope nope"})
     assert wrong_password.status == unknown.status == 401
     assert wrong_password.body == unknown.body

@@ -16,7 +16,8 @@ from tests.functions.api_client import last_mail_link
 AP = {"Accept": "application/activity+json"}
 
 
-def wait_for(client: httpx.Client, path: str, *, timeout: float = 1.0, **kw: object) -> httpx.Response:
+def wait_for(client: httpx.Client, path: str, *, timeout: float = 1.0,
+             **kw: object) -> httpx.Response:
     """Poll until `path` answers 200: the page must appear within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -94,3 +95,41 @@ def test_private_keys_never_reach_the_bucket_or_responses(instance: Instance) ->
     for key in keys:
         body = s3.get_object(Bucket=get_settings().site_bucket, Key=key)["Body"].read()
         assert b"PRIVATE KEY" not in body, key
+
+
+def test_discovery_webfinger_nodeinfo_and_actor(instance: Instance) -> None:
+    from affiche.domain.model import Account
+    from affiche.web.ports import ports
+
+    context = ports()
+    from affiche.demo import create_demo
+
+    create_demo(context, next(iter(context.repo.all_of_kind(Account.kind))))
+    instance.wait_idle()
+    client = httpx.Client(base_url=instance.url)
+    host = instance.url.removeprefix("http://")
+    # WebFinger answers for the group with a self link to the actor id
+    finger = client.get("/.well-known/webfinger", params={"resource": f"acct:demo@{host}"})
+    assert finger.status_code == 200
+    self_link = next(link for link in finger.json()["links"] if link["rel"] == "self")
+    assert self_link["type"] == "application/activity+json"
+    actor = client.get(self_link["href"], headers=AP).json()
+    assert actor["id"] == self_link["href"]
+    for field in ("preferredUsername", "name", "summary", "inbox", "outbox", "followers"):
+        assert actor[field], field
+    assert actor["endpoints"]["sharedInbox"] == f"{instance.url}/inbox"
+    assert actor["publicKey"]["owner"] == actor["id"]
+    # The outbox is the group's activity log
+    outbox = client.get("/@demo/outbox", headers=AP)
+    assert outbox.headers["content-type"] == "application/activity+json"
+    assert {item["type"] for item in outbox.json()["orderedItems"]} == {"Create"}
+    assert outbox.json()["totalItems"] == 5  # the group, three events and a post
+    # NodeInfo describes the instance
+    discovery = client.get("/.well-known/nodeinfo").json()
+    href = discovery["links"][0]["href"]
+    assert href == f"{instance.url}/nodeinfo/2.1"
+    info = client.get("/nodeinfo/2.1")
+    assert "nodeinfo.diaspora.software/ns/schema/2.1" in info.headers["content-type"]
+    body = info.json()
+    assert body["software"]["name"] == "affiche" and body["protocols"] == ["activitypub"]
+    assert body["usage"]["users"]["total"] == 1 and body["usage"]["localPosts"] == 4

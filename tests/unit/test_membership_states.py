@@ -6,12 +6,15 @@ the graph promises. Refused transitions change nothing at all. Runs on moto (the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from affiche.aws import reset_clients
+from affiche.config import reset_settings
 from affiche.domain import accounts, groups, membership
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -19,6 +22,7 @@ from affiche.domain.membership import TRANSITIONS
 from affiche.domain.model import Account, Activity, Actor, Membership
 from affiche.mail import mailer, read_maildir
 from affiche.store.repository import DynamoRepository
+from affiche.store.table import bind, create_table
 from affiche.web.passwords import Argon2Hasher
 
 
@@ -27,6 +31,40 @@ class FakeKeys:
 
     def generate(self) -> tuple[str, str]:
         return "public-pem", "private-pem"
+
+
+@pytest.fixture(scope="module")
+def moto_for_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One moto mock for the module, like conftest's `aws` but started once: building boto3
+    sessions and clients per test costs most of a second, ten times what these steps cost."""
+    from moto import mock_aws
+
+    patch = pytest.MonkeyPatch()
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "eu-west-1", "AFFICHE_MAIL_MODE": "maildir",
+                        "AFFICHE_PUBLIC_URL": "https://affiche.test"}.items():
+        patch.setenv(name, value)
+    patch.delenv("AWS_ENDPOINT_URL", raising=False)
+    reset_settings()
+    reset_clients()
+    with mock_aws():
+        yield
+    patch.undo()
+    reset_settings()
+    reset_clients()
+
+
+@pytest.fixture
+def aws(moto_for_module: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This module's stand-in for conftest's `aws`: the same table, freshly created per test,
+    and a fresh maildir."""
+    monkeypatch.setenv("AFFICHE_MAIL_DIR", str(tmp_path / "mail"))
+    reset_settings()
+    model = bind()
+    if model.exists():
+        model.delete_table()
+    create_table()
+    return tmp_path
 
 
 @pytest.fixture
@@ -454,31 +492,65 @@ def test_two_approvals_racing_on_one_group_keep_the_count_exact(ports: Ports, an
     assert (role(ports, "bob"), role(ports, "cid"), count(ports)) == ("member", "member", 3)
 
 
+class AtomicRequests:
+    """The real repository with each call made atomic, as DynamoDB makes each request.
+
+    moto's in-process backend has no lock (its transact_write_items even restores a deep copy
+    of the table when a condition fails, undoing a concurrent commit), so threads sharing it
+    must take turns per request. Each thread's first commit also waits for the other thread's:
+    both have read the group by then, so exactly one of the two commits must lose the race."""
+
+    def __init__(self, repo: DynamoRepository, threads: int) -> None:
+        self.repo, self.lock, self.commits = repo, threading.Lock(), 0
+        self.both_read = threading.Barrier(threads, timeout=10)
+        self.seen = threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.repo, name)
+
+        def atomic(*args: Any, **kwargs: Any) -> Any:
+            with self.lock:
+                return method(*args, **kwargs)
+
+        return atomic
+
+    def commit(self, changes: Any) -> None:
+        if not getattr(self.seen, "committed", False):
+            self.seen.committed = True
+            self.both_read.wait()
+        with self.lock:
+            self.commits += 1
+            self.repo.commit(changes)
+
+
 def test_two_accepts_in_threads_keep_the_count_exact(ports: Ports, ann: Account,
                                                      bob: Account) -> None:
-    import threading
-
+    # Given bob and cid are both invited
     club(ports, ann)
     cid = person(ports, "cid")
     invited(ports, ann, "bob")
     invited(ports, ann, "cid")
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
+    shared = AtomicRequests(DynamoRepository(), threads=2)
+    racing = Ports(repo=shared, hasher=ports.hasher, keys=ports.keys,  # type: ignore[arg-type]
+                   mailer=ports.mailer)
+    failures: list[BaseException] = []
 
     def accept(account: Account) -> None:
-        start.wait()
         try:
-            membership.accept_invitation(ports, account, "club")
+            membership.accept_invitation(racing, account, "club")
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
+            failures.append(error)
 
+    # When both accept at the same time
     threads = [threading.Thread(target=accept, args=(a,)) for a in (bob, cid)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
-    assert count(ports) == 3
+    # Then one commit lost the race and was retried, and the count is exact
+    assert failures == []
+    assert shared.commits == 3
+    assert (role(ports, "bob"), role(ports, "cid"), count(ports)) == ("member", "member", 3)
 
 
 def test_a_transition_that_keeps_losing_the_race_gives_up_with_a_conflict(

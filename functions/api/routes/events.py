@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
 
 from affiche.domain import events, posts
 from affiche.domain.errors import NotFound
@@ -37,7 +38,7 @@ class EventBody(Input):
     visibility: str = "public"
     status: str = "confirmed"
     join_mode: str = "free"
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
     profile: str | None = None
 
     def to_input(self) -> events.EventInput:
