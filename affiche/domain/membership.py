@@ -37,7 +37,7 @@ from typing import Any
 from affiche.domain import activities, rules
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from affiche.domain.groups import group_audience, membership_of
+from affiche.domain.groups import membership_of
 from affiche.domain.model import Account, Actor, Membership
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
@@ -157,10 +157,11 @@ class Change:
             # Putting the group checks its version: two transitions racing on the same group
             # cannot both commit a count (or an administrator set) computed from stale reads.
             changes.put(self.group.evolve(member_count=self.group.member_count + self.delta))
-        # A change of the member count is visible on the public page; the rest is members' news.
-        audience = group_audience(self.group) if self.delta else "members"
+        # `target` re-renders the group's public page (its member count) whatever the audience.
+        # The activity itself stays "members": who joined or left is members' business, never in
+        # a public outbox (DESIGN.md principle 2, tests/functions/test_group_public_output.py).
         changes.record(activities.new(ports, self.activity, self.actor, self.membership,
-                                      self.membership.key, audience=audience,
+                                      self.membership.key, audience="members",
                                       target=self.group.name))
         return changes
 

@@ -13,6 +13,9 @@
 | session     | SESSION#{hash}    | A               | SESSIONS#{account} / {time}#{hash} |                                |
 | token       | TOKEN#{hash}      | A               | TOKENS#{account} / {purpose}#{hash}|                                |
 | claim       | CLAIM#{claim}     | A               |                                    |                                |
+| remote_key  | REMOTEKEY#{keyId} | A               | (activitypub/remote_keys.py; TTL)  |                                |
+| inbound     | INBOUND#{id}      | A               | (activitypub/inbox.py; TTL 30 days)|                                |
+| counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window} | (table.Counter)          |                                |
 """
 
 from __future__ import annotations

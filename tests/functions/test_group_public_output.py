@@ -134,7 +134,9 @@ def test_public_group_page_reflects_rename_description_avatar_and_member_count(s
     stored = site.object(key)
     assert stored["Body"].read() == png and stored["ContentType"] == "image/png"
     assert "immutable" in stored["CacheControl"]
-    assert f'<img class="avatar" src="/{key}"' in site.html("@club/index.html")
+    page = site.html("@club/index.html")
+    assert f'<img class="avatar" src="/{key}"' in page
+    assert f'<meta property="og:image" content="{HOST}/{key}">' in page  # OpenGraph: absolute
     assert site.json("@club/index.json")["icon"] == {"type": "Image", "url": f"{HOST}/{key}"}
 
     # When two people join

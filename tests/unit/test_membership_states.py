@@ -1,13 +1,15 @@
-"""Stepping the membership state graph (affiche/domain/membership.py) one transition at a time.
+"""Stepping the membership state graph (affiche/domain/membership.py) one transition at a time,
+and the follow flow (affiche/domain/follows.py).
 
 Each test: Given a group and people in some state, When one service runs, Then the stored role,
 the group's member_count, the recorded Activity and the email to the person concerned are what
-the graph promises. Refused transitions change nothing at all. Runs on moto (the `aws` fixture)."""
+the graph promises. Refused transitions change nothing at all. Runs on moto (see `aws` below)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,13 @@ import pytest
 
 from affiche.aws import reset_clients
 from affiche.config import reset_settings
-from affiche.domain import accounts, groups, membership
+from affiche.domain import accounts, events, follows, groups, membership
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from affiche.domain.membership import TRANSITIONS
 from affiche.domain.model import Account, Activity, Actor, Membership
 from affiche.mail import mailer, read_maildir
+from affiche.publish import artifacts
 from affiche.store.repository import DynamoRepository
 from affiche.store.table import bind, create_table
 from affiche.web.passwords import Argon2Hasher
@@ -34,7 +37,7 @@ class FakeKeys:
 
 
 @pytest.fixture(scope="module")
-def moto_for_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def moto_for_module() -> Iterator[None]:
     """One moto mock for the module, like conftest's `aws` but started once: building boto3
     sessions and clients per test costs most of a second, ten times what these steps cost."""
     from moto import mock_aws
@@ -92,6 +95,7 @@ def club(ports: Ports, owner: Account, openness: str = "moderated") -> Actor:
                                openness=openness)
 
 
+
 # --- what the tests look at ----------------------------------------------------------------------
 
 def role(ports: Ports, member: str, group: str = "club") -> str | None:
@@ -130,6 +134,7 @@ def assert_activity(activity: Activity, type_: str, actor: str, audience: str,
                     role_in_object: str | None = None) -> None:
     assert (activity.type, activity.actor, activity.audience) == (type_, actor, audience)
     assert activity.object_kind == "membership" and activity.target == "club"
+    assert ("actor", "club") in artifacts.touched_by(activity)  # the group's page re-renders
     if role_in_object:
         assert activity.object["role"] == role_in_object
 
@@ -219,10 +224,10 @@ def test_the_invitee_accepts(ports: Ports, aws: Path, ann: Account, bob: Account
     invited(ports, ann)
     # When bob accepts
     result = membership.accept_invitation(ports, bob, "club")
-    # Then he is a member, counted, the Accept is public, and ann (who invited him) is told
+    # Then he is a member, counted (the Accept re-renders the group's page), and ann is told
     assert result.role == role(ports, "bob") == "member"
     assert count(ports) == 2
-    assert_activity(last_activity(ports), "Accept", "bob", "public", "member")
+    assert_activity(last_activity(ports), "Accept", "bob", "members", "member")
     assert "@bob joined The Club" in mails(aws, "ann@example.org")[0][0]
 
 
@@ -249,7 +254,7 @@ def test_joining_an_open_group_makes_a_member_at_once(ports: Ports, aws: Path, a
     result = membership.request_to_join(ports, bob, "club", "hello")
     assert result.role == role(ports, "bob") == "member"
     assert count(ports) == 2
-    assert_activity(last_activity(ports), "Join", "bob", "public", "member")
+    assert_activity(last_activity(ports), "Join", "bob", "members", "member")
     assert "Welcome to The Club" in mails(aws, "bob@example.org")[0][0]
 
 
@@ -275,7 +280,7 @@ def test_an_administrator_approves_a_request(ports: Ports, aws: Path, ann: Accou
     result = membership.approve_request(ports, ann, "club", "bob")
     assert result.role == role(ports, "bob") == "member"
     assert count(ports) == 2
-    assert_activity(last_activity(ports), "Accept", "club", "public", "member")
+    assert_activity(last_activity(ports), "Accept", "club", "members", "member")
     assert "You are now a member of The Club" in mails(aws, "bob@example.org")[0][0]
 
 
@@ -324,7 +329,7 @@ def test_a_member_leaves(ports: Ports, aws: Path, ann: Account, bob: Account,
     membership.leave(ports, bob, "club")
     assert role(ports, "bob") is None
     assert count(ports) == 1
-    assert_activity(last_activity(ports), "Leave", "bob", "public", current)
+    assert_activity(last_activity(ports), "Leave", "bob", "members", current)
     assert "You left The Club" in mails(aws, "bob@example.org")[0][0]
 
 
@@ -336,7 +341,7 @@ def test_the_creator_leaves_once_another_administrator_exists(ports: Ports, aws:
     membership.leave(ports, ann, "club")
     assert role(ports, "ann") is None and role(ports, "bob") == "administrator"
     assert count(ports) == 1
-    assert_activity(last_activity(ports), "Leave", "ann", "public", "creator")
+    assert_activity(last_activity(ports), "Leave", "ann", "members", "creator")
     assert "You left The Club" in mails(aws, "ann@example.org")[0][0]
 
 
@@ -349,7 +354,7 @@ def test_an_administrator_removes_a_member(ports: Ports, aws: Path, ann: Account
     membership.remove_member(ports, ann, "club", "bob")
     assert role(ports, "bob") is None
     assert count(ports) == 1
-    assert_activity(last_activity(ports), "Remove", "club", "public", current)
+    assert_activity(last_activity(ports), "Remove", "club", "members", current)
     assert "You were removed from The Club" in mails(aws, "bob@example.org")[0][0]
 
 
@@ -588,3 +593,74 @@ def test_listings(ports: Ports, ann: Account, bob: Account) -> None:
     assert [m.group for m in membership.invitations_for(ports, bob)] == ["club"]
     assert [(m.group, m.role) for m in membership.groups_of(ports, bob)] == [
         ("choir", "member"), ("club", "invited")]
+
+
+# --- following (affiche/domain/follows.py): (none) --follow--> accepted --unfollow--> (none) ----
+
+def follow_activities(ports: Ports) -> list[Activity]:
+    repo = ports.repo
+    assert isinstance(repo, DynamoRepository)
+    return sorted((a for a in repo.all_of_kind("activity") if a.object_kind == "follow"),
+                  key=lambda a: a.published)
+
+
+def test_following_a_group_counts_a_follower_and_re_renders_its_page(ports: Ports, ann: Account,
+                                                                      bob: Account) -> None:
+    # Given ann's group
+    club(ports, ann)
+    # When bob follows it
+    created = follows.follow(ports, bob, "club")
+    # Then the follow is accepted at once, counted, listed both ways, and recorded privately
+    assert created.state == "accepted"
+    assert ports.repo.counter("followers:club") == 1
+    assert [f.follower for f in ports.repo.followers_of("club")] == ["bob"]
+    assert [g.name for g in follows.followed_groups(ports, "bob")] == ["club"]
+    (activity,) = follow_activities(ports)
+    assert (activity.type, activity.actor, activity.audience, activity.target) == (
+        "Follow", "bob", "private", "club")
+    assert ("actor", "club") in artifacts.touched_by(activity)
+    # and following twice is refused without counting twice
+    with pytest.raises(Conflict, match="@bob already follows @club"):
+        follows.follow(ports, bob, "club")
+    assert ports.repo.counter("followers:club") == 1
+
+
+def test_unfollowing_undoes_the_follow(ports: Ports, ann: Account, bob: Account) -> None:
+    club(ports, ann)
+    follows.follow(ports, bob, "club")
+    follows.unfollow(ports, bob, "club")
+    assert ports.repo.counter("followers:club") == 0
+    assert ports.repo.followers_of("club") == [] and follows.followed_groups(ports, "bob") == []
+    assert [a.type for a in follow_activities(ports)] == ["Follow", "Undo"]
+    with pytest.raises(NotFound, match="@bob does not follow @club"):
+        follows.unfollow(ports, bob, "club")
+    with pytest.raises(NotFound, match="no group @nope"):
+        follows.follow(ports, bob, "nope")
+
+
+def an_event(ports: Ports, owner: Account, group: str, title: str, days: float,
+             visibility: str = "public") -> None:
+    begins = datetime.now(UTC) + timedelta(days=days)
+    ends = begins + timedelta(hours=2)
+    events.create_event(ports, owner, group, events.EventInput(
+        title=title, begins_on=begins.isoformat(), ends_on=ends.isoformat(), timezone="UTC",
+        visibility=visibility))
+
+
+def test_upcoming_lists_public_events_of_followed_and_joined_groups_soonest_first(
+        ports: Ports, ann: Account, bob: Account) -> None:
+    # Given bob follows the club and belongs to the choir, and ann runs a third group
+    club(ports, ann)
+    for name in ("choir", "elsewhere"):
+        groups.create_group(ports, ann, name=name, display_name=name, openness="open")
+    follows.follow(ports, bob, "club")
+    membership.request_to_join(ports, bob, "choir")
+    an_event(ports, ann, "club", "picnic", days=3)
+    an_event(ports, ann, "club", "board meeting", days=1, visibility="private")
+    an_event(ports, ann, "club", "last year", days=-2)
+    an_event(ports, ann, "choir", "rehearsal", days=2, visibility="unlisted")
+    an_event(ports, ann, "elsewhere", "not for bob", days=1)
+    # When bob asks for his upcoming events
+    found = follows.upcoming_for(ports, bob)
+    # Then he gets the public and unlisted future ones of his groups, soonest first
+    assert [e.title for e in found] == ["rehearsal", "picnic"]
