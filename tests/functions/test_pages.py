@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from affiche.config import reset_settings
+from affiche.domain import accounts, instance
 from affiche.domain.model import Actor
 from affiche.web.forms import Form, parse_form
 from affiche.web.ports import ports
@@ -150,6 +151,27 @@ def test_login_form_is_protected_too(ann: Browser) -> None:
     answer = Browser(lambda_handler).submit(
         "/app/login", {"email": "ann@example.org", "password": PASSWORD}, csrf="x")
     assert answer.status == 403 and not answer.cookies
+
+
+def test_signup_honours_the_instance_invitation_link(aws: Path, cheap_crypto: None) -> None:
+    # Given an invite-only instance whose administrator invites zoe
+    context = ports()
+    admin = accounts.signup(context, email="admin@example.org", password=PASSWORD,
+                            username="admin", confirmed=True, role="admin")
+    instance.set_registration_mode(context, admin, "invite_only")
+    instance.invite_to_register(context, admin, "zoe@example.org")
+    token = last_mail_link(aws / "mail", "zoe@example.org", r"invitation=([\w-]+)")
+    # When zoe opens the link from the mail
+    browser = Browser(lambda_handler)
+    form = browser.get("/app/signup", query={"invitation": token, "email": "zoe@example.org"})
+    assert f'name="invitation" value="{token}"' in form.body
+    assert 'value="zoe@example.org"' in form.body
+    # Then signing up with the form works, and without the invitation it does not
+    fields = {"email": "zoe@example.org", "password": PASSWORD, "invitation": token}
+    refused = browser.submit("/app/signup", {**fields, "invitation": ""})
+    assert refused.status == 403 and "by invitation only" in text(refused)
+    assert browser.submit("/app/signup", fields).status == 303
+    assert ports().repo.account_by_email("zoe@example.org") is not None
 
 
 # --- redirects --------------------------------------------------------------------------------

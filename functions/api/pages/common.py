@@ -32,7 +32,7 @@ from affiche.web import csrf, pages
 from affiche.web.errors import headers_for, status_for
 from affiche.web.forms import Form, parse_form
 from affiche.web.ports import ports
-from affiche.web.sessions import account_for, find_session, read_cookie
+from affiche.web.sessions import account_for, read_cookie
 
 Route = Callable[..., Response[str]]
 
@@ -111,9 +111,8 @@ def _start(router: APIGatewayHttpRouter) -> Page:
     if page.flash:
         page.cookies.append(pages.clear_flash())  # shown once
     secret = read_cookie(event.cookies, event.headers.get("cookie"))
-    if find_session(page.ports, secret) is None:
-        return page
-    # When the account behind the session is gone, the visitor is simply logged out.
+    # No session, an expired one, or its account gone: the visitor is simply logged out here;
+    # member() then sends them to the login page.
     with contextlib.suppress(NotAuthenticated):
         page.account, page.session = account_for(page.ports, secret)
     return page
