@@ -25,6 +25,12 @@ neither leave, be demoted nor be removed), and `Actor.member_count` counts the r
 `roles.MEMBER_ROLES`. Each service commits one ChangeSet: the membership write, the group (with
 its new count, guarded by its `version`) and the Activity (DESIGN.md principles 1 and 5). A
 conflicting concurrent change makes the commit fail; the whole read-modify-write is then retried.
+
+After the commit (so a refused or lost transition sends nothing), the local person concerned is
+mailed: the invitee (membership_invited), the inviter (membership_invitation_accepted/declined),
+the group's administrators (join_request), or the member whose membership changed
+(membership_joined/approved/rejected/left/removed/role_changed). Remote people get nothing here:
+they will be told over ActivityPub.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from affiche.web import ratelimit
 from functions.api.handler import lambda_handler
 from tests.functions.api_client import Answer, ApiClient, signed_up
 
@@ -90,6 +91,18 @@ def test_invitation_declined_and_remote_invitation(ann: ApiClient, bob: ApiClien
     local = ann.post("/api/groups/club/invitations", {"handle": "@bob@affiche.test"})
     assert (local.status, local.body["member"]) == (201, "bob")
     assert member_count(ann) == 1
+
+
+def test_invitations_are_rate_limited(ann: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, "INVITE_PER_ACCOUNT", ratelimit.Limit("invite", 2, 3600))
+    for handle in ("@a@one.example", "@b@one.example"):
+        assert ann.post("/api/groups/club/invitations", {"handle": handle}).status == 201
+    third = ann.post("/api/groups/club/invitations", {"handle": "@c@one.example"})
+    refused(third, 429, "too many attempts")
+    assert int(third.headers["Retry-After"]) > 0
+    # and the routes are in the OpenAPI document
+    paths = ann.get("/api/openapi.json").body["paths"]
+    assert {"/api/groups/{name}/invitations", "/api/me/upcoming"} <= set(paths)
 
 
 def test_join_requests_are_reviewed_by_administrators(ann: ApiClient, bob: ApiClient,
