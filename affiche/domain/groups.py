@@ -10,12 +10,12 @@ from affiche.domain.errors import Conflict, NotFound
 from affiche.domain.model import Account, Actor, ActorKey, Membership
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
+from affiche.domain.retry import optimistically
 from affiche.domain.roles import authorize
 from affiche.domain.text import markdown_to_html
 
 VISIBILITIES = ("public", "unlisted")
 OPENNESS = ("open", "moderated", "invite_only")
-EDIT_RETRIES = 3  # re-reads after a Conflict before giving the Conflict to the caller
 
 
 def group_audience(group: Actor) -> str:
@@ -106,13 +106,14 @@ def apply_to_group(ports: Ports, group: Actor, values: dict[str, Any]) -> Actor:
     The write is conditional on the version read (optimistic locking). When someone else wrote
     the group in between (a join changing member_count, another administrator), the values are
     applied again to a fresh read: both changes survive, and nobody sees an error for a field
-    they did not touch. After EDIT_RETRIES re-reads the Conflict reaches the caller (409)."""
-    for _ in range(EDIT_RETRIES):
-        try:
-            return _commit_update(ports, group, values)
-        except Conflict:
-            group = existing_group(ports, group.name)
-    return _commit_update(ports, group, values)
+    they did not touch (retry.py). When every attempt loses, the caller gets the Conflict (409)."""
+    first_read = [group]
+
+    def attempt() -> Actor:
+        current = first_read.pop() if first_read else existing_group(ports, group.name)
+        return _commit_update(ports, current, values)
+
+    return optimistically(attempt)
 
 
 def _commit_update(ports: Ports, group: Actor, values: dict[str, Any]) -> Actor:

@@ -47,6 +47,7 @@ from affiche.domain.groups import membership_of
 from affiche.domain.model import Account, Actor, Membership
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
+from affiche.domain.retry import optimistically
 from affiche.domain.roles import ADMIN_ROLES, MEMBER_ROLES, authorize, rank
 
 # (role before, action) -> role after; None is "no Membership item".
@@ -79,7 +80,6 @@ TRANSITIONS: dict[tuple[str | None, str], str | None] = {
 }
 
 ASSIGNABLE_ROLES = ("member", "moderator", "administrator")
-ATTEMPTS = 3  # read-modify-write attempts when a concurrent change wins the race
 MESSAGE_MAX = 2000
 
 # How a refused transition is explained: "<who> <standing> @<group><hint>".
@@ -178,16 +178,12 @@ def _counts(membership: Membership | None) -> int:
 
 def _apply(ports: Ports, group_name: str, decide: Callable[[Actor], Change]) -> Change:
     """Read, decide, commit; when a concurrent write wins (Conflict), start again from the read."""
-    for _ in range(ATTEMPTS - 1):
+    def attempt() -> Change:
         change = decide(find_group(ports, group_name))
-        try:
-            ports.repo.commit(change.changeset(ports))
-        except Conflict:
-            continue  # the group or this membership changed since we read it
+        ports.repo.commit(change.changeset(ports))
         return change
-    change = decide(find_group(ports, group_name))
-    ports.repo.commit(change.changeset(ports))
-    return change
+
+    return optimistically(attempt)
 
 
 def find_group(ports: Ports, name: str) -> Actor:

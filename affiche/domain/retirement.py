@@ -13,17 +13,17 @@ from collections.abc import Collection
 
 from affiche.domain import activities, follows
 from affiche.domain.context import Ports
-from affiche.domain.errors import Conflict, PermissionDenied
+from affiche.domain.errors import PermissionDenied
 from affiche.domain.membership import Change
 from affiche.domain.model import Actor, ActorKey, Follow, Membership
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import publish_activity
+from affiche.domain.retry import optimistically
 from affiche.domain.roles import ADMIN_ROLES
 
 DELETED_NAME = "Deleted profile"
 # Each membership leaves under its group's version (membership.Change puts the group); a
 # concurrent join or leave bumps that version, so the removal is re-read and tried again.
-ATTEMPTS = 3
 
 
 def ensure_not_last_admins(ports: Ports, leaving: Collection[Actor]) -> None:
@@ -55,20 +55,17 @@ def leave_everything(ports: Ports, profile: Actor) -> None:
 
 
 def _leave(ports: Ports, key: str) -> None:
-    for attempt in range(ATTEMPTS):
+    def attempt() -> None:
         membership = ports.repo.get(Membership, key)
         group = ports.repo.get(Actor, membership.group) if membership else None
         if membership is None or group is None:
             return
         # membership.Change lowers the member count under the group's version and records the
         # Leave activity with the audience the membership flows use (the page shows the count).
-        change = Change(group, membership, None, "Leave", membership.member)
-        try:
-            ports.repo.commit(change.changeset(ports))
-            return
-        except Conflict:
-            if attempt == ATTEMPTS - 1:
-                raise
+        ports.repo.commit(Change(group, membership, None, "Leave", membership.member)
+                          .changeset(ports))
+
+    optimistically(attempt)
 
 
 def _unfollow(ports: Ports, follow: Follow) -> None:

@@ -10,7 +10,29 @@ import os
 import socket
 from dataclasses import dataclass
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+
+class SerialMotoServer(ThreadedMotoServer):
+    """moto's server answering one request at a time.
+
+    moto's DynamoDB is not thread-safe: a failed transaction restores a copy of the table, which
+    can undo a write another thread made meanwhile. DynamoDB itself applies each item's writes
+    atomically, so serialising the emulator is what keeps "local is production" true under
+    concurrent requests (the gateway and pollers still run in parallel; only AWS calls queue)."""
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(self._ip_address, self._port, app, threaded=False,
+                                   request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 def free_port() -> int:
@@ -23,7 +45,7 @@ def free_port() -> int:
 @dataclass
 class Emulator:
     port: int
-    server: ThreadedMotoServer
+    server: SerialMotoServer
 
     @property
     def endpoint(self) -> str:
@@ -43,7 +65,7 @@ def start_emulator(port: int | None = None) -> Emulator:
     """Start moto and point this process's AWS configuration at it."""
     port = port or free_port()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = SerialMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
     # moto accepts any credentials; real ones must never be sent to it by accident.

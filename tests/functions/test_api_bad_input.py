@@ -1,4 +1,4 @@
-"""Bad input on signup, login and create: a 4xx JSON answer saying what is wrong; nothing written."""
+"""Bad input on signup, login and create: a 4xx JSON answer saying what is wrong, nothing stored."""
 
 from __future__ import annotations
 

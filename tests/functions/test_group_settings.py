@@ -11,7 +11,7 @@ import pytest
 
 from affiche.aws import client
 from affiche.config import get_settings
-from affiche.domain import groups, membership
+from affiche.domain import groups, membership, retry
 from affiche.domain.errors import Conflict
 from affiche.domain.model import Account, Activity, Actor
 from affiche.domain.ports import ChangeSet
@@ -148,12 +148,12 @@ def test_a_concurrent_write_is_retried_on_a_fresh_read_and_both_changes_survive(
     context = ports()
     account = context.repo.get(Account, ann.get("/api/me").body["id"])
     assert account is not None
-    racing = RacingRepository(context.repo, races=groups.EDIT_RETRIES)
+    racing = RacingRepository(context.repo, races=(retry.ATTEMPTS - 1))
     updated = groups.update_group(dataclasses.replace(context, repo=racing), account, "club",
                                   display_name="Renamed")
-    assert racing.commits == groups.EDIT_RETRIES + 1
+    assert racing.commits == retry.ATTEMPTS
     saved = group()
-    assert (saved.display_name, saved.member_count) == ("Renamed", 1 + groups.EDIT_RETRIES)
+    assert (saved.display_name, saved.member_count) == ("Renamed", 1 + (retry.ATTEMPTS - 1))
     assert updated.version == saved.version
     assert len(updates()) == 1  # the failed attempts left no activity behind
 
@@ -162,7 +162,7 @@ def test_a_write_that_keeps_losing_the_race_gets_a_conflict(ann: ApiClient) -> N
     context = ports()
     account = context.repo.get(Account, ann.get("/api/me").body["id"])
     assert account is not None
-    racing = RacingRepository(context.repo, races=groups.EDIT_RETRIES + 1)
+    racing = RacingRepository(context.repo, races=retry.ATTEMPTS)
     with pytest.raises(Conflict, match="changed by someone else"):
         groups.update_group(dataclasses.replace(context, repo=racing), account, "club",
                             display_name="Renamed")

@@ -17,7 +17,7 @@ import pytest
 
 from affiche.aws import reset_clients
 from affiche.config import reset_settings
-from affiche.domain import accounts, events, follows, groups, membership
+from affiche.domain import accounts, events, follows, groups, membership, retry
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from affiche.domain.membership import TRANSITIONS
@@ -570,12 +570,12 @@ def test_a_transition_that_keeps_losing_the_race_gives_up_with_a_conflict(
 
         ports.repo.commit(ChangeSet().put(group))
 
-    racing = RacingRepo(DynamoRepository(), bump_the_group, races=membership.ATTEMPTS)
+    racing = RacingRepo(DynamoRepository(), bump_the_group, races=retry.ATTEMPTS)
     slow = Ports(repo=racing, hasher=ports.hasher, keys=ports.keys,  # type: ignore[arg-type]
                  mailer=ports.mailer)
     with pytest.raises(Conflict, match="changed by someone else"):
         membership.approve_request(slow, ann, "club", "bob")
-    assert racing.commits == membership.ATTEMPTS
+    assert racing.commits == retry.ATTEMPTS
     assert (role(ports, "bob"), count(ports)) == ("not_approved", 1)
 
 
