@@ -17,6 +17,13 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 FIXTURES = SHARED / "fixtures"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every moto in this test run gets the transaction fix the local runner uses."""
+    from affiche.local import moto_fixes
+
+    moto_fixes.apply()
+
+
 def load_fixture(name: str, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
     data.update(overrides)

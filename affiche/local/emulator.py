@@ -63,6 +63,9 @@ class Emulator:
 
 def start_emulator(port: int | None = None) -> Emulator:
     """Start moto and point this process's AWS configuration at it."""
+    from affiche.local import moto_fixes
+
+    moto_fixes.apply()
     port = port or free_port()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
     server = SerialMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

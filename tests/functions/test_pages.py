@@ -291,6 +291,26 @@ def test_join_request_is_approved_from_the_dashboard(ann: Browser, bob: Browser)
     assert "@bob is now moderator." in text(ann.follow(role))
 
 
+def test_refusals_come_back_next_to_the_form_that_caused_them(ann: Browser,
+                                                                bob: Browser) -> None:
+    create_group(ann, openness="invite_only")
+    bob.get("/app/groups/club/join")
+    cases = [
+        (bob, "/app/groups/club/join", {"profile": "bob"}, 403, "join"),
+        (bob, "/app/invitations/club/decline", {"profile": "bob"}, 404, "invitations"),
+        (bob, "/app/groups/club/follow", {"action": "unfollow", "profile": "bob"}, 404, "follow"),
+        (bob, "/app/profiles", {"action": "delete", "name": "bob"}, 409, "delete-bob"),
+        (ann, "/app/groups/club/leave", {"profile": "ann"}, 403, "leave"),
+        (ann, "/app/groups/club/images", {"slot": "avatar", "profile": "ann"}, 400, "images"),
+        (ann, "/app/account", {"action": "email", "email": "bob@example.org",
+                               "current_password": PASSWORD}, 409, "email"),
+    ]
+    for person, path, fields, status, form in cases:
+        answer = person.submit(path, fields)
+        assert (answer.status, f'id="{form}-error"' in answer.body) == (status, True), path
+    assert ann.get("/app/groups/nope/").status == 404
+
+
 def test_invite_only_group_explains_how_to_join(ann: Browser, bob: Browser) -> None:
     create_group(ann, openness="invite_only")
     assert "by invitation only" in text(bob.get("/app/groups/club/join"))

@@ -15,13 +15,11 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 
 import icalendar
 import pytest
 
-from affiche.activitypub.keys import RsaKeyFactory
 from affiche.build import build, content_type, sync_to_bucket
 from affiche.config import get_settings, reset_settings
 from affiche.domain import accounts, events, groups, posts
@@ -36,6 +34,7 @@ from affiche.publish.service import publish
 from affiche.publish.writers import FolderWriter
 from affiche.store.repository import DynamoRepository
 from affiche.web.passwords import Argon2Hasher
+from tests.keys import CannedKeys
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -57,18 +56,6 @@ class TickingClock:
     def now(self) -> datetime:
         self.current += timedelta(seconds=1)
         return self.current
-
-
-@lru_cache(maxsize=1)
-def _keypair() -> tuple[str, str]:
-    return RsaKeyFactory().generate()
-
-
-class CannedKeys:
-    """One real RSA pair for every actor: generating 2048-bit keys is the slow part of setup."""
-
-    def generate(self) -> tuple[str, str]:
-        return _keypair()
 
 
 @dataclass
