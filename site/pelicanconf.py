@@ -125,7 +125,7 @@ LOAD_CONTENT_CACHE = False
 OUTPUT_SOURCES = False
 TYPOGRIFY = False
 # Without a `Slug:` line a page is named after its file, as the navigation bar names it
-# (renderer.content_pages), rather than after its title.
+# (theme.content_pages), rather than after its title.
 SLUGIFY_SOURCE = "basename"
 MARKDOWN = {
     "extension_configs": {

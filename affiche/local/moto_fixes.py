@@ -34,7 +34,7 @@ def apply() -> None:
         # and our own keyed snapshot (below) does the real rollback.
         return value if isinstance(value, Table) else _real_deepcopy(value, memo)
 
-    ddb.copy = types.SimpleNamespace(deepcopy=deepcopy_except_tables)  # type: ignore[attr-defined]
+    ddb.copy = types.SimpleNamespace(deepcopy=deepcopy_except_tables)  # type: ignore[assignment]
     original = ddb.DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:

@@ -12,17 +12,20 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from affiche.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    import jinja2  # only when a mail is sent
+
     # Plain-text mail: no HTML escaping, but undefined variables must fail loudly.
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                               undefined=jinja2.StrictUndefined, autoescape=False,

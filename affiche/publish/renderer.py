@@ -8,14 +8,9 @@ Output is a pure function of the store and the clock's date: no build timestamps
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from affiche import __version__
 from affiche.activitypub import vocabulary as ap
@@ -23,10 +18,8 @@ from affiche.config import Settings
 from affiche.domain.model import Activity, Actor, Event, Post
 from affiche.domain.text import plain_text
 from affiche.publish import calendar, feeds
+from affiche.publish.theme import environment, instance_info
 
-ROOT = Path(__file__).resolve().parents[2]
-THEME = ROOT / "site" / "theme" / "templates"
-CONTENT = ROOT / "content"
 AS2 = "application/activity+json"
 HTML = "text/html; charset=utf-8"
 NODEINFO_21 = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
@@ -51,35 +44,6 @@ class Output:
         return self
 
 
-def when(event: Event) -> str:
-    return ap.human_when(event)
-
-
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(THEME),
-        autoescape=True,  # every template; only sanitised *_html fields are marked |safe
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["when"] = when
-    env.filters["plain"] = plain_text
-    return env
-
-
-@lru_cache(maxsize=1)
-def content_pages() -> tuple[dict[str, str], ...]:
-    """Title and slug of the host's Markdown pages in content/, for the navigation bar."""
-    pages = []
-    for path in sorted(CONTENT.glob("*.md")):
-        meta = dict(re.findall(r"^(\w+):\s*(.+)$", path.read_text().split("\n\n", 1)[0], re.M))
-        if "Title" in meta and meta.get("Status", "published") == "published":
-            pages.append({"title": meta["Title"], "slug": meta.get("Slug", path.stem)})
-    return tuple(pages)
-
-
 def dump_json(doc: Any) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, indent=1).encode()
 
@@ -97,8 +61,7 @@ class Renderer:
     # --- helpers --------------------------------------------------------------------------------
     @property
     def instance(self) -> dict[str, Any]:
-        return {"name": self.settings.instance_name, "url": self.settings.public_url,
-                "host": self.settings.host, "pages": content_pages()}
+        return instance_info(self.settings)
 
     def html(self, key: str, template: str, **context: Any) -> File:
         body = environment().get_template(template).render(instance=self.instance, **context)

@@ -10,7 +10,6 @@ a short-lived cookie. Nothing here is ever written to the bucket, and every answ
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
@@ -19,7 +18,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from affiche.config import get_settings
 from affiche.domain.errors import DomainError
-from affiche.publish.renderer import Renderer, environment
+from affiche.publish.theme import environment, instance_info
 from affiche.web import errors
 
 HTML = "text/html; charset=utf-8"
@@ -43,7 +42,7 @@ _UNSAFE_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
 
 def instance() -> dict[str, Any]:
     """The same `instance` dict the static pages are rendered with (name, url, host, pages)."""
-    return Renderer(get_settings(), None, datetime.now(UTC)).instance
+    return instance_info(get_settings())
 
 
 def render_html(template: str, **context: Any) -> str:

@@ -10,7 +10,8 @@ from typing import Any
 
 from affiche.config import get_settings
 from affiche.publish import artifacts
-from affiche.publish.renderer import Renderer, environment
+from affiche.publish.renderer import Renderer
+from affiche.publish.theme import environment
 from affiche.publish.writers import FolderWriter
 from affiche.store.repository import DynamoRepository
 
