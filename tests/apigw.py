@@ -1,11 +1,13 @@
-"""Build API Gateway HTTP API (payload v2) events and call handlers with them, as AWS does."""
+"""Call handlers with API Gateway HTTP API (payload v2) events built exactly as the local gateway
+builds them (affiche.local.gateway.api_event), so tests and `affiche dev` feed the same shape."""
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 from urllib.parse import urlencode
+
+from affiche.local.gateway import api_event
 
 
 def http_event(method: str, path: str, *, body: bytes | str | dict[str, Any] | None = None,
@@ -20,23 +22,8 @@ def http_event(method: str, path: str, *, body: bytes | str | dict[str, Any] | N
         raw = body.encode()
     elif body is not None:
         raw = body
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": urlencode(query or {}),
-        "headers": headers,
-        "requestContext": {
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": headers.get("user-agent", "tests")},
-            "requestId": "test", "routeKey": "$default", "stage": "$default",
-            "domainName": "affiche.test", "timeEpoch": 0,
-        },
-        "isBase64Encoded": bool(raw),
-        "body": base64.b64encode(raw).decode() if raw else None,
-    }
-    if query:
-        event["queryStringParameters"] = query
     if cookies:
-        event["cookies"] = cookies
-    return event
+        headers["cookie"] = "; ".join(cookies)
+    headers.setdefault("user-agent", "tests")
+    target = f"{path}?{urlencode(query)}" if query else path
+    return api_event(method, target, headers, raw, "127.0.0.1")

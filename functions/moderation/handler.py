@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler import Response
 
 from affiche.domain import instance
 from affiche.domain.accounts import instance_settings
-from affiche.domain.errors import DomainError
-from affiche.web import errors, ratelimit
+from affiche.web import ratelimit
 from affiche.web.guard import refuse_unreadable_json
+from affiche.web.resolver import json_api
 from functions.api.routes.common import Input, caller, json_response
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = json_api()
 
 
 class ModeInput(Input):
@@ -23,20 +22,6 @@ class ModeInput(Input):
 
 class InvitationInput(Input):
     email: str
-
-
-@app.exception_handler(DomainError)
-def domain_error(error: DomainError) -> Response[dict[str, Any]]:
-    return Response(status_code=errors.status_for(error),
-                    content_type=content_types.APPLICATION_JSON,
-                    body=errors.body_for(error), headers=errors.headers_for(error))
-
-
-@app.exception_handler(RequestValidationError)
-def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
-    from functions.api.app import invalid_request as explain
-
-    return explain(error)
 
 
 @app.get("/api/mod/settings")
