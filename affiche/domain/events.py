@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from affiche.domain import activities, rules
 from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, NotFound
-from affiche.domain.groups import membership_of
+from affiche.domain.groups import existing_group, membership_of
 from affiche.domain.model import Account, Actor, Address, Event
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
@@ -78,16 +78,9 @@ def event_audience(event: Event, group: Actor) -> str:
     return "public" if event.visibility == "public" and group.visibility == "public" else "unlisted"
 
 
-def _group(ports: Ports, name: str) -> Actor:
-    group = ports.repo.get(Actor, name)
-    if group is None or not group.is_group or group.deleted:
-        raise NotFound(f"no group @{name}")
-    return group
-
-
 def create_event(ports: Ports, account: Account, group_name: str, data: EventInput, *,
                  profile: str | None = None) -> Event:
-    group = _group(ports, group_name)
+    group = existing_group(ports, group_name)
     organizer = acting_profile(ports, account, profile)
     authorize(membership_of(ports, group.name, organizer.name), "create_event")
     now = ports.clock.now()
@@ -106,7 +99,7 @@ def update_event(ports: Ports, account: Account, uuid: str, data: EventInput, *,
     event = ports.repo.get(Event, uuid)
     if event is None or event.deleted:
         raise NotFound(f"no event {uuid}")
-    group = _group(ports, event.group)
+    group = existing_group(ports, event.group)
     editor = acting_profile(ports, account, profile)
     authorize(membership_of(ports, group.name, editor.name), "edit_event")
     values = _validated(data)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from affiche.domain import activities
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, NotFound
-from affiche.domain.membership import find_group
+from affiche.domain.groups import existing_group
 from affiche.domain.model import Account, Actor, Event, Follow
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
@@ -34,7 +34,7 @@ def counter_name(group: str) -> str:
 def follow(ports: Ports, account: Account, group: str, profile: str | None = None) -> Follow:
     """The acting profile follows `group` (accepted at once: groups auto-accept)."""
     me = acting_profile(ports, account, profile)
-    followed = find_group(ports, group)
+    followed = existing_group(ports, group)
     if ports.repo.get(Follow, f"{followed.name}|{me.name}") is not None:
         raise Conflict(f"@{me.name} already follows @{followed.name}")
     created = Follow(follower=me.name, followed=followed.name, created_at=ports.clock.now())

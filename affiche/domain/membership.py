@@ -43,7 +43,7 @@ from typing import Any
 from affiche.domain import activities, rules
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from affiche.domain.groups import membership_of
+from affiche.domain.groups import existing_group, membership_of
 from affiche.domain.model import Account, Actor, Membership
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
@@ -179,18 +179,11 @@ def _counts(membership: Membership | None) -> int:
 def _apply(ports: Ports, group_name: str, decide: Callable[[Actor], Change]) -> Change:
     """Read, decide, commit; when a concurrent write wins (Conflict), start again from the read."""
     def attempt() -> Change:
-        change = decide(find_group(ports, group_name))
+        change = decide(existing_group(ports, group_name))
         ports.repo.commit(change.changeset(ports))
         return change
 
     return optimistically(attempt)
-
-
-def find_group(ports: Ports, name: str) -> Actor:
-    group = ports.repo.get(Actor, name)
-    if group is None or not group.is_group or group.deleted:
-        raise NotFound(f"no group @{name}")
-    return group
 
 
 def _moved(before: Membership, role: str | None, ports: Ports) -> Membership | None:
@@ -441,7 +434,7 @@ def groups_of(ports: Ports, account: Account) -> list[Membership]:
 def viewer_membership(ports: Ports, account: Account, group: str, action: str,
                       profile: str | None = None) -> Membership:
     """The caller's membership in `group`, when its role may do `action` (members-only views)."""
-    find_group(ports, group)
+    existing_group(ports, group)
     me = acting_profile(ports, account, profile)
     return authorize(membership_of(ports, group, me.name), action)
 

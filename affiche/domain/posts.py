@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from affiche.domain import activities, rules
 from affiche.domain.context import Ports
-from affiche.domain.events import _group
-from affiche.domain.groups import membership_of
+from affiche.domain.groups import existing_group, membership_of
 from affiche.domain.model import Account, Post
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
@@ -17,7 +16,7 @@ VISIBILITIES = ("public", "unlisted", "members")
 
 def create_post(ports: Ports, account: Account, group_name: str, *, title: str, body: str,
                 visibility: str = "public", profile: str | None = None) -> Post:
-    group = _group(ports, group_name)
+    group = existing_group(ports, group_name)
     author = acting_profile(ports, account, profile)
     authorize(membership_of(ports, group.name, author.name), "create_post")
     title = rules.text(title, "title", max_length=200)

@@ -83,7 +83,7 @@ def _invited(page: Page, name: str) -> list[Membership]:
 
 
 def dashboard_context(page: Page, name: str) -> dict[str, Any]:
-    group = membership.find_group(page.ports, name)
+    group = groups.existing_group(page.ports, name)
     mine = viewer(page, name)
     can = {action: roles.allowed(mine, action) for action in roles.PERMISSIONS}
     return {

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from affiche.domain import follows, membership
+from affiche.domain import follows, groups, membership
 from affiche.domain.groups import membership_of
 from affiche.domain.profiles import acting_profile
 from functions.api.pages.common import Page, html, member
@@ -22,7 +22,7 @@ router = APIGatewayHttpRouter()
 
 
 def _join_context(page: Page, name: str) -> dict[str, Any]:
-    group = membership.find_group(page.ports, name)
+    group = groups.existing_group(page.ports, name)
     profiles = my_profiles(page.ports, page.me)
     profile = acting_profile(page.ports, page.me, page.form.optional("profile"))
     # Where the account already stands with this group, through any of its profiles.
@@ -53,7 +53,7 @@ def join(name: str) -> Response[str]:
 
 
 def _follow_context(page: Page, name: str) -> dict[str, Any]:
-    group = membership.find_group(page.ports, name)
+    group = groups.existing_group(page.ports, name)
     profile = acting_profile(page.ports, page.me, page.form.optional("profile"))
     following = any(g.name == name for g in follows.followed_groups(page.ports, profile.name))
     return {"group": group, "profile": profile, "following": following}
