@@ -376,7 +376,7 @@ def test_password_reset_pages(ann: Browser, aws: Path) -> None:
     sent = browser.submit("/app/reset", {"email": "ann@example.org"})
     assert "If an account uses ann@example.org" in text(browser.follow(sent))
     token = last_mail_link(aws / "mail", "ann@example.org")
-    form = browser.get("/app/reset-password", query={"token": token})
+    form = browser.get("/app/reset/complete", query={"token": token})
     assert f'name="token" value="{token}"' in form.body
     done = browser.submit("/app/reset/complete", {"token": token, "password": "brand new pass"})
     assert done.headers["Location"] == "/app/login"

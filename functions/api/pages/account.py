@@ -1,8 +1,8 @@
 """Account settings pages: a forgotten password, email and password changes, deletion.
 
 /app/account holds three forms posting to the same URL; a hidden `action` field says which.
-The mails of affiche/mail/templates link to /app/reset-password, /app/forgot-password and
-/app/confirm-email: those URLs are answered here too."""
+The mails of affiche/mail/templates link to /app/reset/complete, /app/reset and
+/app/confirm-email."""
 
 from __future__ import annotations
 
@@ -32,12 +32,6 @@ def reset_form() -> Response[str]:
     return visitor(router).render("app/reset.html")
 
 
-@router.get("/app/forgot-password", include_in_schema=False)
-@html(router)
-def forgot_password() -> Response[str]:
-    return visitor(router).redirect("/app/reset")
-
-
 @router.post("/app/reset", include_in_schema=False)
 @html(router)
 def request_reset() -> Response[str]:
@@ -57,13 +51,6 @@ def request_reset() -> Response[str]:
 def complete_reset_form() -> Response[str]:
     page = visitor(router)
     return page.render("app/reset_complete.html", token=page.query("token") or "")
-
-
-@router.get("/app/reset-password", include_in_schema=False)
-@html(router)
-def reset_password_link() -> Response[str]:
-    """The reset mail's link: the same form."""
-    return complete_reset_form()
 
 
 @router.post("/app/reset/complete", include_in_schema=False)
