@@ -1,10 +1,16 @@
-"""Publish latency through the local runner: API write -> stream -> outbox -> bucket -> gateway."""
+"""Publish latency through the local runner: API write -> stream -> outbox -> bucket -> gateway,
+and how many AWS requests each side makes for one event (DESIGN.md §7: moto's speed is not AWS's,
+so request counts are the figure that carries over)."""
 
 from __future__ import annotations
 
 import statistics
 import tempfile
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +23,28 @@ def _login(client: httpx.Client, instance: Any) -> None:
     email, password = instance.admin_login
     response = client.post("/api/session", json={"email": email, "password": password})
     response.raise_for_status()
+
+
+@contextmanager
+def counting_requests() -> Iterator[Counter[str]]:
+    """Count AWS API calls by the thread kind making them: the outbox (stream poller) or the API
+    (gateway request threads). pynamodb and boto3 both go through botocore's _make_api_call."""
+    from botocore.client import BaseClient
+
+    counts: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def counted(client: Any, operation: str, params: Any) -> Any:
+        side = "outbox" if threading.current_thread().name == "stream-poller" else "api"
+        if side == "outbox" or "process_request" in threading.current_thread().name:
+            counts[f"{side}.{client.meta.service_model.service_name}.{operation}"] += 1
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    try:
+        yield counts
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def publish_latency() -> dict[str, Any]:
@@ -32,19 +60,37 @@ def publish_latency() -> dict[str, Any]:
             client.post("/api/groups", json={"name": "bench", "display_name": "Bench"})
             instance.wait_idle()
             samples = [_one(client, i) for i in range(RUNS)]
+            with counting_requests() as counts:
+                _create(client, RUNS)  # the API call alone: its requests are all made now
+                instance.wait_idle()  # then everything the outbox does for it
         finally:
             instance.stop()
     ordered = sorted(samples)
     return {"publish_latency_ms": round(statistics.median(samples), 1),
             "publish_latency_ms_p90": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
-            "publish_latency_ms_max": round(max(samples), 1)}
+            "publish_latency_ms_max": round(max(samples), 1),
+            "aws_requests_per_event_created": _summary(counts)}
 
 
-def _one(client: httpx.Client, i: int) -> float:
+def _summary(counts: Counter[str]) -> dict[str, Any]:
+    """Totals per side (api, outbox) and per service, plus the detail by operation."""
+    totals: Counter[str] = Counter()
+    for key, n in counts.items():
+        side, service, _ = key.split(".", 2)
+        totals[f"{side}.{service}"] += n
+    return {"totals": dict(sorted(totals.items())), "by_operation": dict(sorted(counts.items()))}
+
+
+def _create(client: httpx.Client, i: int) -> httpx.Response:
     response = client.post("/api/groups/bench/events", json={
         "title": f"Bench event {i}", "begins_on": f"2031-01-{i + 1:02d}T10:00",
         "ends_on": f"2031-01-{i + 1:02d}T12:00", "timezone": "Europe/Paris"})
     response.raise_for_status()
+    return response
+
+
+def _one(client: httpx.Client, i: int) -> float:
+    response = _create(client, i)
     started = time.perf_counter()
     path = f"/events/{response.json()['uuid']}/"
     while client.get(path).status_code != 200:
