@@ -15,7 +15,7 @@ from __future__ import annotations
 from hashlib import sha256
 from typing import Protocol
 
-from affiche.domain import images
+from affiche.domain import image_metadata, images
 from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, PayloadTooLarge
 from affiche.domain.groups import administered_group, apply_to_group
@@ -65,6 +65,8 @@ def set_group_image(ports: Ports, account: Account, name: str, slot: str, body: 
     _slot(slot)
     group = administered_group(ports, account, name, "upload_group_image", profile)
     info = checked_image(slot, body, content_type)
+    # Public and federated: GPS position, camera and times must not travel with the picture.
+    body = image_metadata.strip(body, info.content_type)
     key = media_key(group.name, body, info)
     # Stored before the group points at it: a failed commit leaves an unused file behind, never
     # a published page whose image is missing.

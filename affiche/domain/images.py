@@ -1,12 +1,13 @@
 """The type and size of an uploaded image, read from its header without decoding it.
 
-Uploaded images are published exactly as received: the Lambda carries no imaging library, so
-nothing re-encodes them. This module is therefore the check that a body sent as `image/png`
-really is a PNG, and that its dimensions are sane (a 40000x40000 image of a few kilobytes
-can freeze a visitor's browser). Only container headers are read: PNG's IHDR chunk, GIF's
-logical screen descriptor, JPEG's SOFn frame header and WebP's VP8 / VP8L / VP8X chunk.
-The rest of the file is not validated: a file with a good header and a broken body only
-renders badly, and only the group's own administrators can upload.
+Uploaded images are published as received, less their metadata (image_metadata.py): the Lambda
+carries no imaging library, so nothing re-encodes them. This module is therefore the check
+that a body sent as `image/png` really is a PNG, and that its dimensions are sane (a
+40000x40000 image of a few kilobytes can freeze a visitor's browser). Only container headers
+are read: PNG's IHDR chunk, GIF's logical screen descriptor, JPEG's SOFn frame header and
+WebP's VP8 / VP8L / VP8X chunk. The rest of the file is not validated: a file with a good
+header and a broken body only renders badly, and only the group's own administrators can
+upload.
 """
 
 from __future__ import annotations
