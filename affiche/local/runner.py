@@ -166,6 +166,7 @@ def _full_build() -> None:
 def serve(port: int, data: Path, *, empty: bool = False) -> None:
     """Run until interrupted; what `make run` starts."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # one credentials line per client
     instance = start(port, data, empty=empty)
     if instance.admin_login:
         email, password = instance.admin_login

@@ -19,17 +19,18 @@ import httpx
 from affiche.local.emulator import free_port
 from affiche.local.runner import TABLE_FILE
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @contextmanager
 def affiche_dev(data: Path, *extra: str) -> Iterator[tuple[str, str]]:
     """Run `affiche dev` until the block ends; yields (base URL, everything it printed)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AFFICHE_"))}
+    # The installed console script, run from outside the checkout: exactly what `make run` runs,
+    # so a module the package does not install cannot go unnoticed.
+    command = Path(sys.executable).parent / "affiche"
     process = subprocess.Popen(
-        [sys.executable, "-m", "affiche.cli", "dev", "--port", str(port), "--data", str(data),
-         *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [str(command), "dev", "--port", str(port), "--data", str(data), *extra],
+        cwd=data.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://localhost:{port}"
     printed = ""
     assert process.stdout is not None
