@@ -21,7 +21,7 @@ from affiche.web import ratelimit
 from affiche.web.ports import ports
 from functions.api.handler import lambda_handler as api_handler
 from functions.moderation.handler import lambda_handler as moderation_handler
-from tests.functions.api_client import ApiClient
+from tests.functions.api_client import ApiClient, signed_up
 
 PASSWORD = "correct horse battery"
 # A rate-limit window of one hour starts at this second; tests run 100 s into it, so the
@@ -62,6 +62,15 @@ def gateway(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def new_client() -> ApiClient:
     return ApiClient(gateway)
+
+
+def logged_in(maildir: Path, monkeypatch: pytest.MonkeyPatch, email: str = "ann@example.org",
+              username: str = "ann") -> ApiClient:
+    """A client signed up, confirmed and logged in, with rate-limit windows pinned."""
+    pin_rate_limit_time(monkeypatch)
+    client = new_client()
+    signed_up(client, maildir, email, username)
+    return client
 
 
 def mails_to(maildir: Path, to: str) -> list[Any]:

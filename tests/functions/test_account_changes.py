@@ -13,8 +13,8 @@ from affiche.web.ports import ports
 from tests.functions.account_support import (
     PASSWORD,
     account_of,
+    logged_in,
     new_client,
-    pin_rate_limit_time,
     settable_clock,
     subjects_to,
 )
@@ -24,16 +24,9 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 @pytest.fixture
-def mail(aws: Path) -> Path:
-    return aws / "mail"
-
-
-@pytest.fixture
 def ann(aws: Path, cheap_crypto: None, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
     """Ann, logged in."""
-    pin_rate_limit_time(monkeypatch)
-    client = new_client()
-    signed_up(client, aws / "mail", "ann@example.org", "ann")
+    client = logged_in(aws / "mail", monkeypatch)
     return client
 
 

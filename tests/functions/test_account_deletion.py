@@ -18,8 +18,8 @@ from tests.functions.account_support import (
     PASSWORD,
     account_of,
     items_mentioning,
+    logged_in,
     new_client,
-    pin_rate_limit_time,
     subjects_to,
 )
 from tests.functions.api_client import ApiClient, signed_up
@@ -29,16 +29,9 @@ EVENT = {"title": "Picnic", "begins_on": "2031-06-01T12:00", "ends_on": "2031-06
 
 
 @pytest.fixture
-def mail(aws: Path) -> Path:
-    return aws / "mail"
-
-
-@pytest.fixture
 def ann(aws: Path, cheap_crypto: None, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
     """Ann, logged in, creator of the group @club where she organised an event."""
-    pin_rate_limit_time(monkeypatch)
-    client = new_client()
-    signed_up(client, aws / "mail", "ann@example.org", "ann")
+    client = logged_in(aws / "mail", monkeypatch)
     assert client.post("/api/groups", {"name": "club", "display_name": "Club"}).status == 201
     assert client.post("/api/groups/club/events", EVENT).status == 201
     return client

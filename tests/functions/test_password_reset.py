@@ -30,11 +30,6 @@ def client(aws: Path, cheap_crypto: None, monkeypatch: pytest.MonkeyPatch) -> Ap
     return new_client()
 
 
-@pytest.fixture
-def mail(aws: Path) -> Path:
-    return aws / "mail"
-
-
 def reset_link(client: ApiClient, mail: Path, email: str) -> str:
     assert client.post("/api/accounts/password-reset", {"email": email}).status == 202
     return last_mail_link(mail, email)

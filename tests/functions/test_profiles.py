@@ -14,20 +14,17 @@ from affiche.domain.model import Account, Actor, ActorKey
 from affiche.publish.renderer import Renderer
 from affiche.store.repository import DynamoRepository
 from affiche.web.ports import ports
-from tests.functions.account_support import account_of, new_client, pin_rate_limit_time
+from tests.functions.account_support import (
+    account_of,
+    logged_in,
+    new_client,
+)
 from tests.functions.api_client import ApiClient, signed_up
 
 
 @pytest.fixture
-def mail(aws: Path) -> Path:
-    return aws / "mail"
-
-
-@pytest.fixture
 def ann(aws: Path, cheap_crypto: None, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
-    pin_rate_limit_time(monkeypatch)
-    client = new_client()
-    signed_up(client, aws / "mail", "ann@example.org", "ann")
+    client = logged_in(aws / "mail", monkeypatch)
     return client
 
 

@@ -22,11 +22,6 @@ INVITATION = r"invitation=([\w-]+)"
 
 
 @pytest.fixture
-def mail(aws: Path) -> Path:
-    return aws / "mail"
-
-
-@pytest.fixture
 def admin(aws: Path, cheap_crypto: None, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
     pin_rate_limit_time(monkeypatch)
     return admin_client()
