@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from affiche.domain import rules
+from affiche.domain import activities, rules
 from affiche.domain.accounts import instance_settings
 from affiche.domain.context import Ports
 from affiche.domain.errors import PermissionDenied
@@ -24,7 +24,13 @@ def set_registration_mode(ports: Ports, admin: Account, mode: str) -> InstanceSe
     require_admin(admin)
     current = instance_settings(ports)
     updated = current.evolve(registration_mode=rules.choice(mode, "registration_mode", MODES))
-    ports.repo.commit(ChangeSet().put(updated))
+    # NodeInfo publishes `openRegistrations`: a public change, so it carries an activity that the
+    # outbox turns into a fresh nodeinfo document. "private": nothing to federate (no instance
+    # actor yet), only pages to re-render.
+    changes = ChangeSet().put(updated)
+    changes.record(activities.new(ports, "Update", admin.default_profile or "admin", updated,
+                                  InstanceSettings.key, audience="private"))
+    ports.repo.commit(changes)
     return updated
 
 

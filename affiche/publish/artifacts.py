@@ -31,6 +31,8 @@ def touched_by(activity: Activity) -> list[Artifact]:
         planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",)]
     elif activity.object_kind == "membership":
         planned.append(("actor", str(obj.get("group"))))
+    elif activity.object_kind == "instance":
+        planned.append(("nodeinfo",))  # openRegistrations follows the registration mode
     if activity.target:
         planned.append(("actor", activity.target))
     return list(dict.fromkeys(planned))

@@ -3,6 +3,7 @@ moderation function, and how sign-up honours them with mailed invitations."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,26 @@ def test_invitations_are_rate_limited_per_admin(admin: ApiClient, mail: Path,
     assert answer.status == 429
     assert answer.headers["Retry-After"] == str(3600 - PINNED_TIME % 3600)
     assert subjects_to(mail, "p2@example.org") == []
+
+
+def test_nodeinfo_follows_the_registration_mode(admin: ApiClient) -> None:
+    from affiche.aws import client
+    from affiche.config import get_settings
+    from affiche.local.pollers import StreamPoller
+    from functions.outbox.handler import lambda_handler as outbox
+
+    # Given the outbox reading the change stream
+    poller = StreamPoller(get_settings().table_name, outbox)
+
+    def open_registrations() -> bool:
+        while poller.poll_once():
+            pass
+        body = client("s3").get_object(Bucket=get_settings().site_bucket,
+                                       Key="nodeinfo/2.1.json")["Body"].read()
+        return bool(json.loads(body)["openRegistrations"])
+
+    # When the admin closes registrations, Then the public NodeInfo says so; and back again
+    set_mode(admin, "closed")
+    assert open_registrations() is False
+    set_mode(admin, "open")
+    assert open_registrations() is True
