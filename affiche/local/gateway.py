@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from affiche.aws import client
-from affiche.local.negotiation import resolve, route
+from affiche.local.negotiation import AP_TYPE, resolve, route
+from affiche.publish import tombstones
 
 log = logging.getLogger("affiche.local")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -158,13 +159,31 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         except s3.exceptions.NoSuchKey:
             obj = None
         if obj is None:
-            self._send(404, {"Content-Type": "text/html; charset=utf-8"},
-                       b"<!doctype html><title>Not found</title><h1>Not found</h1>")
+            self._send_missing(key, forced_type)
             return
         content_type = forced_type or obj.get("ContentType", "application/octet-stream")
         headers = {"Content-Type": content_type,
                    "Cache-Control": obj.get("CacheControl", "no-cache"), "Vary": "Accept"}
         self._send(200, headers, obj["Body"].read())
+
+    def _send_missing(self, key: str, forced_type: str | None) -> None:
+        """404, or 410 Gone when the key's folder holds a deleted object's Tombstone marker:
+        the Tombstone itself for ActivityStreams clients, a short page for people."""
+        marker = tombstones.marker_for(key) if key else ""
+        s3 = client("s3")
+        try:
+            gone = s3.get_object(Bucket=self.server.bucket, Key=marker)["Body"].read() \
+                if marker else None
+        except s3.exceptions.NoSuchKey:
+            gone = None
+        if gone is None:
+            self._send(404, {"Content-Type": "text/html; charset=utf-8"},
+                       b"<!doctype html><title>Not found</title><h1>Not found</h1>")
+        elif forced_type == AP_TYPE or key.endswith(".json"):
+            self._send(410, {"Content-Type": AP_TYPE, "Vary": "Accept"}, gone)
+        else:
+            self._send(410, {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept"},
+                       tombstones.HTML_PAGE)
 
     def _send_lambda(self, response: dict[str, Any]) -> None:
         if "statusCode" not in response:  # payload v2 lets a handler return just a body
