@@ -17,6 +17,7 @@ def create_admin(ports: Ports, email: str = "admin@affiche.local") -> tuple[Acco
     password = rules.new_secret()[:20]
     account = accounts.signup(ports, email=email, password=password, username="admin",
                               display_name="Administrator", confirmed=True, role="admin")
+    assert account is not None, f"{email} already has an account"
     return account, password
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from affiche.domain import retirement, rules
+from affiche.domain import accounts, retirement, rules
 from affiche.domain.accounts import CONFIRM_TTL, _valid_token
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, InvalidInput, NotFound
@@ -44,10 +44,16 @@ def complete_password_reset(ports: Ports, secret: str, password: str) -> Account
         raise NotFound("this password reset link is invalid, expired or already used; "
                        "ask for a new one")
     account = _token_account(ports, token)
-    updated = account.evolve(password_hash=ports.hasher.hash(rules.password(password)))
+    # Following the mailed link proves the address is theirs: an unconfirmed account is confirmed
+    # with the new password, so whoever signed up with someone else's address keeps no access.
+    updated = account.evolve(password_hash=ports.hasher.hash(rules.password(password)),
+                             confirmed=True)
     changes = ChangeSet(deletes=[token]).put(updated)
+    if not account.confirmed:
+        accounts.record_confirmation(ports, updated, changes)
+    stale = {"reset"} if account.confirmed else {"reset", "confirm"}
     spare_links = [t for t in ports.repo.tokens_of(account.id)
-                   if t.purpose == "reset" and t.token_hash != token.token_hash]
+                   if t.purpose in stale and t.token_hash != token.token_hash]
     commit_with_deletes(ports, changes, [*spare_links, *ports.repo.sessions_of(account.id)])
     ports.mailer.send(account.email, "password_changed", {})
     return updated

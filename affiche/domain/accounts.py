@@ -8,7 +8,7 @@ from datetime import timedelta
 from affiche.domain import profiles, rules
 from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
-from affiche.domain.model import Account, InstanceSettings, Token
+from affiche.domain.model import Account, InstanceSettings, Record, Token
 from affiche.domain.ports import ChangeSet
 
 CONFIRM_TTL = timedelta(hours=48)
@@ -23,16 +23,22 @@ def instance_settings(ports: Ports) -> InstanceSettings:
 
 def signup(ports: Ports, *, email: str, password: str, username: str | None = None,
            display_name: str | None = None, invitation: str | None = None,
-           confirmed: bool = False, role: str = "user") -> Account:
+           confirmed: bool = False, role: str = "user") -> Account | None:
     """Create an account and its default profile, and mail a confirmation link.
 
-    The profile page is published only once the address is confirmed (see `confirm`)."""
+    The profile page is published only once the address is confirmed (see `confirm`).
+
+    When the address already has an account, nothing is created and None is returned; the caller
+    answers exactly as for a new account, so sign-up does not tell who has an account here. The
+    address's owner is mailed instead (`_address_in_use`)."""
     email = rules.email(email)
     password = rules.password(password)
     changes = ChangeSet()
     _check_registration_open(ports, email, invitation, changes)
-    if ports.repo.claim_owner(f"email:{email}") is not None:
-        raise InvalidInput("an account with this email already exists", field="email")
+    owner = ports.repo.claim_owner(f"email:{email}")
+    if owner is not None:
+        _address_in_use(ports, owner, email, password)
+        return None
     now = ports.clock.now()
     account = Account(id=rules.new_id(), email=email, password_hash=ports.hasher.hash(password),
                       created_at=now, confirmed=confirmed, role=role)
@@ -56,6 +62,26 @@ def signup(ports: Ports, *, email: str, password: str, username: str | None = No
     if secret:
         ports.mailer.send(email, "confirm", {"token": secret, "name": name})
     return account
+
+
+def _address_in_use(ports: Ports, owner_id: str, email: str, password: str) -> None:
+    """A sign-up with an address that has an account: mail its owner, change nothing they have.
+
+    If that account is still unconfirmed, someone may have signed up with another person's
+    address first. The new confirmation link carries the new password (hashed): whoever follows
+    it proves they own the address, and the first sign-up's password is discarded (`confirm`)."""
+    password_hash = ports.hasher.hash(password)  # both branches cost one hash: same timing
+    account = ports.repo.get(Account, owner_id)
+    if account is None:
+        return
+    if account.confirmed:
+        ports.mailer.send(email, "signup_existing", {})
+        return
+    secret = rules.new_secret()
+    ports.repo.commit(ChangeSet().put(Token(
+        token_hash=rules.digest(secret), purpose="confirm", account_id=account.id,
+        expires_at=ports.clock.now() + CONFIRM_TTL, payload={"password_hash": password_hash})))
+    ports.mailer.send(email, "confirm", {"token": secret, "name": account.default_profile or ""})
 
 
 def _check_registration_open(ports: Ports, email: str, invitation: str | None,
@@ -104,13 +130,30 @@ def confirm(ports: Ports, secret: str) -> Account:
         raise NotFound("this account no longer exists")
     changes = ChangeSet()
     changes.deletes.append(token)
+    doomed: list[Record] = []
     if not account.confirmed:
-        changes.put(account.evolve(confirmed=True))
-        changes.counters["users"] = 1
-        for profile in ports.repo.profiles_of(account.id):
-            changes.record(profiles.publish_activity(ports, profile, "Create"))
+        new_hash = token.payload.get("password_hash")
+        if new_hash:
+            # Confirmed through a later sign-up: its password wins, every other pending link
+            # (the first sign-up's) and any session die with the first password.
+            account = account.evolve(password_hash=new_hash)
+            doomed = [*(t for t in ports.repo.tokens_of(account.id)
+                        if t.token_hash != token.token_hash),
+                      *ports.repo.sessions_of(account.id)]
+        account = account.evolve(confirmed=True)
+        changes.put(account)
+        record_confirmation(ports, account, changes)
     ports.repo.commit(changes)
+    for record in doomed:  # after the commit: a lost link is harmless, a lost confirm is not
+        ports.repo.commit(ChangeSet(deletes=[record]))
     return account
+
+
+def record_confirmation(ports: Ports, account: Account, changes: ChangeSet) -> None:
+    """What confirming an address adds to the commit: the user count, the published profiles."""
+    changes.counters["users"] = 1
+    for profile in ports.repo.profiles_of(account.id):
+        changes.record(profiles.publish_activity(ports, profile, "Create"))
 
 
 def login(ports: Ports, *, email: str, password: str) -> Account:

@@ -8,7 +8,7 @@ import pytest
 
 from affiche.store.table import Item, bind
 from functions.api.handler import lambda_handler
-from tests.functions.api_client import ApiClient, signed_up
+from tests.functions.api_client import ApiClient, last_mail_link, signed_up
 
 
 def item_count() -> int:
@@ -66,12 +66,24 @@ def test_signup_refuses_wrong_content_type_and_oversized_and_broken_json(client:
     assert item_count() == 0
 
 
-def test_duplicate_email_and_duplicate_handle_are_refused(client: ApiClient, aws: Path) -> None:
+def test_duplicate_email_is_answered_like_a_new_one_and_duplicate_handle_refused(
+        client: ApiClient, aws: Path) -> None:
     signed_up(client, aws / "mail", "ann@example.org", "ann")
     before = item_count()
+    # Signing up again with Ann's address answers exactly as a new address does...
     again = ApiClient(lambda_handler).post(
         "/api/accounts", {"email": "ANN@example.org", "password": "another password"})
-    assert again.status == 400 and "already exists" in again.body["message"]
+    new = ApiClient(lambda_handler).post(
+        "/api/accounts", {"email": "cid@example.org", "password": "another password"})
+    assert again.status == new.status == 201
+    assert {k: v for k, v in again.body.items() if k != "email"} == {
+        k: v for k, v in new.body.items() if k != "email"}
+    # ...creates nothing for her address, and tells Ann (not the visitor) what happened
+    assert "already has one" in newest_mail(aws / "mail", "ann@example.org")
+    assert item_count() > before  # (cid's new account)
+    assert ApiClient(lambda_handler).post("/api/session", {
+        "email": "ann@example.org", "password": "another password"}).status == 401
+    before = item_count()
     same_name = ApiClient(lambda_handler).post(
         "/api/accounts", {"email": "bob@example.org", "password": "another password",
                           "username": "ann"})
@@ -91,6 +103,47 @@ def test_login_failures_do_not_reveal_whether_the_email_exists(client: ApiClient
     assert fresh.cookies == {}
     missing = fresh.post("/api/session", {"email": "ann@example.org"})
     assert missing.status == 422 and "password" in missing.body["message"]
+
+
+def newest_mail(maildir: Path, to: str) -> str:
+    from affiche.mail import read_maildir
+
+    for _, message in read_maildir(str(maildir)):
+        if message["To"] == to:
+            return str(message.get_content())
+    raise AssertionError(f"no mail to {to}")
+
+
+def test_someone_who_signed_up_with_my_address_first_keeps_no_access(
+        client: ApiClient, aws: Path) -> None:
+    # Given Eve signed up with Ann's address, which Ann never confirmed
+    eve = ApiClient(lambda_handler)
+    assert eve.post("/api/accounts", {"email": "ann@example.org", "password": "eve's password",
+                                      "username": "notann"}).status == 201
+    # When Ann signs up herself and follows the link of that second sign-up
+    ann = ApiClient(lambda_handler)
+    assert ann.post("/api/accounts", {"email": "ann@example.org",
+                                      "password": "ann's own password"}).status == 201
+    token = last_mail_link(aws / "mail", "ann@example.org")
+    assert ann.post("/api/accounts/confirm", {"token": token}).status == 200
+    # Then Ann's password opens the account and Eve's does not
+    assert ann.post("/api/session", {"email": "ann@example.org",
+                                     "password": "ann's own password"}).status == 200
+    assert eve.post("/api/session", {"email": "ann@example.org",
+                                     "password": "eve's password"}).status == 401
+    # And the first sign-up's link no longer confirms anything
+    first = [m for m in mail_tokens(aws / "mail", "ann@example.org") if m != token]
+    assert first and all(eve.post("/api/accounts/confirm", {"token": t}).status == 404
+                         for t in first)
+
+
+def mail_tokens(maildir: Path, to: str) -> list[str]:
+    import re
+
+    from affiche.mail import read_maildir
+
+    return [m.group(1) for _, message in read_maildir(str(maildir)) if message["To"] == to
+            for m in [re.search(r"token=([\w-]+)", message.get_content())] if m]
 
 
 def test_unconfirmed_account_cannot_log_in(client: ApiClient) -> None:

@@ -200,3 +200,24 @@ def test_resend_is_rate_limited_per_email(client: ApiClient) -> None:
                            {"email": "bob@example.org"}).status == 202
     refused = client.post("/api/accounts/confirm/resend", {"email": "bob@example.org"})
     assert refused.status == 429 and "Retry-After" in refused.headers
+
+
+def test_a_reset_confirms_the_address_and_discards_a_squatters_password(
+        client: ApiClient, mail: Path) -> None:
+    # Given Eve signed up with Ann's address, which was never confirmed
+    eve = new_client()
+    assert eve.post("/api/accounts", {"email": "ann@example.org",
+                                      "password": "eve's password"}).status == 201
+    squatter_link = last_mail_link(mail, "ann@example.org")
+    # When Ann, who owns the address, resets the password from the mailed link
+    token = reset_link(client, mail, "ann@example.org")
+    done = client.post("/api/accounts/password-reset/complete",
+                       {"token": token, "password": NEW_PASSWORD})
+    assert done.status == 200, done.body
+    # Then the address is confirmed: Ann logs in with her password, Eve's no longer works
+    assert client.post("/api/session", {"email": "ann@example.org",
+                                        "password": NEW_PASSWORD}).status == 200
+    assert eve.post("/api/session", {"email": "ann@example.org",
+                                     "password": "eve's password"}).status == 401
+    # And the first sign-up's confirmation link is void
+    assert eve.post("/api/accounts/confirm", {"token": squatter_link}).status == 404

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.config import get_settings
-from affiche.domain import accounts
+from affiche.domain import accounts, rules
 from affiche.web import pages, ratelimit
 from affiche.web.sessions import close_session, open_session, session_cookie
 from functions.api.pages.common import Page, html, member, visitor
@@ -38,13 +38,14 @@ def signup() -> Response[str]:
     form = page.form
     with page.errors_in("app/signup.html", form="signup"):
         ratelimit.hit(ratelimit.SIGNUP_PER_ADDRESS, client_address(router))
-        account = accounts.signup(page.ports, email=form.get("email"),
-                                  password=form.get("password"),
-                                  username=form.optional("username"),
-                                  display_name=form.optional("display_name"),
-                                  invitation=form.optional("invitation"))
-    return page.redirect("/app/login", flash=f"Almost there: we sent a confirmation link to "
-                         f"{account.email}. Follow it, then log in.")
+        accounts.signup(page.ports, email=form.get("email"), password=form.get("password"),
+                        username=form.optional("username"),
+                        display_name=form.optional("display_name"),
+                        invitation=form.optional("invitation"))
+    # The same answer whether or not the address already had an account (no enumeration).
+    return page.redirect("/app/login", flash=f"Almost there: check the mailbox of "
+                         f"{rules.email(form.get('email'))}, follow the confirmation link we "
+                         "sent, then log in.")
 
 
 @router.get("/app/confirm", include_in_schema=False)

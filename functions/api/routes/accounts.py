@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.config import get_settings
-from affiche.domain import accounts
+from affiche.domain import accounts, rules
 from affiche.web import ratelimit
 from affiche.web.ports import ports
 from affiche.web.sessions import close_session, find_session, open_session, session_cookie
@@ -43,11 +43,13 @@ class LoginInput(Input):
 @router.post("/api/accounts", summary="Sign up; a confirmation link is emailed")
 def signup(body: SignupInput) -> Response[dict[str, Any]]:
     ratelimit.hit(ratelimit.SIGNUP_PER_ADDRESS, client_address(router))
-    account = accounts.signup(ports(), email=body.email, password=body.password,
-                              username=body.username, display_name=body.display_name,
-                              invitation=body.invitation)
-    return json_response(201, {"id": account.id, "email": account.email,
-                               "profile": account.default_profile, "confirmed": account.confirmed})
+    accounts.signup(ports(), email=body.email, password=body.password,
+                    username=body.username, display_name=body.display_name,
+                    invitation=body.invitation)
+    # The same answer whether or not the address already had an account (no enumeration).
+    return json_response(201, {"email": rules.email(body.email), "confirmed": False,
+                               "message": "we sent a message to this address: follow its link "
+                                          "to confirm it, then log in"})
 
 
 @router.post("/api/accounts/confirm", summary="Confirm an email address with the mailed token")
