@@ -95,6 +95,9 @@ def actor_from_document(doc: dict[str, Any], requested: str, now: datetime) -> A
 
 def parse_handle(handle: str) -> tuple[str, str]:
     """(user, host) of `@user@host`, `user@host` or `acct:user@host`; InvalidInput otherwise."""
+    if any(unicodedata.category(c)[0] == "C" for c in handle):
+        raise InvalidInput("the address must be one line without control characters",
+                           field="handle")
     value = handle.strip()
     if value.lower().startswith("acct:"):
         value = value[5:]
