@@ -311,3 +311,62 @@ def test_remote_actors_never_become_files(world: RemoteServer, aws: Path) -> Non
     assert not [a for a in planned if ALICE in a]
     assert [a for a in DynamoRepository().listed_groups() if a.is_remote] == []
     assert accounts  # imported for the fixtures' signup
+
+
+# --- Mobilizon's group events -----------------------------------------------------------------
+
+MZ_GROUP = "http://mobilizon1.com/@group"
+MZ_USER = "http://mobilizon1.com/@user"
+
+
+def _ann_follows_mobilizon_group(world: RemoteServer) -> None:
+    from affiche.activitypub.actors import resolve_actor
+
+    world.documents[MZ_GROUP] = {**person(MZ_GROUP, "@group", shared=None), "type": "Group"}
+    world.documents[MZ_USER] = person(MZ_USER, "@user", shared=None)
+    repo = DynamoRepository()
+    me = repo.get(Actor, "ann")
+    assert me is not None
+    follows.follow_remote(ports(), me, resolve_actor(repo, MZ_GROUP))
+    follows.answer_from_group(ports(), MZ_GROUP, "ann", accepted=True)
+
+
+def test_a_mobilizon_group_announcing_a_public_event(world: RemoteServer) -> None:
+    # Given ann follows a Mobilizon group
+    _ann_follows_mobilizon_group(world)
+    # When the group announces its organiser's Create{Event} (Mobilizon's real payload, public)
+    create = load_fixture("mobilizon/mobilizon-post-activity-group.json")
+    create.pop("@context")
+    soon = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    create["object"] = {**create["object"], "startTime": soon,
+                        "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+    announce = {"id": f"{MZ_GROUP}/announces/1", "type": "Announce", "actor": MZ_GROUP,
+                "object": create, "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+    status, body = deliver(announce, path="/inbox", key_id=f"{MZ_GROUP}#main-key",
+                           key_name="@group")
+    # Then the event is in ann's agenda, its HTML sanitised
+    assert (status, body["status"]) == (202, "accepted"), body
+    (event,) = follows.upcoming_for(ports(), ann())
+    assert event.title == "My first event" and event.group == MZ_GROUP
+    assert "<span" not in event.description_html
+
+
+def test_a_mobilizon_members_only_event_stays_out_of_the_agenda(world: RemoteServer) -> None:
+    # Given ann follows the group; the organiser's Create is addressed to the group's members
+    _ann_follows_mobilizon_group(world)
+    create = load_fixture("mobilizon/mobilizon-post-activity-group.json")
+    create["object"] = {**create["object"],
+                        "startTime": (datetime.now(UTC) + timedelta(days=2)).isoformat()}
+    status, _ = deliver(create, path="/inbox", key_id=f"{MZ_USER}#main-key", key_name="@user")
+    assert status == 202
+    assert follows.upcoming_for(ports(), ann()) == []
+
+
+def test_a_deleted_event_is_withdrawn_from_followers(world: RemoteServer) -> None:
+    _followed_by_three(world)
+    created = events.create_event(ports(), ann(), "club", EVENT)
+    deleted = latest("club", "Create").evolve(type="Delete", id="deleted-1")
+    (delivery,) = plan(deleted, DynamoRepository(), URLS)
+    assert delivery.activity["type"] == "Delete"
+    assert delivery.activity["object"] == {"id": URLS.event(created.uuid), "type": "Tombstone",
+                                           "formerType": "Event"}
