@@ -138,12 +138,12 @@ def answer_from_group(ports: Ports, group: str, follower: str, accepted: bool) -
     existing = ports.repo.get(Follow, f"{group}|{follower}")
     if existing is None:
         raise NotFound(f"@{follower} does not follow {group}")
+    if accepted and existing.state == "accepted":
+        return existing  # the same Accept delivered twice (deliveries are at least once)
     state = next_state(existing, "accepted" if accepted else "rejected")
     if state is None:
         ports.repo.commit(ChangeSet(deletes=[existing]))
         return None
-    if state == existing.state:
-        return existing
     changed = existing.evolve(state=state)
     ports.repo.commit(ChangeSet().put(changed))
     return changed

@@ -370,3 +370,27 @@ def test_a_deleted_event_is_withdrawn_from_followers(world: RemoteServer) -> Non
     assert delivery.activity["type"] == "Delete"
     assert delivery.activity["object"] == {"id": URLS.event(created.uuid), "type": "Tombstone",
                                            "formerType": "Event"}
+
+
+def test_a_second_accept_and_a_reject_from_the_remote_group(world: RemoteServer) -> None:
+    from affiche.activitypub.actors import resolve_actor
+
+    repo = DynamoRepository()
+    me = repo.get(Actor, "ann")
+    assert me is not None
+    follows.follow_remote(ports(), me, resolve_actor(repo, GARDEN))
+    accept = load_fixture("lemmy/accept-follow.json", actor=GARDEN)
+    accept["object"] = {**accept["object"], "actor": f"{PUBLIC}/@ann/", "object": GARDEN}
+    for n in (1, 2):  # the same answer delivered twice: still accepted, no error
+        status, body = deliver_as({**accept, "id": f"{GARDEN}#accept-{n}"}, GARDEN)
+        assert (status, body["status"]) == (202, "accepted")
+    assert repo.get(Follow, f"{GARDEN}|ann").state == "accepted"  # type: ignore[union-attr]
+    # When the group later rejects (Mastodon's real Reject payload, pointed at us)
+    reject = load_fixture("mastodon/mastodon-reject-activity.json", actor=GARDEN,
+                          id=f"{GARDEN}#reject-1")
+    reject.pop("signature", None)
+    reject["object"] = {"type": "Follow", "actor": f"{PUBLIC}/@ann/", "object": GARDEN,
+                        "id": "https://affiche.test/activities/x"}
+    status, body = deliver_as(reject, GARDEN)
+    assert (status, body["status"]) == (202, "accepted")
+    assert repo.get(Follow, f"{GARDEN}|ann") is None
