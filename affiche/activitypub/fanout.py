@@ -3,7 +3,9 @@
 Called by the outbox's stream consumer for each new Activity (DESIGN.md §9: effects after the
 commit come from the stream); `plan` decides, `fan_out` hands each delivery to
 `affiche.activitypub.delivery.enqueue` (one queue message per distinct inbox). Nothing is sent
-from a request.
+from a request. Each entity kind registers its planner (`register_planner`), and group content
+(events, posts; comments and discussions later) registers with `register_content`, so a new kind
+edits no switch here.
 
 What goes out:
 - Create / Update / Delete of a public or unlisted event or post -> the group's remote followers
@@ -20,6 +22,8 @@ What goes out:
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +32,6 @@ from affiche.domain.model import Activity, Actor, Event, Follow, Post, is_remote
 from affiche.domain.ports import Repository
 
 SHAREABLE = frozenset({"public", "unlisted"})
-CONTENT_KINDS = frozenset({"event", "post"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,55 @@ class Delivery:
     activity: dict[str, Any]
     sender: str  # the local actor whose key signs it
     inboxes: tuple[str, ...]
+
+
+# --- kinds register themselves (DESIGN.md §9) ----------------------------------------------------
+
+Planner = Callable[[Activity, Repository, ap.Urls], list["Delivery"]]
+
+
+@dataclass(frozen=True)
+class ContentKind:
+    """A kind of group content sent to the group's followers: how to write its object, its id
+    (for the Tombstone of a Delete) and the type a Tombstone says it was."""
+
+    to_object: Callable[[ap.Urls, Activity], dict[str, Any]]
+    object_id: Callable[[ap.Urls, str], str]
+    former_type: str
+
+
+_planners: dict[str, Planner] = {}
+CONTENT: dict[str, ContentKind] = {}
+#: Modules (dotted paths) that register planners or content kinds of their own: imported by
+#: `plan` on first use, like the inbound handlers' HANDLER_MODULES.
+PLANNER_MODULES: tuple[str, ...] = ()
+_loaded = False
+
+
+def register_planner(kind: str) -> Callable[[Planner], Planner]:
+    """Decorator: `fn` plans the deliveries of activities about entities of `kind`."""
+
+    def decorate(fn: Planner) -> Planner:
+        if kind in _planners and _planners[kind] is not fn:
+            raise ValueError(f"{kind} already has a fan-out planner")
+        _planners[kind] = fn
+        return fn
+
+    return decorate
+
+
+def register_content(kind: str, content: ContentKind) -> None:
+    """`kind` is group content: Create/Update/Delete go to the group's followers."""
+    CONTENT[kind] = content
+    register_planner(kind)(_content)
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        for name in PLANNER_MODULES:
+            importlib.import_module(name)
+        _loaded = True
 
 
 def remote_follower_inboxes(repo: Repository, group: str) -> list[str]:
@@ -52,26 +104,18 @@ def remote_follower_inboxes(repo: Repository, group: str) -> list[str]:
 
 
 def _tombstone(urls: ap.Urls, activity: Activity) -> dict[str, Any]:
-    obj = activity.object
-    ids = {"event": lambda: urls.event(activity.object_key),
-           "post": lambda: urls.post(activity.object_key),
-           "actor": lambda: urls.actor(activity.object_key)}
-    former = {"event": "Event", "post": "Article", "actor": str(obj.get("type", "Person"))}
-    return {"id": ids[activity.object_kind](), "type": "Tombstone",
-            "formerType": former[activity.object_kind]}
+    kind = CONTENT[activity.object_kind]
+    return {"id": kind.object_id(urls, activity.object_key), "type": "Tombstone",
+            "formerType": kind.former_type}
 
 
 def _object(urls: ap.Urls, activity: Activity) -> dict[str, Any]:
-    if activity.object_kind == "event":
-        return ap.event_object(urls, Event.from_dict(activity.object), activity.audience)
-    if activity.object_kind == "post":
-        return ap.post_object(urls, Post.from_dict(activity.object), activity.audience)
-    doc = ap.actor_document(urls, Actor.from_dict(activity.object))
-    doc.pop("@context", None)
-    return doc
+    return CONTENT[activity.object_kind].to_object(urls, activity)
 
 
-def _content(repo: Repository, urls: ap.Urls, activity: Activity) -> list[Delivery]:
+def _content(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
+    if activity.type not in {"Create", "Update", "Delete"}:
+        return []
     group = str(activity.object.get("group") or activity.target or activity.actor)
     inboxes = tuple(remote_follower_inboxes(repo, group))
     if not inboxes:
@@ -114,7 +158,8 @@ def _follow_document(urls: ap.Urls, follow: Follow) -> dict[str, Any]:
     return {"id": follow_id, "type": "Follow", "actor": follower, "object": followed}
 
 
-def _follow(repo: Repository, urls: ap.Urls, activity: Activity) -> list[Delivery]:
+@register_planner("follow")
+def _follow(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
     follow = Follow.from_dict(activity.object)
     base = {"@context": ap.CONTEXT, "id": urls.activity(activity.id)}
     if activity.type == "Accept" and is_remote_name(follow.follower):
@@ -139,27 +184,37 @@ def _follow(repo: Repository, urls: ap.Urls, activity: Activity) -> list[Deliver
     return []
 
 
-def _actor(repo: Repository, urls: ap.Urls, activity: Activity) -> list[Delivery]:
+@register_planner("actor")
+def _actor(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
     if activity.type not in {"Update", "Delete"} or activity.object.get("type") != "Group":
         return []
     inboxes = tuple(remote_follower_inboxes(repo, activity.object_key))
     if not inboxes:
         return []
-    obj = _tombstone(urls, activity) if activity.type == "Delete" else _object(urls, activity)
+    if activity.type == "Delete":
+        obj: dict[str, Any] = {"id": urls.actor(activity.object_key), "type": "Tombstone",
+                               "formerType": "Group"}
+    else:
+        obj = ap.actor_document(urls, Actor.from_dict(activity.object))
+        obj.pop("@context", None)
     return [Delivery(ap.activity_document(urls, activity, obj), activity.object_key, inboxes)]
+
+
+register_content("event", ContentKind(
+    lambda urls, a: ap.event_object(urls, Event.from_dict(a.object), a.audience),
+    lambda urls, key: urls.event(key), "Event"))
+register_content("post", ContentKind(
+    lambda urls, a: ap.post_object(urls, Post.from_dict(a.object), a.audience),
+    lambda urls, key: urls.post(key), "Article"))
 
 
 def plan(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
     """The deliveries `activity` causes (none for most activities)."""
+    _load()
     if is_remote_name(activity.actor) and activity.object_kind != "follow":
         return []  # remote actors speak for themselves
-    if activity.object_kind in CONTENT_KINDS and activity.type in {"Create", "Update", "Delete"}:
-        return _content(repo, urls, activity)
-    if activity.object_kind == "follow":
-        return _follow(repo, urls, activity)
-    if activity.object_kind == "actor":
-        return _actor(repo, urls, activity)
-    return []
+    planner = _planners.get(activity.object_kind)
+    return planner(activity, repo, urls) if planner else []
 
 
 def fan_out(activity: Activity, *, repo: Repository, urls: ap.Urls,

@@ -171,6 +171,7 @@ def event_object(urls: Urls, event: Event, audience: str = "public") -> dict[str
     doc: dict[str, Any] = {
         "id": urls.event(event.uuid),
         "type": "Event",
+        "uuid": event.uuid,  # Mobilizon keys its copy on it (sc:identifier)
         "name": event.title,
         "summary": event_summary(event),
         "content": event.description_html,
