@@ -189,6 +189,9 @@ class Renderer:
                 "orderedItems": [self.activity_document(a) for a in activities]}
 
     def _followers(self, actor: Actor) -> dict[str, Any]:
+        # Counts only, as Mastodon serves the collection of an account that hides its network:
+        # who follows a group is nobody else's business (follows.py), peers only show the number,
+        # and a static file listing every follower would be rewritten on each follow.
         count = self.store.counter(f"followers:{actor.name}")
         return {"@context": "https://www.w3.org/ns/activitystreams",
                 "id": self.urls.actor(actor.name) + "followers", "type": "OrderedCollection",
