@@ -17,6 +17,7 @@ from affiche.domain.model import Event
 from affiche.domain.text import sanitize
 
 PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
+MAX_CONTENT = 100_000  # characters of a remote description we keep (ours allow 50,000 of Markdown)
 STATUSES = {"TENTATIVE": "tentative", "CONFIRMED": "confirmed", "CANCELLED": "cancelled"}
 
 
@@ -85,7 +86,8 @@ def event_from_object(obj: dict[str, Any], group: str, now: datetime) -> Event:
     return Event(uuid=event_id, group=group, organizer=str(obj.get("attributedTo") or group),
                  title=title, begins_on=begins, ends_on=ends, timezone=_zone(obj.get("timezone")),
                  created_at=now, updated_at=now,
-                 description_html=sanitize(content) if isinstance(content, str) else "",
+                 description_html=sanitize(content[:MAX_CONTENT]) if isinstance(
+                     content, str) else "",
                  online_url=url if url and url != event_id else None,
                  address=_address(obj.get("location")), visibility=(
                      "unlisted" if _audience(obj) != "private" else "private"),
