@@ -86,12 +86,13 @@ def local_group_of(ports: Ports, uri: str | None) -> Actor:
     from affiche.activitypub.handlers.support import local_name
 
     value = (uri or "").strip()
-    name = local_name(value) if value.startswith(("https://", "http://")) else None
-    if name is None and "@" in value.lstrip("@").removeprefix("acct:"):
+    if value.startswith(("https://", "http://")):
+        name = local_name(value)
+    elif "@" in value.lstrip("@").removeprefix("acct:"):
         user, host = actors.parse_handle(value)
         name = user.lower() if is_here(host) else None
-    elif name is None and value:
-        name = value.lower()
+    else:
+        name = value.lower() or None
     group = ports.repo.get(Actor, name) if name else None
     if group is None or not group.is_group or group.deleted or group.is_remote:
         raise NotFound("no such group here")

@@ -172,6 +172,8 @@ def test_a_remote_site_sends_one_of_ours_to_follow_a_remote_group(
     # Another site's subscribe link brings ann here with the remote group's address
     page = me.get("/app/follow", query={"uri": GARDEN})
     assert page.status == 200 and GARDEN in text(page)
+    mastodon_style = me.get("/app/follow", query={"uri": "https://masto.example/@alice"})
+    assert mastodon_style.status == 200
     answer = me.submit("/app/following", {"handle": GARDEN})
     assert answer.status == 303
     stored = DynamoRepository().get(Follow, f"{GARDEN}|ann")

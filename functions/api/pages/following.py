@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.activitypub import remote_follow
-from affiche.domain.errors import NotFound
+from affiche.domain.errors import InvalidInput, NotFound
 from functions.api.pages.common import Page, html, member, visitor
 from functions.api.pages.views import my_profiles, profile_options
 from functions.api.routes.common import client_address
@@ -66,8 +66,8 @@ def unfollow() -> Response[str]:
 def _remote_follow_context(page: Page, uri: str) -> dict[str, Any]:
     try:
         group = remote_follow.local_group_of(page.ports, uri)
-    except (NotFound, ValueError):
-        group = None
+    except (NotFound, InvalidInput):
+        group = None  # not one of ours: a group elsewhere, or nothing (the page says which)
     return {"uri": uri, "group": group, "host": _host()}
 
 
