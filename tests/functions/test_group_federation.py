@@ -394,3 +394,19 @@ def test_a_second_accept_and_a_reject_from_the_remote_group(world: RemoteServer)
     status, body = deliver_as(reject, GARDEN)
     assert (status, body["status"]) == (202, "accepted")
     assert repo.get(Follow, f"{GARDEN}|ann") is None
+
+
+def test_a_mobilizon_group_announcing_the_event_itself(world: RemoteServer) -> None:
+    # Mobilizon's group Announce embeds the object (its Article announce, carrying an event here)
+    _ann_follows_mobilizon_group(world)
+    body = load_fixture("signed-requests/mobilizon-group-announce-article.json")["body"]
+    announce = {**body, "id": f"{MZ_GROUP}/announces/2", "actor": MZ_GROUP,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+    announce["object"] = {**announce["object"], "type": "Event", "attributedTo": MZ_GROUP,
+                          "id": "http://mobilizon1.com/events/announced",
+                          "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                          "startTime": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
+    status, body = deliver(announce, path="/inbox", key_id=f"{MZ_GROUP}#main-key",
+                           key_name="@group")
+    assert (status, body["status"]) == (202, "accepted"), body
+    assert [e.title for e in follows.upcoming_for(ports(), ann())] == ["My updated post"]

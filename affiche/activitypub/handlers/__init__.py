@@ -34,6 +34,7 @@ SUPPORTED: frozenset[tuple[str, str]] = frozenset({
     ("Update", "Person"), ("Update", "Group"), ("Update", "Service"), ("Update", "Organization"),
     ("Update", "Application"), ("Delete", ANY),
     ("Create", "Event"), ("Update", "Event"), ("Announce", "Create"), ("Announce", "Update"),
+    ("Announce", "Event"),
 })
 
 

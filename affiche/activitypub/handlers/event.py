@@ -1,4 +1,5 @@
-"""Create{Event}, Update{Event} and Announce{Create{Event}} from remote groups we follow.
+"""Create{Event}, Update{Event}, Announce{Event} and Announce{Create{Event}} from remote groups
+we follow.
 
 They land in the agenda of our people who follow that group (affiche.activitypub.remote_events),
 never on public pages. A group is "followed" when one of our profiles has an accepted Follow of
@@ -51,6 +52,13 @@ def _keep(obj: Any, sender: str) -> Outcome:
 @register("Create", "Event")
 @register("Update", "Event")
 def create_or_update(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    return _keep(activity.get("object"), context.signer)
+
+
+@register("Announce", "Event")
+def announced_event(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    """Mobilizon's group re-sends its members' content with the object embedded in the
+    Announce itself (see fixtures/signed-requests/mobilizon-group-announce-article.json)."""
     return _keep(activity.get("object"), context.signer)
 
 
