@@ -67,7 +67,7 @@ def _follow_url(ports: Ports, account: Account, me: Actor, url: str) -> Follow:
 
 def unfollow_remote(ports: Ports, account: Account, group: str,
                     profile: str | None = None) -> None:
-    """Stop following the remote group whose actor id is `group`."""
+    """Stop following `group`: a remote group's actor id, or one of our groups' names."""
     follows.unfollow_as(ports, acting_profile(ports, account, profile), group)
 
 

@@ -83,6 +83,7 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/api/groups", {"name": "{fresh}", "display_name": "New group"}),
     ("GET", "/api/me/following", None),
     ("POST", "/api/me/following", {"handle": "@{group}@affiche.test"}),
+    ("DELETE", "/api/me/following", {"group": "{followed}"}),
 ]
 
 # Entry points that work without a session (covered by their own tests).
@@ -258,8 +259,11 @@ def test_account_route_for_role(world: World, method: str, path: str, body: Any,
     fill = {"fresh": f"n{next(names)}", "me": me, "second": second}
     group = world.group_with(world.owner, "non_member", following=False)["g"] if (
         "{group}" in json.dumps(body)) else ""
+    followed = world.group_with(subject, "non_member", following=True)["g"] if (
+        subject and "{followed}" in json.dumps(body)) else "g0"
     filled = json.loads(json.dumps(body).replace("{fresh}", fill["fresh"]).replace(
-        "{me}", str(me)).replace("{group}", group)) if body is not None else None
+        "{me}", str(me)).replace("{group}", group).replace("{followed}", followed)
+    ) if body is not None else None
     response = _call(method, path.format(**fill), filled, cookies)
     want = {"anonymous": {401}, "suspended": {403}}.get(role, range(200, 300))
     assert response["statusCode"] in want, response.get("body")

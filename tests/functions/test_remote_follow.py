@@ -178,3 +178,10 @@ def test_a_remote_site_sends_one_of_ours_to_follow_a_remote_group(
     assert answer.status == 303
     stored = DynamoRepository().get(Follow, f"{GARDEN}|ann")
     assert stored is not None and stored.state == "pending"
+
+
+def test_unfollow_through_the_api(me: Browser, fediverse: None) -> None:
+    assert me.post("/api/me/following", {"handle": "@garden@remote.example"}).status == 201
+    answer = me.call("DELETE", "/api/me/following", {"group": GARDEN})
+    assert answer.status == 200 and answer.body["following"] is False
+    assert me.call("DELETE", "/api/me/following", {"group": GARDEN}).status == 404

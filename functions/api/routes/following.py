@@ -20,6 +20,11 @@ class FollowHandleInput(Input):
     profile: str | None = None
 
 
+class UnfollowInput(Input):
+    group: str  # as GET /api/me/following gives it: a local name or a remote group's id
+    profile: str | None = None
+
+
 def following_json(item: Follow, group: Actor | None) -> dict[str, Any]:
     return {"group": item.followed, "follower": item.follower, "state": item.state,
             "handle": group.handle if group else None,
@@ -41,3 +46,10 @@ def following() -> Response[dict[str, Any]]:
     items = [following_json(item, group)
              for item, group in remote_follow.following(context, account)]
     return json_response(200, {"following": items})
+
+
+@router.delete("/api/me/following", summary="Stop following a group (here or elsewhere)")
+def unfollow(body: UnfollowInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(router)
+    remote_follow.unfollow_remote(context, account, body.group, body.profile)
+    return json_response(200, {"group": body.group, "following": False})
