@@ -106,3 +106,9 @@ def test_a_person_on_b_follows_a_group_on_a_and_receives_its_new_event(tmp_path:
         # ...and never on B's public pages
         assert "Federated picnic" not in httpx.get(f"{b_url}/").text
         assert "Federated picnic" not in httpx.get(f"{b_url}/events/").text
+        # When the person on B stops following, A's group hears it (signed Undo{Follow})
+        group_id = answer.json()["group"]
+        gone = b.request("DELETE", "/api/me/following", json={"group": group_id})
+        assert gone.status_code == 200, gone.text
+        eventually(lambda: a.get("/@demo/followers").json()["totalItems"] == 0,
+                   "A counts no follower any more")
