@@ -24,6 +24,8 @@ AS2 = "application/activity+json"
 HTML = "text/html; charset=utf-8"
 NODEINFO_21 = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
 UPCOMING_LIMIT = 50
+OUTBOX_PAGE = 20  # activities in the static outbox (one page, newest first)
+OUTBOX_SCAN = 200  # log entries read to fill it
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,11 @@ class Renderer:
         # Membership activities carry a public audience when they change the member count (so the
         # group page re-renders), but who belongs to a group is members-only (DESIGN.md §3:
         # /members is private): a static outbox never lists them.
-        activities = [a for a in self.store.outbox(actor.name)
-                      if a.audience in {"public", "unlisted"} and a.object_kind != "membership"]
+        # The group's private activities (its Accepts of remote follows, membership answers)
+        # share the log: read further back than the page shows so they cannot crowd it out.
+        activities = [a for a in self.store.outbox(actor.name, limit=OUTBOX_SCAN)
+                      if a.audience in {"public", "unlisted"} and a.object_kind != "membership"
+                      ][:OUTBOX_PAGE]
         url = self.urls.actor(actor.name) + "outbox"
         return {"@context": "https://www.w3.org/ns/activitystreams", "id": url,
                 "type": "OrderedCollection", "totalItems": len(activities),
