@@ -410,3 +410,37 @@ def test_a_mobilizon_group_announcing_the_event_itself(world: RemoteServer) -> N
                            key_name="@group")
     assert (status, body["status"]) == (202, "accepted"), body
     assert [e.title for e in follows.upcoming_for(ports(), ann())] == ["My updated post"]
+
+
+def test_the_outbox_stream_consumer_queues_the_deliveries(world: RemoteServer) -> None:
+    """DynamoDB -> stream -> functions/outbox -> the delivery queue (SQS, moto), end to end."""
+    from affiche.activitypub.delivery import DeliveryMessage
+    from affiche.aws import client
+    from affiche.config import get_settings
+    from affiche.local.pollers import StreamPoller
+    from functions.outbox.handler import lambda_handler as outbox
+
+    def strict(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        result: dict[str, Any] = outbox(event, context)
+        assert not result.get("batchItemFailures"), result
+        return result
+
+    poller = StreamPoller(get_settings().table_name, strict)  # from LATEST, as the runner does
+
+    def queued() -> list[DeliveryMessage]:
+        while poller.poll_once():
+            pass
+        answer = client("sqs").receive_message(QueueUrl=get_settings().delivery_queue_url,
+                                               MaxNumberOfMessages=10)
+        return [DeliveryMessage.from_json(m["Body"]) for m in answer.get("Messages", [])]
+
+    # When alice follows @club, then @club publishes an event
+    deliver(follow())
+    (accept,) = queued()
+    events.create_event(ports(), ann(), "club", EVENT)
+    (create,) = queued()
+    # Then the queue holds the Accept for her inbox, then the Create for her server
+    assert (accept.activity["type"], accept.inbox, accept.sender) == (
+        "Accept", f"{ALICE}/inbox", "club")
+    assert (create.activity["type"], create.inbox, create.sender) == (
+        "Create", SHARED_INBOX, "club")
