@@ -13,7 +13,8 @@ import pytest
 
 from affiche.config import reset_settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# AFFICHE_SHARED points elsewhere when the checkout is not next to shared/ (a git worktree).
+SHARED = Path(os.environ.get("AFFICHE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 FIXTURES = SHARED / "fixtures"
 
 

@@ -40,8 +40,36 @@ CONTEXT: list[Any] = [
         "discoverable": "toot:discoverable",
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
         "category": "sc:category",
+        # Mobilizon's own terms (its JSON-LD header), so a JSON-LD processor keeps them.
+        "pt": "https://joinpeertube.org/ns#",
+        "members": {"@id": "mz:members", "@type": "@id"},
+        "events": {"@id": "mz:events", "@type": "@id"},
+        "posts": {"@id": "mz:posts", "@type": "@id"},
+        "resources": {"@id": "mz:resources", "@type": "@id"},
+        "discussions": {"@id": "mz:discussions", "@type": "@id"},
+        "todos": {"@id": "mz:todos", "@type": "@id"},
+        "commentsEnabled": {"@id": "pt:commentsEnabled", "@type": "sc:Boolean"},
+        "anonymousParticipationEnabled": {"@id": "mz:anonymousParticipationEnabled",
+                                          "@type": "sc:Boolean"},
+        "remainingAttendeeCapacity": "sc:remainingAttendeeCapacity",
+        "status": {"@id": "ical:status", "@type": "xsd:string"},
+        "xsd": "http://www.w3.org/2001/XMLSchema#",
+        "uuid": "sc:identifier",
+        "joinModeType": {"@id": "mz:joinModeType", "@type": "rdfs:Class"},
+        "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+        "participationMessage": {"@id": "mz:participationMessage", "@type": "sc:Text"},
+        "externalParticipationUrl": {"@id": "mz:externalParticipationUrl", "@type": "sc:URL"},
+        "draft": {"@id": "mz:draft", "@type": "sc:Boolean"},
+        "formerType": "as:formerType",
     },
 ]
+
+#: Collections a group advertises, each a static JSON file that answers (renderer.actor).
+#: members, resources, discussions and todos are members-only in affiche and no function
+#: answers them to remote members' signed requests yet, so they are not advertised at all:
+#: Mobilizon skips a collection a group does not name, while it would log an error per refresh
+#: for one that answers 404 or 401.
+GROUP_COLLECTIONS = ("events", "posts")
 
 
 class Urls:
@@ -71,6 +99,11 @@ class Urls:
     def shared_inbox(self) -> str:
         return f"{self.base}/inbox"
 
+    def place(self, uuid: str) -> str:
+        """A stable id for an event's place: Mobilizon keeps one address row per id, and makes
+        a new row on every update of a Place that has none."""
+        return f"{self.event(uuid)}#place"
+
 
 def actor_document(urls: Urls, actor: Actor) -> dict[str, Any]:
     url = urls.actor(actor.name)
@@ -94,8 +127,8 @@ def actor_document(urls: Urls, actor: Actor) -> dict[str, Any]:
         "publicKey": {"id": f"{url}#main-key", "owner": url, "publicKeyPem": actor.public_key_pem},
     }
     if actor.is_group:
-        doc["endpoints"]["members"] = f"{base}/members"
-        doc["members"] = f"{base}/members"
+        for name in GROUP_COLLECTIONS:
+            doc[name] = doc["endpoints"][name] = f"{base}/{name}"
         doc["openness"] = actor.openness
         doc["memberCount"] = actor.member_count
     if actor.avatar:
@@ -138,6 +171,7 @@ def event_object(urls: Urls, event: Event, audience: str = "public") -> dict[str
     doc: dict[str, Any] = {
         "id": urls.event(event.uuid),
         "type": "Event",
+        "uuid": event.uuid,  # Mobilizon keys its copy on it (sc:identifier)
         "name": event.title,
         "summary": event_summary(event),
         "content": event.description_html,
@@ -171,13 +205,36 @@ def event_object(urls: Urls, event: Event, audience: str = "public") -> dict[str
                                   "href": event.online_url})
     place = event.place
     if place:
-        doc["location"] = {
-            "type": "Place",
-            "name": place.name or place.one_line(),
-            "address": {"type": "PostalAddress", "streetAddress": place.street,
-                        "addressLocality": place.locality, "postalCode": place.postal_code,
-                        "addressRegion": place.region, "addressCountry": place.country},
-        }
+        doc["location"] = place_object(urls, event)
+    return doc
+
+
+def _coordinate(value: object, limit: float) -> float | None:
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if -limit <= number <= limit else None
+
+
+def place_object(urls: Urls, event: Event) -> dict[str, Any]:
+    """The event's Place: a stable id, the postal address, and coordinates when known (the
+    editor stores them in the address as "latitude" / "longitude")."""
+    place = event.place
+    assert place is not None
+    doc: dict[str, Any] = {
+        "id": urls.place(event.uuid),
+        "type": "Place",
+        "name": place.name or place.one_line(),
+        "address": {"type": "PostalAddress", "streetAddress": place.street,
+                    "addressLocality": place.locality, "postalCode": place.postal_code,
+                    "addressRegion": place.region, "addressCountry": place.country},
+    }
+    raw = event.address or {}
+    latitude = _coordinate(raw.get("latitude"), 90)
+    longitude = _coordinate(raw.get("longitude"), 180)
+    if latitude is not None and longitude is not None:
+        doc["latitude"], doc["longitude"] = latitude, longitude
     return doc
 
 

@@ -25,6 +25,12 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def is_remote_name(name: str) -> bool:
+    """Remote actors and objects are keyed by their ActivityPub id, an http(s) URL; local
+    names are bare handles (DESIGN.md §9 "Who acts")."""
+    return name.startswith(("https://", "http://"))
+
+
 def _is_datetime_type(tp: Any) -> bool:
     if tp is datetime:
         return True
@@ -91,14 +97,40 @@ class Actor(Record):
     public_key_pem: str = ""
     deleted: bool = False
     version: int = 0
+    # Remote actors only (name = their ActivityPub id): what their document said when fetched.
+    inbox: str | None = None
+    shared_inbox: str | None = None
+    url: str | None = None  # their HTML profile page
+    preferred_username: str | None = None
+    domain: str | None = None
+    outbox: str | None = None
+    followers: str | None = None
+    fetched_at: datetime | None = None
 
     @property
     def is_group(self) -> bool:
         return self.type == "Group"
 
     @property
+    def is_remote(self) -> bool:
+        """A copy of an actor of another server: its name is its ActivityPub id."""
+        return is_remote_name(self.name)
+
+    @property
+    def handle(self) -> str:
+        """@name for ours, @user@host for a remote actor (what people read)."""
+        if self.is_remote:
+            return f"@{self.preferred_username or '?'}@{self.domain or ''}"
+        return f"@{self.name}"
+
+    @property
+    def delivery_inbox(self) -> str | None:
+        """Where to deliver to this remote actor: its server's shared inbox when it has one."""
+        return self.shared_inbox or self.inbox
+
+    @property
     def listed(self) -> bool:
-        return self.visibility == "public" and not self.deleted
+        return self.visibility == "public" and not self.deleted and not self.is_remote
 
 
 @dataclass
@@ -161,12 +193,18 @@ class Event(Record):
         return Address.from_dict(self.address) if self.address else None
 
     @property
+    def is_remote(self) -> bool:
+        """An event of a remote group we follow (uuid = its ActivityPub id): shown in followers'
+        own space only, never on our public pages."""
+        return is_remote_name(self.uuid)
+
+    @property
     def is_public(self) -> bool:
         return self.visibility in {"public", "unlisted"} and not self.deleted
 
     @property
     def listed(self) -> bool:
-        return self.visibility == "public" and not self.deleted
+        return self.visibility == "public" and not self.deleted and not self.is_remote
 
 
 @dataclass
@@ -243,6 +281,9 @@ class Follow(Record):
     created_at: datetime
     state: str = "accepted"  # "pending" | "accepted"
     version: int = 0
+    # The ActivityPub id of the Follow activity: echoed in our Accept (remote follower), matched
+    # against the remote group's Accept and our Undo (local follower of a remote group).
+    activity_id: str | None = None
 
     @property
     def key(self) -> str:

@@ -15,7 +15,7 @@ from affiche.domain import activities, follows
 from affiche.domain.context import Ports
 from affiche.domain.errors import PermissionDenied
 from affiche.domain.membership import Change
-from affiche.domain.model import Actor, ActorKey, Follow, Membership
+from affiche.domain.model import Actor, ActorKey, Follow, Membership, is_remote_name
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import publish_activity
 from affiche.domain.retry import optimistically
@@ -70,10 +70,14 @@ def _leave(ports: Ports, key: str) -> None:
 
 def _unfollow(ports: Ports, follow: Follow) -> None:
     # As follows.unfollow does: the item, the group's followers counter and a private Undo.
+    # A remote group keeps its own count (and has no page here); the Undo still reaches it
+    # through the fan-out.
+    remote = is_remote_name(follow.followed)
     changes = ChangeSet(deletes=[follow])
-    changes.counters[follows.counter_name(follow.followed)] = -1
+    if not remote:
+        changes.counters[follows.counter_name(follow.followed)] = -1
     changes.record(activities.new(ports, "Undo", follow.follower, follow, follow.key,
-                                  audience="private", target=follow.followed))
+                                  audience="private", target=None if remote else follow.followed))
     ports.repo.commit(changes)
 
 

@@ -40,7 +40,7 @@ _FIXED: dict[str, tuple[str, str]] = {
     "/nodeinfo/2.1": ("nodeinfo/2.1.json", NODEINFO_TYPE),
     "/actor": ("actor.json", AP_TYPE),
 }
-_ACTOR_COLLECTION = re.compile(r"/@([^/]+)/(outbox|followers)")
+_ACTOR_COLLECTION = re.compile(r"/@([^/]+)/(outbox|followers|following|events|posts)")
 _ACTOR_INBOX = re.compile(r"/@[^/]+/inbox")
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from affiche.domain.model import Activity, Actor, Event, Post
+from affiche.domain.model import Activity, Actor, Event, Post, is_remote_name
 from affiche.publish.renderer import Output, Renderer
 
 Artifact = tuple[str, ...]
@@ -35,6 +35,8 @@ def touched_by(activity: Activity) -> list[Artifact]:
         planned.append(("nodeinfo",))  # openRegistrations follows the registration mode
     if activity.target:
         planned.append(("actor", activity.target))
+    # Remote actors and their events are keyed by URL and never become files here.
+    planned = [a for a in planned if not (len(a) > 1 and is_remote_name(a[1]))]
     return list(dict.fromkeys(planned))
 
 
@@ -43,11 +45,13 @@ def everything(store: Any) -> list[Artifact]:
     planned: list[Artifact] = list(INSTANCE)
     tags: set[str] = set()
     for actor in store.all_of_kind(Actor.kind):
+        if actor.is_remote:  # copies of other servers' actors are never published here
+            continue
         # A deleted actor, event or post is rendered too: its Tombstone marker (410 Gone).
         if actor.deleted or not actor.account_id or _confirmed(store, actor):
             planned.append(("actor", actor.name))
     for event in store.all_of_kind(Event.kind):
-        if event.is_public or event.deleted:
+        if (event.is_public or event.deleted) and not event.is_remote:
             planned.append(("event", event.uuid))
             tags.update(event.tags if event.listed else [])
     for post in store.all_of_kind(Post.kind):

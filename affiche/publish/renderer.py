@@ -24,6 +24,8 @@ AS2 = "application/activity+json"
 HTML = "text/html; charset=utf-8"
 NODEINFO_21 = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
 UPCOMING_LIMIT = 50
+OUTBOX_PAGE = 20  # activities in the static outbox (one page, newest first)
+OUTBOX_SCAN = 200  # log entries read to fill it
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,9 @@ class Renderer:
         actor = self.store.get(Actor, name)
         prefix = f"@{name}/"
         keys = ["index.html", "index.json", "outbox.json", "followers.json", "feed.atom",
-                "feed.ics"]
+                "feed.ics", "following.json", "events.json", "posts.json"]
+        if actor is not None and actor.is_remote:
+            return Output()  # our copy of another server's actor: never a file here
         if actor is None or actor.deleted:
             gone = actor is not None and actor.visibility in {"public", "unlisted"}
             return self._removed(prefix, keys, gone and self.urls.actor(name),
@@ -155,7 +159,8 @@ class Renderer:
         url = self.urls.actor(name)
         files = [File(prefix + "index.json", dump_json(ap.actor_document(self.urls, actor)), AS2),
                  File(prefix + "outbox.json", dump_json(self._outbox(actor)), AS2),
-                 File(prefix + "followers.json", dump_json(self._followers(actor)), AS2)]
+                 File(prefix + "followers.json", dump_json(self._followers(actor)), AS2),
+                 File(prefix + "following.json", dump_json(self._following(actor)), AS2)]
         events: list[Event] = []
         posts: list[Post] = []
         if actor.is_group:
@@ -164,6 +169,7 @@ class Renderer:
             posts = [p for p in self.store.posts_of_group(name)
                      if p.visibility == "public" and not p.deleted]
             feed_entries = [self._entry(e) for e in events] + [self._post_entry(p) for p in posts]
+            files += self._group_collections(actor, events, posts)
             files += [
                 File(prefix + "feed.atom", feeds.atom(url, actor.display_name, url + "feed.atom",
                                                       feed_entries, actor.created_at),
@@ -179,18 +185,49 @@ class Renderer:
         # Membership activities carry a public audience when they change the member count (so the
         # group page re-renders), but who belongs to a group is members-only (DESIGN.md §3:
         # /members is private): a static outbox never lists them.
-        activities = [a for a in self.store.outbox(actor.name)
-                      if a.audience in {"public", "unlisted"} and a.object_kind != "membership"]
+        # The group's private activities (its Accepts of remote follows, membership answers)
+        # share the log: read further back than the page shows so they cannot crowd it out.
+        activities = [a for a in self.store.outbox(actor.name, limit=OUTBOX_SCAN)
+                      if a.audience in {"public", "unlisted"} and a.object_kind != "membership"
+                      ][:OUTBOX_PAGE]
         url = self.urls.actor(actor.name) + "outbox"
         return {"@context": "https://www.w3.org/ns/activitystreams", "id": url,
                 "type": "OrderedCollection", "totalItems": len(activities),
                 "orderedItems": [self.activity_document(a) for a in activities]}
 
     def _followers(self, actor: Actor) -> dict[str, Any]:
+        # Counts only, as Mastodon serves the collection of an account that hides its network:
+        # who follows a group is nobody else's business (follows.py), peers only show the number,
+        # and a static file listing every follower would be rewritten on each follow.
         count = self.store.counter(f"followers:{actor.name}")
         return {"@context": "https://www.w3.org/ns/activitystreams",
                 "id": self.urls.actor(actor.name) + "followers", "type": "OrderedCollection",
                 "totalItems": count}
+
+    def _following(self, actor: Actor) -> dict[str, Any]:
+        # Counts only, like followers: whom a person follows is theirs to know. A group follows
+        # nobody. The collection answers (Mastodon and Mobilizon fetch what an actor advertises).
+        count = 0 if actor.is_group else sum(
+            1 for f in self.store.following_of(actor.name) if f.state == "accepted")
+        return {"@context": "https://www.w3.org/ns/activitystreams",
+                "id": self.urls.actor(actor.name) + "following", "type": "OrderedCollection",
+                "totalItems": count}
+
+    def _group_collections(self, group: Actor, events: list[Event],
+                           posts: list[Post]) -> list[File]:
+        """events and posts (Mobilizon reads them when it refreshes a group): the listed
+        upcoming events and public posts, as full objects, in one page (both lists are bounded
+        by what the group page shows, so there is no second page to link)."""
+        audience = "public" if group.visibility == "public" else "unlisted"
+        url = self.urls.actor(group.name)
+        documents = {
+            "events": [ap.event_object(self.urls, e, audience) for e in events],
+            "posts": [ap.post_object(self.urls, p, audience) for p in posts],
+        }
+        return [File(f"@{group.name}/{name}.json", dump_json({
+            "@context": ap.CONTEXT, "id": url + name, "type": "OrderedCollection",
+            "totalItems": len(items), "orderedItems": items}), AS2)
+            for name, items in documents.items()]
 
     def activity_document(self, activity: Activity) -> dict[str, Any]:
         return ap.activity_document(self.urls, activity, self.object_document(activity))

@@ -1,7 +1,8 @@
 """Outbox: the one consumer of the table's change stream (and of the delivery queue).
 
 For each new activity it re-renders exactly the pages the activity touches and writes them to the
-site bucket. Failures are reported per record (`batchItemFailures`) so only they are retried.
+site bucket, then queues its deliveries to remote inboxes (affiche.activitypub.fanout).
+Failures are reported per record (`batchItemFailures`) so only they are retried.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecordEventName,
 )
 
+from affiche.activitypub.fanout import fan_out
+from affiche.activitypub.vocabulary import Urls
 from affiche.config import get_settings
 from affiche.domain.model import Activity
 from affiche.domain.ports import SystemClock
@@ -36,8 +39,12 @@ def handle_change(record: DynamoDBRecord) -> None:
     if not isinstance(activity, Activity):
         return
     settings = get_settings()
-    publish(activity, settings=settings, store=DynamoRepository(),
+    repo = DynamoRepository()
+    publish(activity, settings=settings, store=repo,
             writer=BucketWriter(settings.site_bucket), now=SystemClock().now())
+    # After the pages: a remote server that fetches the object on receipt finds it written.
+    # A failure here retries the record, re-rendering idempotently; deliveries are at least once.
+    fan_out(activity, repo=repo, urls=Urls(settings.public_url))
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

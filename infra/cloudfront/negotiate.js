@@ -13,7 +13,7 @@ var FIXED = {
     '/nodeinfo/2.1': 'nodeinfo/2.1.json',
     '/actor': 'actor.json'
 };
-var ACTOR_COLLECTION = /^\/@([^\/]+)\/(outbox|followers)$/;
+var ACTOR_COLLECTION = /^\/@([^\/]+)\/(outbox|followers|following|events|posts)$/;
 var CONTROL = /[\x00-\x1f\x7f]/;
 var MEDIA_TYPE = /^[a-z0-9!#$%&'*+.^_`|~-]+\/[a-z0-9!#$%&'*+.^_`|~-]+$/;
 var QVALUE = /^(0(\.[0-9]*)?|1(\.0*)?)$/;

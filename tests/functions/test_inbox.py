@@ -134,9 +134,9 @@ def test_signed_follow_is_stored_and_accepted(instance: RemoteServer) -> None:
     record = json.loads(item.data)
     assert record["activity"] == follow()
     assert (record["inbox"], record["signer"], record["key_id"]) == ("club", ALICE, ALICE_KEY)
-    assert instance.fetched == [ALICE]
-    # and, no handler being registered yet, it is explicitly ignored by the dispatcher
-    assert body["status"] == "ignored" and "Follow" in body["detail"]
+    # (her key by the inbox, then her actor document by the Follow handler, which keeps a copy)
+    assert instance.fetched == [ALICE, ALICE]
+    assert body["status"] == "accepted" and "follows @club" in body["detail"]
 
 
 def test_shared_inbox(instance: RemoteServer) -> None:
@@ -163,7 +163,7 @@ def test_replay_is_accepted_but_not_stored_or_processed_twice(
     assert (status, body["status"]) == (202, "duplicate")
     assert len(inbound_items()) == 1
     assert seen == ["https://remote.example/follows/1"]
-    assert instance.fetched == [ALICE]
+    assert instance.fetched == [ALICE, ALICE]  # key, then actor copy: both cached since
 
 
 def test_unsigned_is_refused(instance: RemoteServer) -> None:
@@ -230,7 +230,7 @@ def test_self_delete_from_a_known_actor_is_verified_and_stored(instance: RemoteS
     # Then the Delete goes through verification and is stored
     assert status == 202
     assert len(inbound_items()) == 2
-    assert instance.fetched == [ALICE]
+    assert instance.fetched == [ALICE, ALICE]  # key and actor copy, at the Follow only
 
 
 def test_rotated_key_is_fetched_once_more(instance: RemoteServer) -> None:
@@ -241,7 +241,7 @@ def test_rotated_key_is_fetched_once_more(instance: RemoteServer) -> None:
     status, _ = deliver(follow(id="https://remote.example/follows/2"), key_name="alice-2025")
     # Then the cached key fails, the key is fetched again once, and the activity accepted
     assert status == 202
-    assert instance.fetched == [ALICE, ALICE]
+    assert instance.fetched == [ALICE, ALICE, ALICE]  # key, actor copy, the rotated key
 
 
 def test_bad_signature_with_a_fresh_key_is_not_retried(instance: RemoteServer) -> None:

@@ -81,6 +81,9 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any]] = [
     ("PUT", "/api/me/email", {"current_password": "correct horse", "email": "{fresh}@example.org"}),
     ("DELETE", "/api/me", {"password": "correct horse"}),
     ("POST", "/api/groups", {"name": "{fresh}", "display_name": "New group"}),
+    ("GET", "/api/me/following", None),
+    ("POST", "/api/me/following", {"handle": "@{group}@affiche.test"}),
+    ("DELETE", "/api/me/following", {"group": "{followed}"}),
 ]
 
 # Entry points that work without a session (covered by their own tests).
@@ -254,8 +257,13 @@ def test_account_route_for_role(world: World, method: str, path: str, body: Any,
 
         profile_settings.create_profile(world.ports, subject, name=second, display_name="Two")
     fill = {"fresh": f"n{next(names)}", "me": me, "second": second}
+    group = world.group_with(world.owner, "non_member", following=False)["g"] if (
+        "{group}" in json.dumps(body)) else ""
+    followed = world.group_with(subject, "non_member", following=True)["g"] if (
+        subject and "{followed}" in json.dumps(body)) else "g0"
     filled = json.loads(json.dumps(body).replace("{fresh}", fill["fresh"]).replace(
-        "{me}", str(me))) if body is not None else None
+        "{me}", str(me)).replace("{group}", group).replace("{followed}", followed)
+    ) if body is not None else None
     response = _call(method, path.format(**fill), filled, cookies)
     want = {"anonymous": {401}, "suspended": {403}}.get(role, range(200, 300))
     assert response["statusCode"] in want, response.get("body")

@@ -26,10 +26,16 @@ from typing import Any
 ANY = "*"
 
 #: Modules of this package that register handlers; imported by `dispatch` on first use.
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = ("follow", "actor", "event")
 
 #: The (activity type, object type) pairs affiche processes; tests check each is registered.
-SUPPORTED: frozenset[tuple[str, str]] = frozenset()
+SUPPORTED: frozenset[tuple[str, str]] = frozenset({
+    ("Follow", ANY), ("Undo", "Follow"), ("Accept", "Follow"), ("Reject", "Follow"),
+    ("Update", "Person"), ("Update", "Group"), ("Update", "Service"), ("Update", "Organization"),
+    ("Update", "Application"), ("Delete", ANY),
+    ("Create", "Event"), ("Update", "Event"), ("Announce", "Create"), ("Announce", "Update"),
+    ("Announce", "Event"),
+})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,45 @@
+"""What happens here when a remote actor goes away (a self-`Delete` from its server).
+
+Its follows of our groups and its memberships are removed through the same flows a local person
+uses (follows.unfollow_as, the membership graph's "leave"), so counters and the group's pages stay
+right; our copy of the actor is marked deleted rather than removed, so an old signature or a late
+delivery naming it still finds something to refuse.
+"""
+
+from __future__ import annotations
+
+from affiche.domain import follows, membership
+from affiche.domain.context import Ports
+from affiche.domain.errors import NotFound
+from affiche.domain.model import Actor, is_remote_name
+from affiche.domain.ports import ChangeSet
+
+
+def forget(ports: Ports, actor_id: str) -> int:
+    """Remove the follows and memberships of the remote actor `actor_id`; returns how many."""
+    if not is_remote_name(actor_id):
+        raise NotFound(f"{actor_id} is not a remote actor")
+    actor = ports.repo.get(Actor, actor_id)
+    removed = 0
+    who = actor or Actor(name=actor_id, type="Person", display_name=actor_id,
+                         created_at=ports.clock.now())
+    for followed in ports.repo.following_of(actor_id):
+        follows.unfollow_as(ports, who, followed.followed)
+        removed += 1
+    for item in ports.repo.memberships_of(actor_id):
+        _leave(ports, item.group, actor_id)
+        removed += 1
+    if actor is not None and not actor.deleted:
+        ports.repo.commit(ChangeSet().put(actor.evolve(deleted=True)))
+    return removed
+
+
+def _leave(ports: Ports, group: str, member: str) -> None:
+    def decide(g: Actor) -> membership.Change:
+        before = membership.membership_of(ports, g.name, member)
+        if before is None:
+            raise NotFound(f"{member} is not in @{g.name}")
+        # A departed remote account leaves whatever its role: nobody can act for it any more.
+        return membership.Change(g, before, None, "Leave", g.name)
+
+    membership._apply(ports, group, decide)
