@@ -212,17 +212,23 @@ class Renderer:
         group = self._group(event.group) if event else None
         if event is None or group is None or not event.is_public:
             return Output(deletes=[prefix + k for k in ("index.html", "index.json", "event.ics")])
+        from affiche.activitypub import comments as ap_comments
+        from affiche.domain.comments import thread
         from affiche.domain.events import event_audience
 
         url = self.urls.event(uuid)
-        doc = ap.with_context(ap.event_object(self.urls, event, event_audience(event, group)))
+        audience = event_audience(event, group)
+        doc = ap.with_context(ap.event_object(self.urls, event, audience))
+        comments = self.store.comments_of_event(uuid)
+        doc["replies"] = ap_comments.replies(self.urls, event, comments, audience)
         return Output([
             File(prefix + "index.json", dump_json(doc), AS2),
             File(prefix + "event.ics", calendar.calendar(self.urls, event.title, [event]),
                  "text/calendar; charset=utf-8"),
             self.html(prefix + "index.html", "event.html", event=event, group=group,
                       event_url=url, summary=ap.event_summary(event),
-                      json_ld=self._json_ld(event, group), noindex=not event.listed),
+                      json_ld=self._json_ld(event, group), noindex=not event.listed,
+                      comments=thread(comments)),
         ])
 
     def _json_ld(self, event: Event, group: Actor) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Outbox: the one consumer of the table's change stream (and of the delivery queue).
 
 For each new activity it re-renders exactly the pages the activity touches and writes them to the
-site bucket. Failures are reported per record (`batchItemFailures`) so only they are retried.
+site bucket, then sends the mails the activity causes (affiche/notify: never inline in a request).
+Failures are reported per record (`batchItemFailures`) so only they are retried; re-rendering is
+idempotent and the mail ledger keeps a retried record from mailing anyone twice.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from affiche.config import get_settings
 from affiche.domain.model import Activity
 from affiche.domain.ports import SystemClock
+from affiche.mail import mailer
+from affiche.notify import notify
 from affiche.publish.service import publish
 from affiche.publish.writers import BucketWriter
+from affiche.store.mail_ledger import MailLedger
 from affiche.store.repository import DynamoRepository
 from affiche.store.stream import entity_from_image
 
@@ -36,8 +41,10 @@ def handle_change(record: DynamoDBRecord) -> None:
     if not isinstance(activity, Activity):
         return
     settings = get_settings()
-    publish(activity, settings=settings, store=DynamoRepository(),
+    store = DynamoRepository()
+    publish(activity, settings=settings, store=store,
             writer=BucketWriter(settings.site_bucket), now=SystemClock().now())
+    notify(activity, repo=store, mailer=mailer(settings), ledger=MailLedger())
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
