@@ -6,7 +6,7 @@ Everything is on for a new account; affiche/notify honours the switches when it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput
@@ -26,13 +26,16 @@ def enabled(account: Account) -> dict[str, bool]:
     return {name: name not in account.mail_off for name in PREFERENCES}
 
 
-def set_enabled(ports: Ports, account: Account, on: Iterable[str]) -> Account:
-    """Keep exactly the notifications named in `on`; every other one is switched off."""
-    wanted = set(on)
-    unknown = wanted - set(PREFERENCES)
+def update(ports: Ports, account: Account, changes: Mapping[str, bool]) -> Account:
+    """Switch the named notifications on (True) or off (False); the others keep their state."""
+    unknown = set(changes) - set(PREFERENCES)
     if unknown:
         raise InvalidInput(f"unknown notifications: {', '.join(sorted(unknown))}; known: "
                            f"{', '.join(PREFERENCES)}", field="notifications")
-    updated = account.evolve(mail_off=sorted(set(PREFERENCES) - wanted))
+    wanted = {**enabled(account), **changes}
+    off = sorted(name for name, on in wanted.items() if not on)
+    if off == sorted(account.mail_off):
+        return account
+    updated = account.evolve(mail_off=off)
     ports.repo.commit(ChangeSet().put(updated))
     return updated

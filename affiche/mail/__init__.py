@@ -43,10 +43,16 @@ def header_value(value: str) -> str:
 
 
 def compose(settings: Settings, to: str, template: str, context: dict[str, Any]) -> EmailMessage:
-    """Subject is the template's first line; the rest is the body."""
-    text = _environment().get_template(f"{template}.txt").render(
-        public_url=settings.public_url, instance=settings.instance_name, **context)
-    subject, _, body = text.partition("\n")
+    """Subject is the template's first line; the rest is the body. The two are rendered apart,
+    so a value with a line break cannot push part of the subject into the body."""
+    environment = _environment()
+    loader = environment.loader
+    assert loader is not None
+    source, _, _ = loader.get_source(environment, f"{template}.txt")
+    first, _, rest = source.partition("\n")
+    values = {"public_url": settings.public_url, "instance": settings.instance_name, **context}
+    subject = environment.from_string(first).render(**values)
+    body = environment.from_string(rest).render(**values)
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = header_value(to)
