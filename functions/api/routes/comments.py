@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.domain import comments
-from affiche.domain.errors import NotAuthenticated
+from affiche.domain.errors import NotAuthenticated, PermissionDenied
 from affiche.domain.model import Actor, Comment
 from affiche.domain.profiles import acting_profile
 from affiche.web.ports import ports
@@ -50,9 +50,10 @@ def _acting(profile: str | None) -> tuple[Any, Actor]:
 
 
 def _viewer() -> Actor | None:
-    """The caller's default profile when logged in (private events' members), else nobody."""
+    """The caller's profile when logged in (private events' members), else nobody: reading a
+    public event's comments needs no session, so a lapsed or suspended one is no obstacle."""
     context = ports()
-    with contextlib.suppress(NotAuthenticated):
+    with contextlib.suppress(NotAuthenticated, PermissionDenied):
         account, _ = account_for(context, session_secret(router))
         return acting_profile(context, account, router.current_event.get_query_string_value(
             "profile") or None)
