@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("comments", "participation", "events")
+MODULES = ("comments", "participation", "events", "membership")
 _loaded = False
 
 
