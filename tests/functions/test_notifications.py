@@ -269,3 +269,24 @@ def test_a_carriage_return_in_a_subject_never_breaks_a_mail(aws: Path) -> None:
     assert "\r" not in str(message["Subject"]) and "\n" not in str(message["Subject"])
     assert message["Bcc"] is None
     assert "Evil Bcc: victim@example.org Club" in str(message["Subject"])
+
+
+# --- membership mails come from the stream too ---------------------------------------------------
+
+def test_membership_mails_are_sent_after_the_commit_by_the_stream(world: World) -> None:
+    # Given a moderated group whose display name carries a carriage return (stored before
+    # display names refused control characters; its mail once crashed after the commit)
+    assert world.ann.post("/api/groups", {"name": "strict", "display_name": "Strict Club",
+                                          "openness": "moderated"}).status == 201
+    from affiche.domain.model import Actor
+
+    repo = ports().repo
+    group = repo.get(Actor, "strict")
+    assert group is not None
+    repo.commit(ChangeSet().put(group.evolve(display_name="Evil\rClub")))
+    # When @bob asks to join, the request answers without mailing anyone...
+    assert world.bob.post("/api/groups/strict/join", {"message": "Hi"}).status in range(200, 300)
+    assert world.subjects("ann@example.org", "asks to join") == []
+    # ...and the stream's consumer mails the administrator, the subject on one line
+    world.stream.run()
+    assert world.subjects("ann@example.org", "asks to join") == ["@bob asks to join Evil Club"]
