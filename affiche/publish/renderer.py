@@ -203,7 +203,21 @@ class Renderer:
             doc = ap.actor_document(self.urls, Actor.from_dict(snapshot))
             doc.pop("@context")
             return doc
+        if activity.object_kind == "comment":
+            return self._comment_document(activity)
         return self.urls.base + "/" + activity.object_key
+
+    def _comment_document(self, activity: Activity) -> dict[str, Any]:
+        from affiche.activitypub import comments as ap_comments
+        from affiche.domain.model import Comment
+
+        comment = Comment.from_dict(activity.object)
+        current = self.store.get(Comment, comment.id)
+        if comment.deleted or current is None or current.deleted:
+            # Deleted since: its earlier Create and Updates must not keep publishing the text.
+            return {"id": ap_comments.comment_id(self.urls, comment), "type": "Tombstone"}
+        parent = self.store.get(Comment, comment.in_reply_to) if comment.in_reply_to else None
+        return ap_comments.note(self.urls, comment, parent, activity.audience)
 
     # --- events and posts -----------------------------------------------------------------------
     def event(self, uuid: str) -> Output:

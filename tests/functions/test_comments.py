@@ -4,6 +4,7 @@ outbox handler -> bucket), the stream read by the local runner's StreamPoller.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,10 @@ def test_public_comments_are_on_the_static_page_and_in_the_event_replies(
     assert note["attributedTo"] == "https://affiche.test/@bob/"
     assert "<em>idea</em>" in note["content"] and "script" not in note["content"]
     assert answer["inReplyTo"] == note["id"] and doc["commentsEnabled"] is True
+    # And @bob's public outbox lists his comment as a Create of that Note
+    notes = [item for item in site.json("@bob/outbox.json")["orderedItems"]
+             if isinstance(item["object"], dict) and item["object"].get("type") == "Note"]
+    assert [(n["type"], n["object"]["id"]) for n in notes] == [("Create", note["id"])]
 
     # When @bob deletes his comment
     assert bob.call("DELETE", f"/api/comments/{first['id']}").status == 200
@@ -198,6 +203,11 @@ def test_public_comments_are_on_the_static_page_and_in_the_event_replies(
     assert "Lovely" not in page and "Thanks Bob" in page and "was deleted" in page
     doc = site.json(f"events/{uuid}/index.json")
     assert [n["content"] for n in doc["replies"]["items"]] == ["<p>Thanks Bob</p>"]
+    # and his outbox records a Delete of a Tombstone, without the text
+    outbox = site.json("@bob/outbox.json")
+    assert outbox["orderedItems"][0]["type"] == "Delete"
+    assert outbox["orderedItems"][0]["object"] == {"id": note["id"], "type": "Tombstone"}
+    assert "Lovely" not in json.dumps(outbox)  # the earlier Create no longer carries it
 
     # When comments are closed, the page and the document say so
     ann.call("PUT", f"/api/events/{uuid}/comments/settings", {"enabled": False})
