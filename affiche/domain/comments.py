@@ -69,27 +69,27 @@ MAX_DEPTH = 5  # deeper replies are shown at this depth, still in order
 
 def thread(comments: list[Comment]) -> list[Entry]:
     """Comments in reading order: each followed by its replies, oldest first. Deleted comments
-    disappear, except as a placeholder above live replies."""
+    disappear, except as a placeholder above live replies. Iterative: a long chain of replies
+    must not hit Python's recursion limit."""
+    ordered = sorted(comments, key=lambda c: (c.created_at, c.id))
+    ids = {c.id for c in ordered}
     children: dict[str | None, list[Comment]] = {}
-    ids = {c.id for c in comments}
-    for comment in sorted(comments, key=lambda c: (c.created_at, c.id)):
+    for comment in ordered:
         parent = comment.in_reply_to if comment.in_reply_to in ids else None
         children.setdefault(parent, []).append(comment)
+    # A reply is always newer than what it answers: newest first, children are known first.
+    shown: dict[str, bool] = {}
+    for comment in reversed(ordered):
+        shown[comment.id] = not comment.deleted or any(
+            shown.get(child.id, not child.deleted) for child in children.get(comment.id, []))
     out: list[Entry] = []
-
-    def walk(parent: str | None, depth: int) -> bool:
-        shown = False
-        for comment in children.get(parent, []):
-            mark = len(out)
-            out.append(Entry(comment, min(depth, MAX_DEPTH), placeholder=comment.deleted))
-            has_live_replies = walk(comment.id, depth + 1)
-            if comment.deleted and not has_live_replies:
-                del out[mark]
-                continue
-            shown = True
-        return shown
-
-    walk(None, 0)
+    stack = [(c, 0) for c in reversed(children.get(None, []))]
+    while stack:
+        comment, depth = stack.pop()
+        if not shown[comment.id]:
+            continue
+        out.append(Entry(comment, min(depth, MAX_DEPTH), placeholder=comment.deleted))
+        stack += [(c, depth + 1) for c in reversed(children.get(comment.id, []))]
     return out
 
 
