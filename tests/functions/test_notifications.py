@@ -243,6 +243,22 @@ def test_moving_or_cancelling_an_event_mails_its_participants(world: World,
     assert world.subjects("bob@example.org", "cancelled") == ["Lantern walk! is cancelled"]
 
 
+def test_deleting_an_upcoming_event_tells_its_participants(world: World,
+                                                          participants: None) -> None:
+    # Given the Delete the event editor records (the event's last snapshot, marked deleted)
+    from affiche.domain.model import Event
+
+    event = ports().repo.get(Event, world.uuid)
+    assert event is not None
+    gone = event.evolve(deleted=True).to_dict()
+    gone.pop("version")
+    ports().repo.commit(ChangeSet().record(Activity(
+        id=rules.new_id(), type="Delete", actor="club", object_kind="event",
+        object_key=world.uuid, published=datetime.now(UTC), audience="public", object=gone)))
+    world.stream.run()
+    assert world.subjects("bob@example.org", "cancelled") == ["Lantern walk is cancelled"]
+
+
 def test_the_reminder_is_sent_once_the_day_before(world: World, participants: None) -> None:
     # Given an event that begins in 20 hours, and one next week
     soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=20)

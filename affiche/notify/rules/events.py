@@ -20,7 +20,9 @@ LOOK_BACK = 50  # activities of the group's log searched for the previous snapsh
 
 
 def previous_snapshot(activity: Activity, repo: Any) -> dict[str, Any] | None:
-    for earlier in repo.outbox(activity.actor, limit=LOOK_BACK):
+    # Event activities are the group's (whoever edits): its log holds the earlier versions.
+    group = str(activity.object.get("group") or activity.actor)
+    for earlier in repo.outbox(group, limit=LOOK_BACK):
         if (earlier.object_kind == "event" and earlier.object_key == activity.object_key
                 and earlier.id != activity.id
                 and (earlier.published, earlier.id) < (activity.published, activity.id)):
@@ -32,8 +34,10 @@ def previous_snapshot(activity: Activity, repo: Any) -> dict[str, Any] | None:
 @rule("Update", "event")
 def changed(activity: Activity, repo: Any) -> list[Mail]:
     event = Event.from_dict(activity.object)
+    if event.deleted or event.ends_on < activity.published:
+        return []  # nobody needs telling about a past event
     before = previous_snapshot(activity, repo)
-    if before is None or event.deleted:
+    if before is None:
         return []
     context = event_context(event)
     if event.status == "cancelled" and before.get("status") != "cancelled":
@@ -48,5 +52,7 @@ def changed(activity: Activity, repo: Any) -> list[Mail]:
 @rule("Delete", "event")
 def deleted(activity: Activity, repo: Any) -> list[Mail]:
     event = Event.from_dict(activity.object)
+    if event.ends_on < activity.published or event.status == "cancelled":
+        return []  # over, or its participants were told when it was cancelled
     return to_participants(repo, event.uuid, "event_cancelled", event_context(event),
                            "event_changed")
