@@ -223,3 +223,31 @@ def test_comments_of_a_private_event_are_never_published(site: Site, ann: ApiCli
     written = site.keys()
     assert not any(b"old mill" in site.body(key) for key in written)
     assert not any(uuid in key for key in written)
+
+
+def test_a_remote_reply_becomes_a_comment_with_its_own_note_id(site: Site, ann: ApiClient) -> None:
+    """What federation does with a `Create{Note}` answering our event: the remote actor is an
+    Actor named by its id, and the Note keeps its id and page."""
+    from datetime import UTC, datetime
+
+    from affiche.domain import comments
+    from affiche.domain.errors import PermissionDenied
+    from affiche.domain.model import Actor
+    from affiche.web.ports import ports
+
+    uuid = new_event(ann)
+    zoe = Actor(name="https://remote.example/users/zoe", type="Person", display_name="Zoe",
+                created_at=datetime.now(UTC))
+    note_id = "https://remote.example/notes/1"
+    made = comments.post_comment(ports(), zoe, uuid, "Count me in", ap_id=note_id,
+                                 url="https://remote.example/@zoe/1")
+    assert made.author == zoe.name
+    site.publish()
+    item = site.json(f"events/{uuid}/index.json")["replies"]["items"][0]
+    assert (item["id"], item["attributedTo"]) == (note_id, zoe.name)
+    assert 'href="https://remote.example/@zoe/1"' in site.html(f"events/{uuid}/index.html")
+    # Only she can edit it (a remote Update), and a private event stays closed to her
+    with pytest.raises(PermissionDenied):
+        comments.post_comment(ports(), zoe, new_event(ann, visibility="private"), "Me too")
+    edited = comments.edit_comment(ports(), zoe, made.id, "Count me in twice")
+    assert edited.text_html == "<p>Count me in twice</p>"
