@@ -189,7 +189,7 @@ def event_object(urls: Urls, event: Event, audience: str = "public") -> dict[str
         "ical:status": event.status.upper(),
         "isOnline": bool(event.online_url) and not event.place,
         "participantCount": event.participant_count,
-        "commentsEnabled": True,
+        "commentsEnabled": event.comments_enabled,
         "anonymousParticipationEnabled": False,
         "tag": [{"type": "Hashtag", "name": f"#{t}", "href": f"{urls.base}/tags/{t}/"}
                 for t in event.tags],

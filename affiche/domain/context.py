@@ -24,6 +24,19 @@ class Mailer(Protocol):
     def send(self, to: str, template: str, context: dict[str, Any]) -> None: ...
 
 
+class RateLimiter(Protocol):
+    def hit(self, action: str, subject: str) -> None:
+        """Count one `action` by `subject`; raise RateLimited past the action's limit."""
+        ...
+
+
+class NoLimits:
+    """For flows without abuse limits (demo seeding, domain tests)."""
+
+    def hit(self, action: str, subject: str) -> None:
+        return None
+
+
 class NoMail:
     """For flows that must not send mail (demo seeding, imports)."""
 
@@ -38,3 +51,4 @@ class Ports:
     keys: KeyFactory
     mailer: Mailer = field(default_factory=NoMail)
     clock: Clock = field(default_factory=SystemClock)
+    limiter: RateLimiter = field(default_factory=NoLimits)

@@ -26,11 +26,10 @@ neither leave, be demoted nor be removed), and `Actor.member_count` counts the r
 its new count, guarded by its `version`) and the Activity (DESIGN.md principles 1 and 5). A
 conflicting concurrent change makes the commit fail; the whole read-modify-write is then retried.
 
-After the commit (so a refused or lost transition sends nothing), the local person concerned is
-mailed: the invitee (membership_invited), the inviter (membership_invitation_accepted/declined),
-the group's administrators (join_request), or the member whose membership changed
-(membership_joined/approved/rejected/left/removed/role_changed). Remote people get nothing here:
-they will be told over ActivityPub.
+Mail is not sent from here: the recorded activity reaches the change stream's consumer, whose
+rule module affiche/notify/rules/membership.py mails the local person concerned (the invitee, the
+inviter, the group's administrators, or the member whose membership changed). So a refused or
+lost transition sends nothing, and a failing mail server never fails the request (DESIGN.md §9).
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from affiche.domain import activities, rules
 from affiche.domain.context import Ports
@@ -224,7 +222,6 @@ def invite(ports: Ports, account: Account, group: str, invitee_handle: str,
     change = _apply(ports, group, decide)
     # Remote invitees are only stored for now: sending the Invite over ActivityPub (and reading
     # their Accept/Reject from the inbox) comes with the federation issue.
-    _notify(ports, member, "membership_invited", change)
     return change.membership
 
 
@@ -261,8 +258,6 @@ def accept_invitation(ports: Ports, account: Account, group: str,
     """The invitee accepts: they become a member (the count changes: public pages re-render)."""
     me = acting_profile(ports, account, profile)
     change = _apply(ports, group, lambda g: _answer(ports, g, me.name, "accept", "Accept"))
-    if change.before and change.before.invited_by:
-        _notify(ports, change.before.invited_by, "membership_invitation_accepted", change)
     return change.membership
 
 
@@ -270,9 +265,7 @@ def decline_invitation(ports: Ports, account: Account, group: str,
                        profile: str | None = None) -> None:
     """The invitee declines: the invitation is deleted (they may be invited again later)."""
     me = acting_profile(ports, account, profile)
-    change = _apply(ports, group, lambda g: _answer(ports, g, me.name, "decline", "Reject"))
-    if change.before and change.before.invited_by:
-        _notify(ports, change.before.invited_by, "membership_invitation_declined", change)
+    _apply(ports, group, lambda g: _answer(ports, g, me.name, "decline", "Reject"))
 
 
 def _answer(ports: Ports, group: Actor, member: str, action: str, activity: str) -> Change:
@@ -302,27 +295,17 @@ def request_to_join(ports: Ports, account: Account, group: str, message: str = "
                            updated_at=now, message=message)
         return Change(g, before, after, "Join", me.name)
 
-    change = _apply(ports, group, decide)
-    if change.membership.role == "not_approved":
-        for admin in _administrators(ports, group):
-            _notify(ports, admin, "join_request", change)
-    else:
-        _notify(ports, me.name, "membership_joined", change)
-    return change.membership
+    return _apply(ports, group, decide).membership
 
 
 def approve_request(ports: Ports, account: Account, group: str, member: str,
                     profile: str | None = None) -> Membership:
-    change = _review(ports, account, group, member, profile, "approve", "Accept")
-    _notify(ports, member, "membership_approved", change)
-    return change.membership
+    return _review(ports, account, group, member, profile, "approve", "Accept").membership
 
 
 def reject_request(ports: Ports, account: Account, group: str, member: str,
                    profile: str | None = None) -> Membership:
-    change = _review(ports, account, group, member, profile, "reject", "Reject")
-    _notify(ports, member, "membership_rejected", change)
-    return change.membership
+    return _review(ports, account, group, member, profile, "reject", "Reject").membership
 
 
 def _review(ports: Ports, account: Account, group: str, member: str, profile: str | None,
@@ -339,10 +322,6 @@ def _review(ports: Ports, account: Account, group: str, member: str, profile: st
     return _apply(ports, group, decide)
 
 
-def _administrators(ports: Ports, group: str) -> list[str]:
-    return [m.member for m in ports.repo.memberships_of_group(group) if m.role in ADMIN_ROLES]
-
-
 # --- leaving, removal, roles ---------------------------------------------------------------------
 
 def leave(ports: Ports, account: Account, group: str, profile: str | None = None) -> None:
@@ -357,8 +336,7 @@ def leave(ports: Ports, account: Account, group: str, profile: str | None = None
                                "appoint another administrator before leaving")
         return Change(g, before, None, "Leave", me.name)
 
-    change = _apply(ports, group, decide)
-    _notify(ports, me.name, "membership_left", change)
+    _apply(ports, group, decide)
 
 
 def remove_member(ports: Ports, account: Account, group: str, member: str,
@@ -377,8 +355,7 @@ def remove_member(ports: Ports, account: Account, group: str, member: str,
                                f"@{g.name} and cannot be removed")
         return Change(g, before, None, "Remove", g.name)
 
-    change = _apply(ports, group, decide)
-    _notify(ports, member, "membership_removed", change)
+    _apply(ports, group, decide)
 
 
 def change_role(ports: Ports, account: Account, group: str, member: str, role: str,
@@ -400,9 +377,7 @@ def change_role(ports: Ports, account: Account, group: str, member: str, role: s
         # lock_group: two administrators demoting each other at once must not both succeed.
         return Change(g, before, _moved(before, after, ports), "Update", g.name, lock_group=True)
 
-    change = _apply(ports, group, decide)
-    _notify(ports, member, "membership_role_changed", change)
-    return change.membership
+    return _apply(ports, group, decide).membership
 
 
 # --- listings ------------------------------------------------------------------------------------
@@ -437,25 +412,3 @@ def viewer_membership(ports: Ports, account: Account, group: str, action: str,
     existing_group(ports, group)
     me = acting_profile(ports, account, profile)
     return authorize(membership_of(ports, group, me.name), action)
-
-
-# --- mail ----------------------------------------------------------------------------------------
-
-def _notify(ports: Ports, recipient: str, template: str, change: Change) -> None:
-    """Mail the local person `recipient` (a profile name) about `change`; remote people are
-    told over ActivityPub instead (later issue), so they get nothing here."""
-    if not is_local(recipient):
-        return
-    person = ports.repo.get(Actor, recipient)
-    owner = ports.repo.get(Account, person.account_id) if person and person.account_id else None
-    if owner is None or owner.suspended:
-        return
-    ports.mailer.send(owner.email, template, _mail_context(recipient, change))
-
-
-def _mail_context(recipient: str, change: Change) -> dict[str, Any]:
-    membership = change.membership
-    return {"name": recipient, "group": change.group.name,
-            "group_display": change.group.display_name, "member": who_is(membership.member),
-            "actor": change.actor, "role": change.after.role if change.after else "",
-            "message": membership.message}

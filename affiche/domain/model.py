@@ -74,6 +74,9 @@ class Account(Record):
     confirmed: bool = False
     suspended: bool = False
     default_profile: str | None = None
+    # Notification mails the person switched off (names in affiche/notify/preferences.py);
+    # absent means "on", so a new kind of notification reaches everyone until they opt out.
+    mail_off: list[str] = field(default_factory=list)
     version: int = 0
 
 
@@ -186,6 +189,7 @@ class Event(Record):
     join_mode: str = "free"  # Mobilizon's joinMode: free | restricted | invite | external
     tags: list[str] = field(default_factory=list)
     deleted: bool = False
+    comments_enabled: bool = True  # organisers close and reopen comments (domain/comments.py)
     version: int = 0
 
     @property
@@ -326,3 +330,26 @@ class InstanceSettings(Record):
     version: int = 0
 
     key: ClassVar[str] = "settings"
+
+
+@dataclass
+class Comment(Record):
+    """A comment on an event, possibly a reply to another comment (domain/comments.py).
+
+    `author` is an Actor name: a local profile handle, or a remote actor's ActivityPub id when
+    federation turns a `Create{Note}` reply into a comment (then `ap_id` is the Note's id).
+    A deleted comment keeps its item (so replies keep their thread) but loses its text."""
+
+    kind: ClassVar[str] = "comment"
+    id: str
+    event: str  # uuid of the event commented on
+    author: str
+    text_source: str
+    text_html: str
+    created_at: datetime
+    updated_at: datetime
+    in_reply_to: str | None = None  # id of the comment answered
+    ap_id: str | None = None  # the remote Note's id, for comments that came over ActivityPub
+    url: str | None = None  # the remote Note's human-readable page, when it has one
+    deleted: bool = False
+    version: int = 0

@@ -12,6 +12,7 @@ from affiche.domain.model import (
     Account,
     Activity,
     Actor,
+    Comment,
     Event,
     Follow,
     Membership,
@@ -100,3 +101,7 @@ class Repository(Protocol):
         ...
 
     def counter(self, name: str) -> int: ...
+
+    def comments_of_event(self, uuid: str) -> list[Comment]:
+        """Every comment of an event, deleted ones included, oldest first."""
+        ...

@@ -160,3 +160,29 @@ class QueuePoller(Poller):
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
         return True
+
+
+class SchedulePoller(Poller):
+    """Calls a scheduled handler every `interval` seconds, as an EventBridge schedule would
+    (the reminders: infra/template.yaml ReminderFunction). A run that fails is logged by
+    Poller.run and the next run tries again."""
+
+    def __init__(self, name: str, handler: Handler, interval: float) -> None:
+        super().__init__(name, interval)
+        self.handler = handler
+        # Between runs nothing is pending: `Instance.wait_idle` must not wait for the next run.
+        self.idle = _AlwaysSet()
+
+    def poll_once(self) -> bool:
+        self.handler({"source": "aws.scheduler", "detail-type": "Scheduled Event",
+                      "time": datetime.now().astimezone().isoformat()}, None)
+        return False  # then wait `interval`: one run per period
+
+
+class _AlwaysSet(threading.Event):
+    def __init__(self) -> None:
+        super().__init__()
+        self.set()
+
+    def clear(self) -> None:
+        return None

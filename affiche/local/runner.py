@@ -19,13 +19,14 @@ from affiche.aws import reset_clients
 from affiche.config import get_settings, reset_settings
 from affiche.local.emulator import Emulator, start_emulator
 from affiche.local.gateway import Gateway, load_handlers
-from affiche.local.pollers import Poller, QueuePoller, StreamPoller
+from affiche.local.pollers import Poller, QueuePoller, SchedulePoller, StreamPoller
 from affiche.local.resources import create_resources
 from affiche.store import backup
 
 log = logging.getLogger("affiche.local")
 TABLE_FILE = "table.jsonl"
 SAVE_INTERVAL = 1.0
+REMINDER_INTERVAL = 15 * 60.0  # seconds, as the template's ReminderFunction schedule
 
 
 @dataclass
@@ -131,7 +132,10 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     if imported == 0:
         admin_login = _seed(empty)
     _full_build()
-    pollers: list[Poller] = [stream, QueuePoller(queues["queue"], outbox)]
+    from functions.reminders.handler import lambda_handler as reminders
+
+    pollers: list[Poller] = [stream, QueuePoller(queues["queue"], outbox),
+                             SchedulePoller("reminders", reminders, REMINDER_INTERVAL)]
     for poller in pollers:
         poller.start()
     saver.start()

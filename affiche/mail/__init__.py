@@ -32,15 +32,31 @@ def _environment() -> jinja2.Environment:
                               keep_trailing_newline=True)
 
 
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+
+
+def header_value(value: str) -> str:
+    """One line for a mail header: any CR, LF or other control character (a group's display
+    name with a carriage return...) becomes a space; the mail library would raise otherwise,
+    after the change was committed."""
+    return " ".join(_HEADER_BREAKS.sub(" ", value).split())
+
+
 def compose(settings: Settings, to: str, template: str, context: dict[str, Any]) -> EmailMessage:
-    """Subject is the template's first line; the rest is the body."""
-    text = _environment().get_template(f"{template}.txt").render(
-        public_url=settings.public_url, instance=settings.instance_name, **context)
-    subject, _, body = text.partition("\n")
+    """Subject is the template's first line; the rest is the body. The two are rendered apart,
+    so a value with a line break cannot push part of the subject into the body."""
+    environment = _environment()
+    loader = environment.loader
+    assert loader is not None
+    source, _, _ = loader.get_source(environment, f"{template}.txt")
+    first, _, rest = source.partition("\n")
+    values = {"public_url": settings.public_url, "instance": settings.instance_name, **context}
+    subject = environment.from_string(first).render(**values)
+    body = environment.from_string(rest).render(**values)
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = subject.strip()
+    message["To"] = header_value(to)
+    message["Subject"] = header_value(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.host.split(":")[0] or "localhost")
     message.set_content(body.lstrip("\n"))

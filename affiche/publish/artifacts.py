@@ -31,6 +31,10 @@ def touched_by(activity: Activity) -> list[Artifact]:
         planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",)]
     elif activity.object_kind == "membership":
         planned.append(("actor", str(obj.get("group"))))
+    elif activity.object_kind == "comment" and activity.audience in {"public", "unlisted"}:
+        planned.append(("event", str(obj.get("event"))))  # its page and AS2 `replies`
+        if not activity.actor.startswith(("http://", "https://")):
+            planned.append(("actor", activity.actor))  # the author's outbox lists it
     elif activity.object_kind == "instance":
         planned.append(("nodeinfo",))  # openRegistrations follows the registration mode
     if activity.target:

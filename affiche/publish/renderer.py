@@ -242,7 +242,21 @@ class Renderer:
             doc = ap.actor_document(self.urls, Actor.from_dict(snapshot))
             doc.pop("@context")
             return doc
+        if activity.object_kind == "comment":
+            return self._comment_document(activity)
         return self.urls.base + "/" + activity.object_key
+
+    def _comment_document(self, activity: Activity) -> dict[str, Any]:
+        from affiche.activitypub import comments as ap_comments
+        from affiche.domain.model import Comment
+
+        comment = Comment.from_dict(activity.object)
+        current = self.store.get(Comment, comment.id)
+        if comment.deleted or current is None or current.deleted:
+            # Deleted since: its earlier Create and Updates must not keep publishing the text.
+            return {"id": ap_comments.comment_id(self.urls, comment), "type": "Tombstone"}
+        parent = self.store.get(Comment, comment.in_reply_to) if comment.in_reply_to else None
+        return ap_comments.note(self.urls, comment, parent, activity.audience)
 
     # --- events and posts -----------------------------------------------------------------------
     def event(self, uuid: str) -> Output:
@@ -255,17 +269,23 @@ class Renderer:
             return self._removed(prefix, ["index.html", "index.json", "event.ics"],
                                  gone and self.urls.event(uuid), "Event",
                                  event.updated_at if event else None)
+        from affiche.activitypub import comments as ap_comments
+        from affiche.domain.comments import thread
         from affiche.domain.events import event_audience
 
         url = self.urls.event(uuid)
-        doc = ap.with_context(ap.event_object(self.urls, event, event_audience(event, group)))
+        audience = event_audience(event, group)
+        doc = ap.with_context(ap.event_object(self.urls, event, audience))
+        comments = self.store.comments_of_event(uuid)
+        doc["replies"] = ap_comments.replies(self.urls, event, comments, audience)
         return Output([
             File(prefix + "index.json", dump_json(doc), AS2),
             File(prefix + "event.ics", calendar.calendar(self.urls, event.title, [event]),
                  "text/calendar; charset=utf-8"),
             self.html(prefix + "index.html", "event.html", event=event, group=group,
                       event_url=url, summary=ap.event_summary(event),
-                      json_ld=self._json_ld(event, group), noindex=not event.listed),
+                      json_ld=self._json_ld(event, group), noindex=not event.listed,
+                      comments=thread(comments)),
         ])
 
     def _json_ld(self, event: Event, group: Actor) -> dict[str, Any]:

@@ -16,6 +16,8 @@
 | remote_key  | REMOTEKEY#{keyId} | A               | (activitypub/remote_keys.py; TTL)  |                                |
 | inbound     | INBOUND#{id}      | A               | (activitypub/inbox.py; TTL 30 days)|                                |
 | counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window} | (table.Counter)          |                                |
+| comment     | COMMENT#{id}      | A               | EVENT#{uuid}#COMMENTS / {time}#{id}|                                |
+| mail_sent   | MAILED#{key}#{to} | A               | (store/mail_ledger.py; TTL 30 days)|                                |
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from affiche.domain.model import (
     Activity,
     Actor,
     ActorKey,
+    Comment,
     Event,
     Follow,
     InstanceSettings,
@@ -44,6 +47,7 @@ KINDS: dict[str, type[Record]] = {
     cls.kind: cls for cls in (Account, Actor, ActorKey, Event, Post, Membership, Activity, Session, Token,
                                  InstanceSettings, Follow)
 }
+KINDS[Comment.kind] = Comment
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
         return f"ACTOR#{group}", f"FOLLOWER#{follower}"
     if cls is ActorKey:
         return f"ACTOR#{key}", "KEY"
+    if cls is Comment:
+        return f"COMMENT#{key}", MAIN
     prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
               Activity: "ACTIVITY", Session: "SESSION", Token: "TOKEN",
               InstanceSettings: "INSTANCE"}[cls]
@@ -83,6 +89,8 @@ def entity_key(entity: Record) -> str:
             return entity.id
         case Actor() | ActorKey():
             return entity.name
+        case Comment():
+            return entity.id
         case Event():
             return entity.uuid
         case Post():
@@ -121,6 +129,10 @@ def keys_for(entity: Record) -> Keys:
             return Keys(pk, sk, gsi1pk=f"MEMBER#{entity.member}", gsi1sk=entity.group)
         case Follow():
             return Keys(pk, sk, gsi1pk=f"FOLLOWING#{entity.follower}", gsi1sk=entity.followed)
+        case Comment():
+            # One query lists an event's comments, oldest first (threads are built in memory).
+            return Keys(pk, sk, gsi1pk=f"EVENT#{entity.event}#COMMENTS",
+                        gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}")
         case Activity():
             return Keys(pk, sk, gsi1pk=f"OUTBOX#{entity.actor}",
                         gsi1sk=f"{entity.published.isoformat()}#{entity.id}")

@@ -15,6 +15,7 @@ from affiche.domain.model import (
     Account,
     Activity,
     Actor,
+    Comment,
     Event,
     Follow,
     Membership,
@@ -188,6 +189,10 @@ class DynamoRepository:
 
     def tokens_of(self, account_id: str) -> list[Token]:
         return self._load(self.model.gsi1.query(f"TOKENS#{account_id}"))
+
+    def comments_of_event(self, uuid: str) -> list[Comment]:
+        """Every comment of an event, deleted ones included, oldest first."""
+        return self._load(self.model.gsi1.query(f"EVENT#{uuid}#COMMENTS"))
 
     def all_of_kind(self, kind: str) -> list[Any]:
         """Every entity of one kind (full builds and exports only: a scan)."""

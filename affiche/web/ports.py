@@ -10,12 +10,13 @@ from affiche.domain.context import Ports
 from affiche.mail import mailer
 from affiche.store.repository import DynamoRepository
 from affiche.web.passwords import Argon2Hasher
+from affiche.web.ratelimit import TableLimiter
 
 
 @lru_cache(maxsize=1)
 def _ports(settings_id: int) -> Ports:
     return Ports(repo=DynamoRepository(), hasher=Argon2Hasher(), keys=RsaKeyFactory(),
-                 mailer=mailer())
+                 mailer=mailer(), limiter=TableLimiter())
 
 
 def ports() -> Ports:

@@ -35,6 +35,10 @@ INVITE_PER_ADDRESS = Limit("invite-address", 100, 3600)
 # Re-entering the current password (change password or email, delete account) from a session:
 # a stolen session must not become a password-guessing oracle.
 PASSWORD_PER_ACCOUNT = Limit("password-check", 10, 900)
+# Comments, per acting profile (or remote actor): a conversation, not a flood.
+COMMENT_PER_ACTOR = Limit("comment", 20, 600)
+# Limits the domain applies itself through the Ports.limiter port, by action name.
+DOMAIN_LIMITS = {COMMENT_PER_ACTOR.action: COMMENT_PER_ACTOR}
 
 
 def subject_digest(subject: str) -> str:
@@ -55,3 +59,10 @@ def hit(limit: Limit, subject: str, now: float | None = None) -> None:
         retry_after = max(1, int(ends - now))
         raise RateLimited(f"too many attempts; try again in {retry_after} seconds",
                           retry_after=retry_after)
+
+
+class TableLimiter:
+    """The domain's RateLimiter port over `hit`: use cases name an action of DOMAIN_LIMITS."""
+
+    def hit(self, action: str, subject: str) -> None:
+        hit(DOMAIN_LIMITS[action], subject)

@@ -8,6 +8,7 @@ from affiche import __version__
 from affiche.web.resolver import json_api
 from functions.api.pages import ROUTERS as PAGE_ROUTERS
 from functions.api.routes import account_settings, accounts, events, group_images, groups, profiles
+from functions.api.routes import comments as comment_routes
 from functions.api.routes import following as following_routes
 from functions.api.routes import members as member_routes
 
@@ -17,6 +18,8 @@ for router in (accounts.router, groups.router, events.router, group_images.route
                account_settings.router, profiles.router, member_routes.router,
                following_routes.router):
     app.include_router(router)
+
+app.include_router(comment_routes.router)
 
 for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI document
     app.include_router(router)

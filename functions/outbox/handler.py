@@ -1,8 +1,11 @@
 """Outbox: the one consumer of the table's change stream (and of the delivery queue).
 
 For each new activity it re-renders exactly the pages the activity touches and writes them to the
-site bucket, then queues its deliveries to remote inboxes (affiche.activitypub.fanout).
-Failures are reported per record (`batchItemFailures`) so only they are retried.
+site bucket, queues its deliveries to remote inboxes (affiche.activitypub.fanout), then
+sends the mails the activity causes (affiche/notify: never inline in a request).
+Failures are reported per record (`batchItemFailures`) so only they are retried; re-rendering is
+idempotent, deliveries are at least once (receivers de-duplicate on the activity id) and the
+mail ledger keeps a retried record from mailing anyone twice.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from affiche.activitypub.vocabulary import Urls
 from affiche.config import get_settings
 from affiche.domain.model import Activity
 from affiche.domain.ports import SystemClock
+from affiche.mail import mailer
+from affiche.notify import notify
 from affiche.publish.service import publish
 from affiche.publish.writers import BucketWriter
+from affiche.store.mail_ledger import MailLedger
 from affiche.store.repository import DynamoRepository
 from affiche.store.stream import entity_from_image
 
@@ -45,6 +51,7 @@ def handle_change(record: DynamoDBRecord) -> None:
     # After the pages: a remote server that fetches the object on receipt finds it written.
     # A failure here retries the record, re-rendering idempotently; deliveries are at least once.
     fan_out(activity, repo=repo, urls=Urls(settings.public_url))
+    notify(activity, repo=repo, mailer=mailer(settings), ledger=MailLedger())
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -19,6 +19,10 @@ LINKS = sorted({(path.name, match) for path in TEMPLATES.glob("*.txt")
 
 @pytest.mark.parametrize(("template", "link"), LINKS, ids=[f"{t}:{p}" for t, p in LINKS])
 def test_mail_links_lead_to_a_page(aws: Path, template: str, link: str) -> None:
+    if link == "/events/{{ event_uuid }}/":
+        # A static event page (publish/renderer.py writes events/{uuid}/index.html), not a
+        # function's route; tests/functions/test_comments.py reads such a page.
+        return
     path = link.replace("{{ group }}", "somegroup")
     response = lambda_handler(http_event("GET", path), None)
     # Anonymous visitors may be sent to log in (303) or told a group is unknown (404 page with

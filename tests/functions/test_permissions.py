@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from affiche.config import reset_settings
-from affiche.domain import accounts, events, follows, groups, membership
+from affiche.domain import accounts, comments, events, follows, groups, membership
 from affiche.domain.context import Ports
-from affiche.domain.model import Account
+from affiche.domain.model import Account, Actor
 from affiche.domain.ports import ChangeSet
 from affiche.domain.roles import PERMISSIONS, allowed
 from affiche.web.passwords import Argon2Hasher
@@ -37,6 +37,8 @@ EVENT = {"title": "Walk", "begins_on": "2031-05-01T10:00", "ends_on": "2031-05-0
          "timezone": "Europe/Paris"}
 PUBLIC, OWN_INVITATION, JOIN, LEAVE, FOLLOW, UNFOLLOW = (
     "public", "own-invitation", "join", "leave", "follow", "unfollow")
+# Any confirmed person may comment on a public event, and edit or delete their own comment.
+COMMENT = "comment"
 
 # (method, path, body, rule): rule is a PERMISSIONS action or one of the own-flow rules above.
 GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
@@ -63,6 +65,12 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/groups/{g}/leave", {}, LEAVE),
     ("POST", "/api/groups/{g}/follow", {}, FOLLOW),
     ("DELETE", "/api/groups/{g}/follow", None, UNFOLLOW),
+    ("GET", "/api/events/{event}/comments", None, PUBLIC),
+    ("POST", "/api/events/{event}/comments", {"text": "Hello"}, COMMENT),
+    ("PUT", "/api/comments/{mine}", {"text": "Hello again"}, COMMENT),
+    ("DELETE", "/api/comments/{mine}", None, COMMENT),
+    ("DELETE", "/api/comments/{theirs}", None, "moderate_comments"),
+    ("PUT", "/api/events/{event}/comments/settings", {"enabled": False}, "moderate_comments"),
 ]
 
 # Routes about the caller's own account: they need a session, and group roles do not matter.
@@ -84,6 +92,8 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/api/me/following", None),
     ("POST", "/api/me/following", {"handle": "@{group}@affiche.test"}),
     ("DELETE", "/api/me/following", {"group": "{followed}"}),
+    ("GET", "/api/me/notifications", None),
+    ("PUT", "/api/me/notifications", {"notifications": {"new_comment": False}}),
 ]
 
 # Entry points that work without a session (covered by their own tests).
@@ -113,8 +123,9 @@ def expected(rule: str, role: str) -> set[int] | range:
         LEAVE: {**dict.fromkeys(MEMBER_ROLES, ok), "non_member": {404}},
         FOLLOW: {},
         UNFOLLOW: {},
+        COMMENT: {},
     }
-    default: set[int] | range = ok if rule in {FOLLOW, UNFOLLOW} else {404, 409}
+    default: set[int] | range = ok if rule in {FOLLOW, UNFOLLOW, COMMENT} else {404, 409}
     if rule == LEAVE and role in {"invited", "not_approved"}:
         return {404, 409}
     return own[rule].get(role, default)
@@ -150,7 +161,17 @@ class World:
         if following and role != "anonymous":
             follows.follow(self.ports, subject, name)
         event = events.create_event(self.ports, self.owner, name, events.EventInput(**EVENT))
-        return {"g": name, "event": event.uuid}
+        # A comment by the subject (by the owner for anonymous visitors) and one by @victim.
+        author = subject if role != "anonymous" else self.owner
+        mine = comments.post_comment(self.ports, self._profile(author), event.uuid, "Mine")
+        theirs = comments.post_comment(self.ports, self._profile(self.by_name["victim"]),
+                                       event.uuid, "Theirs")
+        return {"g": name, "event": event.uuid, "mine": mine.id, "theirs": theirs.id}
+
+    def _profile(self, who: Account) -> Actor:
+        found = self.ports.repo.get(Actor, str(who.default_profile))
+        assert found is not None
+        return found
 
     def _place(self, group: str, who: Account, role: str) -> None:
         if role == "not_approved":
@@ -276,7 +297,8 @@ def test_every_route_is_walked() -> None:
     def template(path: str) -> str:
         return (path.replace("{g}", "{name}").replace("{event}", "{uuid}")
                 .replace("/asker/", "/{member}/").replace("/victim", "/{member}")
-                .replace("{me}", "{name}").replace("{second}", "{name}"))
+                .replace("{me}", "{name}").replace("{second}", "{name}")
+                .replace("{mine}", "{comment_id}").replace("{theirs}", "{comment_id}"))
 
     walked = ({(m, template(p)) for m, p, _, _ in GROUP_ROUTES}
               | {(m, template(p)) for m, p, _ in ACCOUNT_ROUTES} | ENTRY_ROUTES)
@@ -290,6 +312,7 @@ def test_the_walk_covers_every_permission() -> None:
     # Dashboard and members-only content are HTML pages (tests/functions/test_pages.py).
     assert unused <= {"view_group_dashboard", "view_members_only_content",
                       "appoint_administrator", "edit_post"}, unused
+    assert "moderate_comments" in used
 
 
 

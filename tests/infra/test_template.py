@@ -123,7 +123,7 @@ def test_functions_and_their_routes() -> None:
     handlers = {f["Properties"]["Handler"] for f in functions.values()}
     assert handlers == {
         f"functions.{name}.handler.lambda_handler"
-        for name in ("api", "inbox", "outbox", "webfinger", "moderation")
+        for name in ("api", "inbox", "outbox", "webfinger", "moderation", "reminders")
     }
     assert template()["Globals"]["Function"]["Runtime"] == "python3.11"
     assert template()["Globals"]["Function"]["CodeUri"] == ".."
@@ -193,3 +193,14 @@ def test_site_bucket_is_private() -> None:
         assert "AWS:SourceArn" in statement["Condition"]["StringEquals"]
     oac = props("SiteOriginAccessControl")["OriginAccessControlConfig"]
     assert oac["SigningProtocol"] == "sigv4"
+
+
+def test_reminders_run_on_a_schedule_as_the_local_runner_runs_them() -> None:
+    from affiche.local.runner import REMINDER_INTERVAL
+
+    events = props("ReminderFunction")["Events"]
+    (schedule,) = events.values()
+    assert schedule["Type"] in {"Schedule", "ScheduleV2"}
+    minutes = int(re.fullmatch(r"rate\((\d+) minutes\)",
+                               schedule["Properties"]["ScheduleExpression"]).group(1))
+    assert minutes * 60 == REMINDER_INTERVAL

@@ -129,7 +129,7 @@ AS2_TERMS = {"id", "type", "name", "summary", "content", "mediaType", "url", "st
              "endTime", "published", "updated", "attributedTo", "actor", "tag", "attachment",
              "to", "cc", "location", "href", "preferredUsername", "inbox", "outbox", "followers",
              "following", "endpoints", "sharedInbox", "icon", "image", "totalItems",
-             "orderedItems", "latitude", "longitude", "object"}
+             "orderedItems", "latitude", "longitude", "object", "replies", "items", "inReplyTo"}
 SECURITY_TERMS = {"publicKey", "owner", "publicKeyPem"}
 
 

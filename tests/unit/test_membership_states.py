@@ -23,7 +23,9 @@ from affiche.domain.errors import Conflict, InvalidInput, NotFound, PermissionDe
 from affiche.domain.membership import TRANSITIONS
 from affiche.domain.model import Account, Activity, Actor, Membership
 from affiche.mail import mailer, read_maildir
+from affiche.notify import notify
 from affiche.publish import artifacts
+from affiche.store.mail_ledger import MailLedger
 from affiche.store.repository import DynamoRepository
 from affiche.store.table import bind, create_table
 from affiche.web.passwords import Argon2Hasher
@@ -120,13 +122,23 @@ def last_activity(ports: Ports) -> Activity:
     return membership_activities(ports)[-1]
 
 
+def consume_activities() -> None:
+    """What the change stream's consumer does after each commit: send the mails the recorded
+    activities cause (affiche/notify). The ledger makes a second pass over them send nothing."""
+    repo = DynamoRepository()
+    for activity in sorted(repo.all_of_kind("activity"), key=lambda a: a.published):
+        notify(activity, repo=repo, mailer=mailer(), ledger=MailLedger())
+
+
 def mails(aws: Path, to: str) -> list[tuple[str, str]]:
     """(subject, body) of the messages sent to `to`, newest first."""
+    consume_activities()
     return [(str(m["Subject"]), m.get_content()) for _, m in read_maildir(str(aws / "mail"))
             if m["To"] == to]
 
 
 def mail_count(aws: Path) -> int:
+    consume_activities()
     return len(read_maildir(str(aws / "mail")))
 
 

@@ -4,9 +4,11 @@ domain services as the JSON API. Every route is left out of the OpenAPI document
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.api.pages import account, accounts, dev, events, groups, home, joining, profiles
+from functions.api.pages import comments as comment_pages
 from functions.api.pages import following as following_pages
 
 ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     accounts.router, account.router, home.router, profiles.router, groups.router,
     joining.router, events.router, dev.router, following_pages.router,
 )
+ROUTERS += (comment_pages.router,)

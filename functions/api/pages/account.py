@@ -7,12 +7,13 @@ The mails of affiche/mail/templates link to /app/reset/complete, /app/reset and
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.config import get_settings
-from affiche.domain import account_settings
+from affiche.domain import account_settings, mail_preferences
 from affiche.domain.errors import InvalidInput
 from affiche.web import ratelimit
 from affiche.web.sessions import session_cookie
@@ -67,7 +68,12 @@ def complete_reset() -> Response[str]:
 @router.get("/app/account", include_in_schema=False)
 @html(router)
 def account() -> Response[str]:
-    return member(router).render(ACCOUNT)
+    return member(router).render(ACCOUNT, **_account_context())
+
+
+def _account_context() -> dict[str, Any]:
+    """What account.html shows besides the account: the notification switches."""
+    return {"notification_choices": mail_preferences.PREFERENCES}
 
 
 @router.get("/app/confirm-email", include_in_schema=False)
@@ -80,7 +86,7 @@ def confirm_email() -> Response[str]:
 
 def _change_email(page: Page) -> Response[str]:
     email = page.form.get("email").strip()
-    with page.errors_in(ACCOUNT, form="email"):
+    with page.errors_in(ACCOUNT, form="email", context=_account_context):
         ratelimit.hit(ratelimit.PASSWORD_PER_ACCOUNT, page.me.id)
         account_settings.request_email_change(page.ports, page.me, email=email,
                                               current_password=page.form.get("current_password"))
@@ -89,7 +95,7 @@ def _change_email(page: Page) -> Response[str]:
 
 
 def _change_password(page: Page) -> Response[str]:
-    with page.errors_in(ACCOUNT, form="password"):
+    with page.errors_in(ACCOUNT, form="password", context=_account_context):
         ratelimit.hit(ratelimit.PASSWORD_PER_ACCOUNT, page.me.id)
         account_settings.change_password(page.ports, page.me,
                                          current_password=page.form.get("current_password"),
@@ -100,7 +106,7 @@ def _change_password(page: Page) -> Response[str]:
 
 
 def _delete(page: Page) -> Response[str]:
-    with page.errors_in(ACCOUNT, form="delete"):
+    with page.errors_in(ACCOUNT, form="delete", context=_account_context):
         ratelimit.hit(ratelimit.PASSWORD_PER_ACCOUNT, page.me.id)
         account_settings.delete_account(page.ports, page.me, page.form.get("password"))
     page.cookies.append(session_cookie(get_settings(), "", max_age=0))
@@ -108,8 +114,19 @@ def _delete(page: Page) -> Response[str]:
     return page.redirect("/app/login", flash="Your account is deleted. Goodbye!")
 
 
+def _notifications(page: Page) -> Response[str]:
+    # Unchecked boxes are not sent: every notification not ticked is switched off.
+    ticked = set(page.form.getlist("notifications"))
+    with page.errors_in(ACCOUNT, form="notifications", context=_account_context):
+        mail_preferences.update(page.ports, page.me,
+                                {name: name in ticked for name in mail_preferences.PREFERENCES}
+                                | {name: True for name in ticked})
+    return page.redirect("/app/account", flash="Your notification settings are saved.")
+
+
 ACTIONS: dict[str, Callable[[Page], Response[str]]] = {
     "email": _change_email, "password": _change_password, "delete": _delete,
+    "notifications": _notifications,
 }
 
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.config import get_settings
-from affiche.domain import account_settings
+from affiche.domain import account_settings, mail_preferences
 from affiche.web import ratelimit
 from affiche.web.ports import ports
 from affiche.web.sessions import session_cookie
@@ -49,6 +49,10 @@ class TokenInput(Input):
 
 class PasswordInput(Input):
     password: str
+
+
+class NotificationsInput(Input):
+    notifications: dict[str, bool]
 
 
 def _limit_mail_requests(email: str) -> None:
@@ -115,3 +119,22 @@ def delete_account(body: PasswordInput) -> Response[dict[str, Any]]:
     account_settings.delete_account(context, account, body.password)
     return json_response(200, {"deleted": True},
                          cookies=[session_cookie(get_settings(), "", max_age=0)])
+
+
+def _notifications(account: Any) -> dict[str, Any]:
+    return {"notifications": mail_preferences.enabled(account),
+            "descriptions": mail_preferences.PREFERENCES}
+
+
+@router.get("/api/me/notifications", summary="Which notification mails the account receives")
+def notifications() -> Response[dict[str, Any]]:
+    _, account, _ = caller(router)
+    return json_response(200, _notifications(account))
+
+
+@router.put("/api/me/notifications",
+            summary="Switch notification mails on (true) or off (false); others are kept")
+def change_notifications(body: NotificationsInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(router)
+    updated = mail_preferences.update(context, account, body.notifications)
+    return json_response(200, _notifications(updated))
