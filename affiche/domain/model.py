@@ -155,6 +155,8 @@ class Event(Record):
     tags: list[str] = field(default_factory=list)
     deleted: bool = False
     version: int = 0
+    # Visitors without an account may take part (by email), when the instance allows it too.
+    anonymous_participation: bool = False
 
     @property
     def place(self) -> Address | None:
@@ -283,5 +285,42 @@ class InstanceSettings(Record):
     kind: ClassVar[str] = "instance"
     registration_mode: str = "open"  # "open" | "invite_only" | "closed"
     version: int = 0
+    # Whether events may let visitors take part with an email address only (see participation).
+    anonymous_participation: bool = False
 
     key: ClassVar[str] = "settings"
+
+
+@dataclass
+class Participation(Record):
+    """Someone taking part in an event. `role` is also the state of the participation's flow
+    (Mobilizon's model): not_confirmed -> participant, not_approved -> participant | rejected...
+    The transitions are declared in affiche/domain/participation.py."""
+
+    kind: ClassVar[str] = "participation"
+    event: str  # event uuid
+    participant: str  # local profile name, remote actor id (URL), or "anon:<id>"
+    role: str  # "not_approved" | "participant" | "rejected" | "not_confirmed" | "organizer"
+    created_at: datetime
+    updated_at: datetime
+    message: str = ""
+    email: str | None = None  # anonymous participants only; never published
+    display_name: str = ""  # anonymous participants' optional name
+    begins_on: datetime | None = None  # the event's start, for a person's listing (gsi1)
+    version: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.event}|{self.participant}"
+
+
+@dataclass
+class CalendarFeed(Record):
+    """A profile's private calendar link (/api/feeds/{secret}.ics). Only the SHA-256 of the
+    secret is stored, as for sessions; revoking deletes the item."""
+
+    kind: ClassVar[str] = "calendar_feed"
+    token_hash: str
+    profile: str
+    created_at: datetime
+    version: int = 0

@@ -12,9 +12,11 @@ from affiche.domain.model import (
     Account,
     Activity,
     Actor,
+    CalendarFeed,
     Event,
     Follow,
     Membership,
+    Participation,
     Post,
     Record,
     Session,
@@ -100,3 +102,13 @@ class Repository(Protocol):
         ...
 
     def counter(self, name: str) -> int: ...
+
+    def participations_of_event(self, uuid: str) -> list[Participation]:
+        """Every participation in an event, in any state (pk EVENT#{uuid})."""
+        ...
+
+    def participations_of(self, participant: str) -> list[Participation]:
+        """Every participation of one participant, by the events' start."""
+        ...
+
+    def calendar_feeds_of(self, profile: str) -> list[CalendarFeed]: ...

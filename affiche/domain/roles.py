@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, str] = {
     "appoint_administrator": "administrator",
     "edit_group": "administrator",
     "upload_group_image": "administrator",
+    "manage_participants": "moderator",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -46,6 +47,7 @@ DESCRIPTIONS: dict[str, str] = {
     "appoint_administrator": "make someone an administrator",
     "edit_group": "change the group's settings",
     "upload_group_image": "change the group's images",
+    "manage_participants": "see and answer the participants of its events",
 }
 
 

@@ -31,6 +31,10 @@ def touched_by(activity: Activity) -> list[Artifact]:
         planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",)]
     elif activity.object_kind == "membership":
         planned.append(("actor", str(obj.get("group"))))
+    elif activity.object_kind == "participation":
+        # The event page, its JSON and ICS show the count; `target` adds the group page. Who
+        # takes part is never rendered (the activity is "private").
+        planned.append(("event", str(obj.get("event"))))
     elif activity.object_kind == "instance":
         planned.append(("nodeinfo",))  # openRegistrations follows the registration mode
     if activity.target:

@@ -9,11 +9,13 @@ from affiche.web.resolver import json_api
 from functions.api.pages import ROUTERS as PAGE_ROUTERS
 from functions.api.routes import account_settings, accounts, events, group_images, groups, profiles
 from functions.api.routes import members as member_routes
+from functions.api.routes import participation as participation_routes
 
 app = json_api()
 
 for router in (accounts.router, groups.router, events.router, group_images.router,
-               account_settings.router, profiles.router, member_routes.router):
+               account_settings.router, profiles.router, member_routes.router,
+               participation_routes.router):
     app.include_router(router)
 
 for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI document
