@@ -360,8 +360,8 @@ def participants_csv(ports: Ports, organiser: Actor, uuid: str) -> str:
     writer.writerow(["participant", "name", "state", "message", "since"])
     for p in found:
         name = p.display_name or _display_name(ports, p.participant)
-        writer.writerow([_cell(who_is(p.participant) if not p.participant.startswith("anon:")
-                               else "anonymous"),
+        writer.writerow([_cell("anonymous" if p.participant.startswith("anon:")
+                               else p.participant),
                          _cell(name), p.role, _cell(p.message), p.created_at.isoformat()])
     return out.getvalue()
 
