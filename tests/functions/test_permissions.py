@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from affiche.config import reset_settings
-from affiche.domain import accounts, events, follows, groups, membership
+from affiche.domain import accounts, events, follows, groups, membership, participation
 from affiche.domain.context import Ports
-from affiche.domain.model import Account
+from affiche.domain.model import Account, Actor
 from affiche.domain.ports import ChangeSet
 from affiche.domain.roles import PERMISSIONS, allowed
 from affiche.web.passwords import Argon2Hasher
@@ -37,6 +37,9 @@ EVENT = {"title": "Walk", "begins_on": "2031-05-01T10:00", "ends_on": "2031-05-0
          "timezone": "Europe/Paris"}
 PUBLIC, OWN_INVITATION, JOIN, LEAVE, FOLLOW, UNFOLLOW = (
     "public", "own-invitation", "join", "leave", "follow", "unfollow")
+# Taking part in the group's (free, public) event: anyone logged in; leaving: the subject takes
+# part first (see World.group_with).
+JOIN_EVENT, LEAVE_EVENT = "join-event", "leave-event"
 
 # (method, path, body, rule): rule is a PERMISSIONS action or one of the own-flow rules above.
 GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
@@ -63,6 +66,12 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/groups/{g}/leave", {}, LEAVE),
     ("POST", "/api/groups/{g}/follow", {}, FOLLOW),
     ("DELETE", "/api/groups/{g}/follow", None, UNFOLLOW),
+    ("POST", "/api/events/{event}/participation", {}, JOIN_EVENT),
+    ("DELETE", "/api/events/{event}/participation", None, LEAVE_EVENT),
+    ("GET", "/api/events/{event}/participants", None, "manage_participants"),
+    ("POST", "/api/events/{event}/participants/answer",
+     {"participants": ["victim"], "approve": False}, "manage_participants"),
+    ("GET", "/api/events/{event}/participants.csv", None, "manage_participants"),
 ]
 
 # Routes about the caller's own account: they need a session, and group roles do not matter.
@@ -81,6 +90,8 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any]] = [
     ("PUT", "/api/me/email", {"current_password": "correct horse", "email": "{fresh}@example.org"}),
     ("DELETE", "/api/me", {"password": "correct horse"}),
     ("POST", "/api/groups", {"name": "{fresh}", "display_name": "New group"}),
+    ("GET", "/api/me/participations", None),
+    ("POST", "/api/me/calendar-feed", {}),
 ]
 
 # Entry points that work without a session (covered by their own tests).
@@ -89,6 +100,10 @@ ENTRY_ROUTES = {
     ("DELETE", "/api/session"), ("POST", "/api/accounts/password-reset"),
     ("POST", "/api/accounts/password-reset/complete"), ("POST", "/api/accounts/confirm/resend"),
     ("POST", "/api/me/email/confirm"),
+    # participation without an account, and the secret calendar link
+    # (tests/functions/test_participation_anonymous.py, test_participation_api.py)
+    ("POST", "/api/events/{uuid}/anonymous-participation"), ("POST", "/api/participations/confirm"),
+    ("POST", "/api/participations/cancel"), ("GET", "/api/feeds/{token}.ics"),
 }
 names = count()
 
@@ -110,8 +125,11 @@ def expected(rule: str, role: str) -> set[int] | range:
         LEAVE: {**dict.fromkeys(MEMBER_ROLES, ok), "non_member": {404}},
         FOLLOW: {},
         UNFOLLOW: {},
+        JOIN_EVENT: {},
+        LEAVE_EVENT: {},
     }
-    default: set[int] | range = ok if rule in {FOLLOW, UNFOLLOW} else {404, 409}
+    default: set[int] | range = ok if rule in {FOLLOW, UNFOLLOW, JOIN_EVENT, LEAVE_EVENT} else {
+        404, 409}
     if rule == LEAVE and role in {"invited", "not_approved"}:
         return {404, 409}
     return own[rule].get(role, default)
@@ -134,7 +152,8 @@ class World:
         return accounts.signup(self.ports, email=f"{name}@example.org", password="correct horse",
                                username=name, confirmed=True)
 
-    def group_with(self, subject: Account, role: str, *, following: bool) -> dict[str, str]:
+    def group_with(self, subject: Account, role: str, *, following: bool,
+                   participating: bool = False) -> dict[str, str]:
         """A fresh moderated group where `subject` has `role`, with a pending request by @asker,
         a plain member @victim, an upcoming event, and `subject` following it if `following`."""
         name = f"g{next(names)}"
@@ -147,6 +166,12 @@ class World:
         if following and role != "anonymous":
             follows.follow(self.ports, subject, name)
         event = events.create_event(self.ports, self.owner, name, events.EventInput(**EVENT))
+        # @victim takes part in the event (organisers answer them); the subject too when asked.
+        takers = [self.by_name["victim"]] + ([subject] if participating else [])
+        for taker in takers:
+            profile = self.ports.repo.get(Actor, str(taker.default_profile))
+            assert profile is not None
+            participation.join_event(self.ports, profile, event.uuid)
         return {"g": name, "event": event.uuid}
 
     def _place(self, group: str, who: Account, role: str) -> None:
@@ -233,12 +258,14 @@ def test_group_route_for_role(world: World, method: str, path: str, body: Any, r
     # Given a group where the caller has `role`
     subject, cookies = _subject(world, role)
     names_in_world = world.group_with(subject or world.owner, role,
-                                      following=rule == UNFOLLOW)
+                                      following=rule == UNFOLLOW,
+                                      participating=rule == LEAVE_EVENT and role != "anonymous")
     # When the caller uses the route
     response = _call(method, path.format(**names_in_world), body, cookies)
     # Then the status is the one the permissions table (or the membership graph) gives
     assert response["statusCode"] in expected(rule, role), response.get("body")
-    assert json.loads(response["body"]) is not None
+    if not path.endswith(".csv") or response["statusCode"] >= 300:
+        assert json.loads(response["body"]) is not None
 
 
 @pytest.mark.parametrize("role", ("anonymous", "suspended", "non_member"))
