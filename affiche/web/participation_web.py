@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from affiche.activitypub.vocabulary import Urls
 from affiche.config import get_settings
 from affiche.domain.model import Actor, Event
-from affiche.publish import calendar
 from affiche.web import ratelimit
 
 ANONYMOUS_PER_ADDRESS = ratelimit.Limit("anon-participation", 20, 3600)
@@ -26,6 +24,10 @@ def feed_url(secret: str) -> str:
 
 
 def calendar_response(profile: Actor, events: list[Event]) -> Response[str]:
+    # icalendar costs a cold start dearly; only the feed route needs it.
+    from affiche.activitypub.vocabulary import Urls
+    from affiche.publish import calendar
+
     body = calendar.calendar(Urls(get_settings().public_url),
                              f"{profile.display_name} (@{profile.name})", events)
     # Private and personal: no shared cache may keep it.
