@@ -300,6 +300,26 @@ def leave_event(ports: Ports, actor: Actor, uuid: str) -> None:
     apply(ports, uuid, decide)
 
 
+def forget_participant(ports: Ports, participant: str) -> None:
+    """Withdraw a retired profile from every event (one transaction per event): places are
+    freed, and refused participations, which no transition leaves, are deleted outright."""
+    for found in ports.repo.participations_of(participant):
+        if (found.role, "leave") in TRANSITIONS:
+            def decide(event: Event, found: Participation = found) -> Change:
+                before = participation_of(ports, event.uuid, found.participant)
+                if before is None:
+                    raise NotFound("already gone")
+                return Change(event, [(before, None)], "Leave", participant)
+
+            try:
+                apply(ports, found.event, decide)
+                continue
+            except NotFound:  # the event (or the participation) is gone already
+                pass
+        # Version 0: delete whatever is there, without condition.
+        ports.repo.commit(ChangeSet(deletes=[found.evolve(version=0)]))
+
+
 # --- the organisers' side ------------------------------------------------------------------------
 
 def answer_request(ports: Ports, organiser: Actor, uuid: str, participant: str, approve: bool,

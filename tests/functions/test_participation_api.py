@@ -238,3 +238,15 @@ def test_public_files_show_the_count_never_who(site: Site, ann: ApiClient, bob: 
         assert b"secret words" not in body and b"@bob" not in body, key
         if key.endswith("outbox.json"):
             assert "participation" not in json.dumps(site.json(key)), key
+
+
+def test_deleting_a_profile_frees_its_places(ann: ApiClient, bob: ApiClient) -> None:
+    uuid = event(ann, capacity=2)
+    made = bob.post("/api/me/profiles", {"name": "bobby", "display_name": "Bobby"})
+    assert made.status == 201, made.body
+    assert bob.post(f"/api/events/{uuid}/participation", {"profile": "bobby"}).status == 201
+    assert count(bob, uuid) == 1
+    # When bob deletes that profile, its place is free again and it is no longer listed
+    assert bob.call("DELETE", "/api/me/profiles/bobby").status == 200
+    assert count(bob, uuid) == 0
+    assert ann.get(f"/api/events/{uuid}/participants").body["participants"] == []
