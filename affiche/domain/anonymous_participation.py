@@ -46,6 +46,8 @@ def register(ports: Ports, uuid: str, *, email: str, name: str = "") -> Particip
         raise PermissionDenied("this event does not take participants without an account; "
                                "log in to take part")
     check_open(ports, event)
+    if participation.places_left(event) == 0:
+        raise participation.EventFull(f"“{event.title}” is full ({event.capacity} places)")
     if any(p.email == email for p in ports.repo.participations_of_event(uuid)):
         raise Conflict("this email address already has a participation in this event; "
                        "look for the confirmation mail")

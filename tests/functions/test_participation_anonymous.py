@@ -162,3 +162,11 @@ def test_the_pages_work_without_an_account(ann: ApiClient, aws: Path) -> None:
     browser.get("/app/participations/cancel", query={"token": cancel})
     gone = browser.follow(browser.submit("/app/participations/cancel", {"token": cancel}))
     assert "is cancelled" in text(gone) and count(uuid) == 0
+
+
+def test_a_full_event_is_refused_before_any_mail(ann: ApiClient, aws: Path) -> None:
+    uuid = event(ann, capacity=1)
+    assert ann.post(f"/api/events/{uuid}/participation").status == 201
+    refused(new_client().post(f"/api/events/{uuid}/anonymous-participation",
+                              {"email": "late@example.org"}), 409, "“Picnic” is full (1 places)")
+    assert mails_to(aws / "mail", "late@example.org") == []

@@ -297,3 +297,31 @@ def test_leaving_frees_the_place_for_someone_else(ports: Ports) -> None:
     participation.join_event(ports, carol, w.uuid)
     assert (w.role("carol"), w.count()) == ("participant", 1)
     assert ports.repo.get(Participation, f"{w.uuid}|bob") is None
+
+
+def test_remote_people_take_part_by_their_actor_id(ports: Ports) -> None:
+    # A remote person is an Actor keyed by its ActivityPub id (the inbox resolves it)
+    w = world(ports, capacity=2)
+    from datetime import UTC, datetime
+
+    remote = Actor(name="https://mobilizon.example/@zoe", type="Person", display_name="Zoé",
+                   created_at=datetime.now(UTC))
+    joined = participation.join_event(ports, remote, w.uuid, message="Hi")
+    assert (joined.participant, w.role(remote.name), w.count()) == (
+        remote.name, "participant", 1)
+    with pytest.raises(Conflict, match=r"https://mobilizon\.example/@zoe already takes part"):
+        participation.join_event(ports, remote, w.uuid)
+    participation.leave_event(ports, remote, w.uuid)
+    assert (w.role(remote.name), w.count()) == (None, 0)
+
+
+def test_a_deleted_event_cannot_be_joined_nor_left(ports: Ports) -> None:
+    w = world(ports)
+    _join(w)
+    event = ports.repo.get(Event, w.uuid)
+    assert event is not None
+    ports.repo.commit(ChangeSet().put(event.evolve(deleted=True)))
+    with pytest.raises(NotFound, match=f"no event {w.uuid}"):
+        participation.join_event(ports, profile_of(ports, "carol"), w.uuid)
+    with pytest.raises(NotFound, match=f"no event {w.uuid}"):
+        participation.leave_event(ports, w.bob, w.uuid)

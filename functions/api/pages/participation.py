@@ -131,9 +131,11 @@ def _organiser(page: Page, event: Event) -> Actor:
 def _participants_context(page: Page, uuid: str) -> dict[str, Any]:
     event = participation.existing_event(page.ports, uuid)
     organiser = _organiser(page, event)
-    found = participation.participants(page.ports, organiser, uuid)
+    everyone = participation.participants(page.ports, organiser, uuid)
+    found = everyone[:participation.PAGE_MAX]  # requests first; the CSV has everyone
     return {"event": event, "organiser": organiser, "participants": found,
-            "names": _names(page, found), "state_names": PARTICIPANT_STATES,
+            "total": len(everyone), "names": _names(page, found),
+            "state_names": PARTICIPANT_STATES,
             "places_left": participation.places_left(event)}
 
 
