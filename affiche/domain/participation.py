@@ -258,9 +258,17 @@ def _moved(before: Participation, role: str | None, ports: Ports,
 
 # --- the participant's side ----------------------------------------------------------------------
 
+def message_text(value: str) -> str:
+    """A message to or from the organisers: several lines of plain text, no control characters."""
+    value = rules.text(value, "message", max_length=MESSAGE_MAX, required=False)
+    if any(ord(c) < 32 and c not in "\n\r\t" or c == "\x7f" for c in value):
+        raise InvalidInput("message must not contain control characters", field="message")
+    return value
+
+
 def join_event(ports: Ports, actor: Actor, uuid: str, *, message: str = "") -> Participation:
     """Take part at once (free events) or ask the organisers (restricted events)."""
-    message = rules.text(message, "message", max_length=MESSAGE_MAX, required=False)
+    message = message_text(message)
 
     unread = [True]  # the first attempt only
 
@@ -338,7 +346,7 @@ def answer_requests(ports: Ports, organiser: Actor, uuid: str, participants: Ite
     if len(names) > BATCH_MAX:
         raise InvalidInput(f"answer at most {BATCH_MAX} participants at once",
                            field="participants")
-    message = rules.text(message, "message", max_length=MESSAGE_MAX, required=False)
+    message = message_text(message)
     action = "approve" if approve else "reject"
 
     def decide(event: Event) -> Change:

@@ -119,6 +119,8 @@ def test_bad_requests_are_refused_with_a_message(ann: ApiClient, bob: ApiClient)
     refused(bob.post("/api/events/nope/participation"), 404, "no event nope")
     refused(bob.post(f"/api/events/{uuid}/participation", {"message": "x" * 2001}), 400,
             "message must be at most 2000 characters")
+    refused(bob.post(f"/api/events/{uuid}/participation", {"message": "a\x00b"}), 400,
+            "message must not contain control characters")
     refused(bob.post(f"/api/events/{uuid}/participation", {"profile": "ann"}), 403,
             "@ann is not one of your profiles")
     refused(bob.post(f"/api/events/{uuid}/participation", {"message": 3}), 422, "message")

@@ -44,7 +44,8 @@ def _refusal(page: Page, event: Event, profile: Actor | None) -> str | None:
             participation.check_may_join(page.ports, profile, event)
     except DomainError as error:
         return error.message
-    if participation.places_left(event) == 0:
+    # A restricted event still takes requests when full: the organisers may add places.
+    if participation.places_left(event) == 0 and event.join_mode != "restricted":
         return f"“{event.title}” is full ({event.capacity} places)"
     return None
 
