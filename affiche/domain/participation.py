@@ -4,12 +4,14 @@ A Participation item's `role` says where someone stands with an event. Every cha
 `TRANSITIONS` (the same shape as membership.py):
 
     (none) --join-----> participant                      (free events; invite events: see below)
+    (none) --invite---> invited --join | request--> participant     (an organiser invites)
+                           \\--------leave----------> (none)        (the invitee declines)
     (none) --request--> not_approved --approve--> participant      (restricted events)
                               \\---------reject---> rejected
     (none) --register-> not_confirmed --confirm---------> participant   (anonymous, by email)
                               \\--------confirm_request--> not_approved (anonymous, restricted)
     participant --reject--> rejected --approve--> participant  (organisers change their mind)
-    participant | not_approved | not_confirmed --leave--> (none)
+    participant | not_approved | not_confirmed | invited --leave--> (none)
 
 `None` is "no Participation item": leaving deletes it (Mobilizon does the same), so a person who
 left may join again. A refused person stays "rejected" and cannot ask again; only an organiser
@@ -18,8 +20,9 @@ creates yet (an event's organisers are its group's moderators and administrators
 roles.PERMISSIONS["manage_participants"]).
 
 Join modes (Mobilizon's joinMode): "free" joins at once, "restricted" asks the organisers,
-"external" refuses with the registration URL, and "invite" lets in only people the organising
-group knows: its members count as invited (there is no separate per-event invitation yet).
+"external" refuses with the registration URL, and "invite" lets in only the people an organiser
+invited (`invite_to_event`, local profiles) and the organising group's members, who count as
+invited. An invitation to any event takes the invitee past the organisers' approval.
 
 Capacity is never overbooked (DESIGN.md principle 5): a transition that adds or removes a
 participant commits the participation, the event with its new `participant_count` (guarded by the
@@ -55,6 +58,10 @@ TRANSITIONS: dict[tuple[str | None, str], str | None] = {
     (None, "join"): "participant",
     (None, "request"): "not_approved",
     (None, "register"): "not_confirmed",
+    (None, "invite"): "invited",
+    ("invited", "join"): "participant",
+    ("invited", "request"): "participant",  # the organisers' invitation is their approval
+    ("invited", "leave"): None,  # declining
     ("not_confirmed", "confirm"): "participant",
     ("not_confirmed", "confirm_request"): "not_approved",
     ("not_approved", "approve"): "participant",
@@ -65,7 +72,7 @@ TRANSITIONS: dict[tuple[str | None, str], str | None] = {
     ("not_approved", "leave"): None,
     ("not_confirmed", "leave"): None,
 }
-STATES = ("participant", "not_approved", "not_confirmed", "rejected")
+STATES = ("participant", "not_approved", "not_confirmed", "rejected", "invited")
 COUNTED = frozenset({"participant"})
 ATTEMPTS = 20  # lost races before giving up; each round lets at least one contender through
 MESSAGE_MAX = 2000
@@ -92,6 +99,7 @@ _STANDING: dict[str, str] = {
     "not_approved": "has already asked to take part in",
     "not_confirmed": "has not confirmed their participation in",
     "rejected": "was refused by the organisers of",
+    "invited": "is already invited to",
 }
 _MISSING = {"approve": "has not asked to take part in", "reject": "does not take part in",
             "leave": "does not take part in", "confirm": "has no participation to confirm in"}
@@ -156,15 +164,15 @@ def check_open(ports: Ports, event: Event) -> None:
                                f"register{where}")
 
 
-def check_may_join(ports: Ports, actor: Actor, event: Event) -> None:
+def check_may_join(ports: Ports, actor: Actor, event: Event, *, invited: bool = False) -> None:
     check_open(ports, event)
     if actor.is_group:
         raise InvalidInput("a group cannot take part in an event; act as a person", field="profile")
     if event.visibility == "private" and not _is_member(ports, actor, event):
         raise PermissionDenied(f"only members of @{event.group} can take part in this event")
-    if event.join_mode == "invite" and not _is_member(ports, actor, event):
-        raise PermissionDenied(f"“{event.title}” is by invitation: only members of "
-                               f"@{event.group} can take part")
+    if event.join_mode == "invite" and not invited and not _is_member(ports, actor, event):
+        raise PermissionDenied(f"“{event.title}” is by invitation: only people its organisers "
+                               f"invited and members of @{event.group} can take part")
 
 
 def places_left(event: Event) -> int | None:
@@ -261,7 +269,7 @@ def _moved(before: Participation, role: str | None, ports: Ports,
 def message_text(value: str) -> str:
     """A message to or from the organisers: several lines of plain text, no control characters."""
     value = rules.text(value, "message", max_length=MESSAGE_MAX, required=False)
-    if any(ord(c) < 32 and c not in "\n\r\t" or c == "\x7f" for c in value):
+    if any((ord(c) < 32 and c not in "\n\r\t") or c == "\x7f" for c in value):
         raise InvalidInput("message must not contain control characters", field="message")
     return value
 
@@ -273,13 +281,14 @@ def join_event(ports: Ports, actor: Actor, uuid: str, *, message: str = "") -> P
     unread = [True]  # the first attempt only
 
     def decide(event: Event) -> Change:
-        check_may_join(ports, actor, event)
+        # Mostly, only someone without a participation joins (see TRANSITIONS): the first
+        # attempt assumes so and lets the put's "must not exist yet" condition check it, one read
+        # fewer per join; when that loses (an invitation, a second join), the next attempt reads
+        # the participation and decides with it. Invite-only events always read it.
+        guess = unread and unread.pop() and event.join_mode != "invite"
+        before = None if guess else participation_of(ports, event.uuid, actor.name)
+        check_may_join(ports, actor, event, invited=before is not None and before.role == "invited")
         action = "request" if event.join_mode == "restricted" else "join"
-        # Only someone without a participation may join (see TRANSITIONS): the first attempt
-        # assumes so and lets the put's "must not exist yet" condition check it, one read fewer
-        # per join; when that loses, the next attempt reads the participation and explains.
-        before = None if unread and unread.pop() else participation_of(ports, event.uuid,
-                                                                        actor.name)
         role = next_role(before, action, who_is(actor.name), event)
         assert role is not None
         if role in COUNTED:
@@ -288,6 +297,8 @@ def join_event(ports: Ports, actor: Actor, uuid: str, *, message: str = "") -> P
         after = Participation(event=event.uuid, participant=actor.name, role=role,
                               created_at=now, updated_at=now, message=message,
                               begins_on=event.begins_on)
+        if before is not None:
+            after = before.evolve(role=role, updated_at=now, message=message or before.message)
         return Change(event, [(before, after)], "Join", actor.name)
 
     change = apply(ports, uuid, decide)
@@ -329,6 +340,32 @@ def forget_participant(ports: Ports, participant: str) -> None:
 
 
 # --- the organisers' side ------------------------------------------------------------------------
+
+def invite_to_event(ports: Ports, organiser: Actor, uuid: str, handle: str) -> Participation:
+    """An organiser invites a local profile (`name` or `@name`): the invitee may then take part
+    in an invite-only event, or skip the approval of a restricted one. Takes no place yet."""
+    name = rules.handle(handle.strip().removeprefix("@").split("@")[0], "handle")
+    person = ports.repo.get(Actor, name)
+    if person is None or person.deleted or person.is_group:
+        raise NotFound(f"no profile @{name}")
+
+    def decide(event: Event) -> Change:
+        authorize(membership_of(ports, event.group, organiser.name), "manage_participants")
+        check_open(ports, event)
+        before = participation_of(ports, event.uuid, name)
+        role = next_role(before, "invite", who_is(name), event)
+        assert role is not None
+        now = ports.clock.now()
+        after = Participation(event=event.uuid, participant=name, role=role, created_at=now,
+                              updated_at=now, begins_on=event.begins_on)
+        return Change(event, [(before, after)], "Invite", organiser.name)
+
+    change = apply(ports, uuid, decide)
+    _mail_profile(ports, name, "participation_invited", change,
+                  {**_mail_context(change, change.participations[0]),
+                   "organiser": who_is(organiser.name)})
+    return change.participations[0]
+
 
 def answer_request(ports: Ports, organiser: Actor, uuid: str, participant: str, approve: bool,
                    message: str = "") -> Participation:
@@ -374,7 +411,8 @@ def participants(ports: Ports, organiser: Actor, uuid: str, *,
     if role is not None:
         rules.choice(role, "role", STATES)
     found = [p for p in ports.repo.participations_of_event(uuid) if role in (None, p.role)]
-    order = {"not_approved": 0, "participant": 1, "not_confirmed": 2, "rejected": 3}
+    order = {"not_approved": 0, "participant": 1, "invited": 2, "not_confirmed": 3,
+             "rejected": 4}
     return sorted(found, key=lambda p: (order.get(p.role, 9), p.created_at, p.participant))
 
 

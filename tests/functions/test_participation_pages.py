@@ -127,3 +127,25 @@ def test_my_events_and_the_private_calendar_link(ann: Browser, bob: Browser) -> 
                                                                      "action": "revoke"}))
     assert "no longer works" in text(revoked)
     assert Browser(lambda_handler).get(path).status == 404
+
+
+def test_an_organiser_invites_to_an_invite_only_event(ann: Browser, bob: Browser,
+                                                      aws: Path) -> None:
+    uuid = event(ann, join_mode="invite")
+    closed = bob.get(f"/app/events/{uuid}/participate")
+    assert "is by invitation" in text(closed)
+    # When the organiser invites bob from the participants page
+    ann.get(f"/app/events/{uuid}/participants")
+    invited = ann.follow(ann.submit(f"/app/events/{uuid}/participants/invite",
+                                    {"handle": "@bob"}))
+    assert "@bob is invited." in text(invited) and "Invited" in text(invited)
+    unknown = ann.submit(f"/app/events/{uuid}/participants/invite", {"handle": "nobody"})
+    assert unknown.status == 404 and "no profile @nobody" in text(unknown)
+    # Then bob is told by mail and accepts from the participate page
+    from tests.functions.account_support import mails_to
+
+    assert "You are invited to Picnic" in mails_to(aws / "mail", "bob@example.org")[0]["Subject"]
+    page = bob.get(f"/app/events/{uuid}/participate")
+    assert "Invited by the organisers" in text(page) and "Accept the invitation" in text(page)
+    joined = bob.follow(bob.submit(f"/app/events/{uuid}/participate", {"action": "join"}))
+    assert "@bob: You take part" in text(joined)

@@ -72,6 +72,8 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/events/{event}/participants/answer",
      {"participants": ["victim"], "approve": False}, "manage_participants"),
     ("GET", "/api/events/{event}/participants.csv", None, "manage_participants"),
+    ("POST", "/api/events/{event}/participants/invite", {"handle": "outsider"},
+     "manage_participants"),
 ]
 
 # Routes about the caller's own account: they need a session, and group roles do not matter.

@@ -19,7 +19,7 @@ from affiche.aws import reset_clients
 from affiche.config import reset_settings
 from affiche.domain import accounts, anonymous_participation, events, groups, participation, retry
 from affiche.domain.context import Ports
-from affiche.domain.errors import Conflict, DomainError, NotFound
+from affiche.domain.errors import Conflict, DomainError, NotFound, PermissionDenied
 from affiche.domain.model import Activity, Actor, Event, InstanceSettings, Participation
 from affiche.domain.participation import TRANSITIONS, check_graph
 from affiche.domain.ports import ChangeSet
@@ -181,6 +181,14 @@ STEPS: list[tuple[str, list[Callable[[World], Any]], Callable[[World], Any], str
      "Leave"),
     ("free", [_register], lambda w: anonymous_participation.cancel(w.ports, w.link("cancel_token")),
      None, 0, "Leave"),
+    ("invite", [], lambda w: participation.invite_to_event(w.ports, w.ann, w.uuid, "@bob"),
+     "invited", 0, "Invite"),
+    ("invite", [lambda w: participation.invite_to_event(w.ports, w.ann, w.uuid, "bob")], _join,
+     "participant", 1, "Join"),
+    ("restricted", [lambda w: participation.invite_to_event(w.ports, w.ann, w.uuid, "bob")],
+     _join, "participant", 1, "Join"),
+    ("invite", [lambda w: participation.invite_to_event(w.ports, w.ann, w.uuid, "bob")],
+     lambda w: participation.leave_event(w.ports, w.bob, w.uuid), None, 0, "Leave"),
 ]
 
 
@@ -219,6 +227,13 @@ def test_each_transition(ports: Ports, mode: str, given: list[Callable[[World], 
     ("free", [_join], lambda w: participation.answer_request(w.ports, w.ann, w.uuid, "bob", True),
      Conflict, "@bob already takes part"),
     ("free", [_register], _register, Conflict, "already has a participation"),
+    ("invite", [], _join, PermissionDenied, "is by invitation"),
+    ("free", [_join], lambda w: participation.invite_to_event(w.ports, w.ann, w.uuid, "bob"),
+     Conflict, "@bob already takes part"),
+    ("free", [], lambda w: participation.invite_to_event(w.ports, w.bob, w.uuid, "ann"),
+     PermissionDenied, "only a group moderator or above"),
+    ("free", [], lambda w: participation.invite_to_event(w.ports, w.ann, w.uuid, "nobody"),
+     NotFound, "no profile @nobody"),
 ])
 def test_refused_transitions_change_nothing(ports: Ports, mode: str,
                                             given: list[Callable[[World], Any]],
@@ -237,8 +252,6 @@ def test_only_organisers_answer(ports: Ports) -> None:
     w = world(ports, "restricted")
     _join(w)
     carol = profile_of(ports, "carol")
-    from affiche.domain.errors import PermissionDenied
-
     with pytest.raises(PermissionDenied, match="only a group moderator or above"):
         participation.answer_request(ports, carol, w.uuid, "bob", True)
     assert w.role() == "not_approved"

@@ -24,10 +24,12 @@ from functions.api.routes.common import client_address
 router = APIGatewayHttpRouter()
 
 STATE_NAMES = {"participant": "You take part", "not_approved": "Waiting for the organisers",
+               "invited": "Invited by the organisers",
                "not_confirmed": "Waiting for the email confirmation",
                "rejected": "Declined by the organisers", "organizer": "Organiser"}
 PARTICIPANT_STATES = {"participant": "Takes part", "not_approved": "Asks to take part",
                       "not_confirmed": "Email not confirmed", "rejected": "Declined",
+                      "invited": "Invited",
                       "organizer": "Organiser"}
 
 
@@ -35,13 +37,13 @@ def participate_url(uuid: str) -> str:
     return f"/app/events/{uuid}/participate"
 
 
-def _refusal(page: Page, event: Event, profile: Actor | None) -> str | None:
+def _refusal(page: Page, event: Event, profile: Actor | None, invited: bool) -> str | None:
     """Why this person cannot join now (cancelled, over, external, full...), or None."""
     try:
         if profile is None:
             participation.check_open(page.ports, event)
         else:
-            participation.check_may_join(page.ports, profile, event)
+            participation.check_may_join(page.ports, profile, event, invited=invited)
     except DomainError as error:
         return error.message
     # A restricted event still takes requests when full: the organisers may add places.
@@ -64,7 +66,8 @@ def _participate_context(page: Page, uuid: str) -> dict[str, Any]:
         raise PermissionDenied(f"only members of @{event.group} can see this event")
     return {"event": event, "profile": profile, "profiles": profiles,
             "profile_options": profile_options(profiles), "mine": mine,
-            "state_names": STATE_NAMES, "refusal": _refusal(page, event, profile),
+            "state_names": STATE_NAMES,
+            "refusal": _refusal(page, event, profile, bool(mine and mine.role == "invited")),
             "places_left": participation.places_left(event),
             "external_url": getattr(event, "external_url", None),
             "anonymous_allowed": anonymous_participation.allowed(page.ports, event),
@@ -176,6 +179,19 @@ def answer(uuid: str) -> Response[str]:
     verb = "approved" if decision == "approve" else "declined"
     return page.redirect(f"/app/events/{uuid}/participants",
                          flash=f"{len(answered)} participation(s) {verb}.")
+
+
+@router.post("/app/events/<uuid>/participants/invite", include_in_schema=False)
+@html(router)
+def invite(uuid: str) -> Response[str]:
+    page = member(router)
+    with page.errors_in("app/participants.html", form="invite",
+                        context=lambda: _participants_context(page, uuid)):
+        event = participation.existing_event(page.ports, uuid)
+        invited = participation.invite_to_event(page.ports, _organiser(page, event), uuid,
+                                                page.form.get("handle"))
+    return page.redirect(f"/app/events/{uuid}/participants",
+                         flash=f"{participation.who_is(invited.participant)} is invited.")
 
 
 # --- my events and my private calendar link ------------------------------------------------------

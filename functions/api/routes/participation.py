@@ -37,6 +37,11 @@ class AnswerInput(Input):
     profile: str | None = None
 
 
+class InviteInput(Input):
+    handle: str
+    profile: str | None = None
+
+
 class AnonymousInput(Input):
     email: str
     name: str = ""
@@ -109,6 +114,15 @@ def answer(uuid: str, body: AnswerInput) -> Response[dict[str, Any]]:
     answered = participation.answer_requests(context, me, uuid, body.participants, body.approve,
                                              body.message)
     return json_response(200, {"participants": [participation_json(p) for p in answered]})
+
+
+@router.post("/api/events/<uuid>/participants/invite",
+             summary="Invite a local profile to take part (organisers)")
+def invite(uuid: str, body: InviteInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(router)
+    me = acting_profile(context, account, body.profile)
+    invited = participation.invite_to_event(context, me, uuid, body.handle)
+    return json_response(201, participation_json(invited))
 
 
 @router.get("/api/events/<uuid>/participants.csv",
