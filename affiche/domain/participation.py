@@ -78,6 +78,8 @@ ATTEMPTS = 20  # lost races before giving up; each round lets at least one conte
 MESSAGE_MAX = 2000
 BATCH_MAX = 40  # answers committed in one transaction (DynamoDB takes 100 items; 2 per answer)
 PAGE_MAX = 200
+# A participant is part of the item's sort key, which DynamoDB caps at 1024 bytes.
+PARTICIPANT_MAX_BYTES = 900
 
 
 def check_graph(transitions: dict[tuple[str | None, str], str | None]) -> None:
@@ -166,6 +168,8 @@ def check_open(ports: Ports, event: Event) -> None:
 
 def check_may_join(ports: Ports, actor: Actor, event: Event, *, invited: bool = False) -> None:
     check_open(ports, event)
+    if len(actor.name.encode()) > PARTICIPANT_MAX_BYTES:
+        raise InvalidInput("this actor's id is too long to take part", field="profile")
     if actor.is_group:
         raise InvalidInput("a group cannot take part in an event; act as a person", field="profile")
     if event.visibility == "private" and not _is_member(ports, actor, event):
@@ -380,6 +384,8 @@ def answer_requests(ports: Ports, organiser: Actor, uuid: str, participants: Ite
     names = list(dict.fromkeys(p.strip() for p in participants))
     if not names or not all(names):
         raise InvalidInput("choose at least one participant", field="participants")
+    if any(len(n.encode()) > PARTICIPANT_MAX_BYTES for n in names):
+        raise InvalidInput("a participant's name is too long", field="participants")
     if len(names) > BATCH_MAX:
         raise InvalidInput(f"answer at most {BATCH_MAX} participants at once",
                            field="participants")

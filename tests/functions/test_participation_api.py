@@ -131,6 +131,9 @@ def test_bad_requests_are_refused_with_a_message(ann: ApiClient, bob: ApiClient)
             "@nobody has not asked to take part in “Picnic”")
     refused(ann.post(f"/api/events/{uuid}/participants/answer",
                      {"participants": [], "approve": True}), 422, "participants")
+    refused(ann.post(f"/api/events/{uuid}/participants/answer",
+                     {"participants": ["x" * 5000], "approve": True}), 400,
+            "a participant's name is too long")
     refused(ann.get(f"/api/events/{uuid}/participants", query={"page": "0"}), 400,
             "page must be a whole number")
     refused(ann.get(f"/api/events/{uuid}/participants", query={"state": "bogus"}), 400,
