@@ -135,7 +135,8 @@ class EventFull(Conflict):
 
 
 def existing_event(ports: Ports, uuid: str) -> Event:
-    event = ports.repo.get(Event, uuid)
+    # An event id is a uuid: anything much longer cannot exist (and would overflow a key).
+    event = ports.repo.get(Event, uuid) if len(uuid) <= 100 else None
     # Drafts (the editor's) are nobody's business but the organisers'.
     if event is None or event.deleted or getattr(event, "draft", False):
         raise NotFound(f"no event {uuid}")

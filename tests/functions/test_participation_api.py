@@ -118,6 +118,7 @@ def test_events_that_cannot_be_joined_say_why(ann: ApiClient, bob: ApiClient,
 def test_bad_requests_are_refused_with_a_message(ann: ApiClient, bob: ApiClient) -> None:
     uuid = event(ann)
     refused(bob.post("/api/events/nope/participation"), 404, "no event nope")
+    refused(bob.post(f"/api/events/{'x' * 3000}/participation"), 404, "no event xxx")
     refused(bob.post(f"/api/events/{uuid}/participation", {"message": "x" * 2001}), 400,
             "message must be at most 2000 characters")
     refused(bob.post(f"/api/events/{uuid}/participation", {"message": "a\x00b"}), 400,
