@@ -300,7 +300,8 @@ class Participation(Record):
     kind: ClassVar[str] = "participation"
     event: str  # event uuid
     participant: str  # local profile name, remote actor id (URL), or "anon:<id>"
-    role: str  # "not_approved" | "participant" | "rejected" | "not_confirmed" | "organizer"
+    # "not_approved" | "participant" | "rejected" | "not_confirmed" | "invited" | "organizer"
+    role: str
     created_at: datetime
     updated_at: datetime
     message: str = ""

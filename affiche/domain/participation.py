@@ -30,7 +30,7 @@ event's `version`) and the Activity in one transaction. A lost race re-reads and
 the decision checks capacity first, so a full event answers at once instead of retrying. Retries
 are bounded: after `ATTEMPTS` lost races the answer is a plain Conflict asking to try again.
 
-The Activity (Join/Leave/Accept/Reject, object_kind "participation") is "private": the outbox
+The Activity (Join/Leave/Accept/Reject/Invite, object_kind "participation") is "private": the outbox
 re-renders the event page (its count) and, through `target`, the group page, but who takes part
 never reaches a public file or a public outbox. An anonymous participant's email stays on the
 Participation item only: it is removed from the activity's snapshot.
