@@ -149,3 +149,16 @@ def test_an_organiser_invites_to_an_invite_only_event(ann: Browser, bob: Browser
     assert "Invited by the organisers" in text(page) and "Accept the invitation" in text(page)
     joined = bob.follow(bob.submit(f"/app/events/{uuid}/participate", {"action": "join"}))
     assert "@bob: You take part" in text(joined)
+
+
+def test_the_organisers_page_follows_the_roles(ann: Browser, bob: Browser, aws: Path) -> None:
+    # Pages walk the roles like routes: visitors log in, members and outsiders are refused,
+    # moderators and above see the participants.
+    uuid = event(ann)
+    path = f"/app/events/{uuid}/participants"
+    assert Browser(lambda_handler).get(path).status == 303
+    assert bob.get(path).status == 403  # not a member
+    assert bob.post("/api/groups/club/join").status == 201
+    assert bob.get(path).status == 403  # a plain member
+    assert ann.call("PUT", "/api/groups/club/members/bob", {"role": "moderator"}).status == 200
+    assert bob.get(path).status == 200  # a moderator
