@@ -289,8 +289,10 @@ def join_event(ports: Ports, actor: Actor, uuid: str, *, message: str = "") -> P
         # Mostly, only someone without a participation joins (see TRANSITIONS): the first
         # attempt assumes so and lets the put's "must not exist yet" condition check it, one read
         # fewer per join; when that loses (an invitation, a second join), the next attempt reads
-        # the participation and decides with it. Invite-only events always read it.
-        guess = unread and unread.pop() and event.join_mode != "invite"
+        # the participation and decides with it. Invite-only and full events always read it (so
+        # joining a full event twice says "already takes part", not "full").
+        guess = (unread and unread.pop() and event.join_mode != "invite"
+                 and places_left(event) != 0)
         before = None if guess else participation_of(ports, event.uuid, actor.name)
         check_may_join(ports, actor, event, invited=before is not None and before.role == "invited")
         action = "request" if event.join_mode == "restricted" else "join"

@@ -302,6 +302,13 @@ def test_retries_are_bounded_and_end_in_a_clean_conflict(ports: Ports,
     assert retry.ATTEMPTS <= participation.ATTEMPTS  # joins are worth a few more tries
 
 
+def test_joining_a_full_event_twice_says_already(ports: Ports) -> None:
+    w = world(ports, capacity=1)
+    _join(w)
+    with pytest.raises(Conflict, match="@bob already takes part"):
+        _join(w)
+
+
 def test_leaving_frees_the_place_for_someone_else(ports: Ports) -> None:
     w = world(ports, capacity=1)
     _join(w)
