@@ -36,6 +36,7 @@ class EventInput:
     status: str = "confirmed"
     join_mode: str = "free"
     tags: list[str] = field(default_factory=list)
+    anonymous_participation: bool = False  # when the instance allows it too
 
 
 def _validated(data: EventInput) -> dict[str, object]:
@@ -69,6 +70,7 @@ def _validated(data: EventInput) -> dict[str, object]:
         status=rules.choice(data.status, "status", STATUSES),
         join_mode=rules.choice(data.join_mode, "join_mode", JOIN_MODES),
         tags=tags,
+        anonymous_participation=bool(data.anonymous_participation),
     )
 
 

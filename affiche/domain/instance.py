@@ -43,3 +43,12 @@ def invite_to_register(ports: Ports, admin: Account, email: str) -> None:
         token_hash=rules.digest(secret), purpose="instance_invite", account_id=admin.id,
         expires_at=ports.clock.now() + INVITATION_TTL, payload={"email": email})))
     ports.mailer.send(email, "instance_invite", {"token": secret, "email": email})
+
+
+def set_anonymous_participation(ports: Ports, admin: Account, allowed: bool) -> InstanceSettings:
+    """Let events (those that opt in) take participants without an account, or stop it."""
+    require_admin(admin)
+    current = instance_settings(ports)
+    updated = current.evolve(anonymous_participation=bool(allowed))
+    ports.repo.commit(ChangeSet().put(updated))
+    return updated

@@ -191,6 +191,8 @@ class Event(Record):
     deleted: bool = False
     comments_enabled: bool = True  # organisers close and reopen comments (domain/comments.py)
     version: int = 0
+    # Visitors without an account may take part (by email), when the instance allows it too.
+    anonymous_participation: bool = False
 
     @property
     def place(self) -> Address | None:
@@ -328,6 +330,8 @@ class InstanceSettings(Record):
     kind: ClassVar[str] = "instance"
     registration_mode: str = "open"  # "open" | "invite_only" | "closed"
     version: int = 0
+    # Whether events may let visitors take part with an email address only (see participation).
+    anonymous_participation: bool = False
 
     key: ClassVar[str] = "settings"
 
@@ -352,4 +356,40 @@ class Comment(Record):
     ap_id: str | None = None  # the remote Note's id, for comments that came over ActivityPub
     url: str | None = None  # the remote Note's human-readable page, when it has one
     deleted: bool = False
+    version: int = 0
+
+
+@dataclass
+class Participation(Record):
+    """Someone taking part in an event. `role` is also the state of the participation's flow
+    (Mobilizon's model): not_confirmed -> participant, not_approved -> participant | rejected...
+    The transitions are declared in affiche/domain/participation.py."""
+
+    kind: ClassVar[str] = "participation"
+    event: str  # event uuid
+    participant: str  # local profile name, remote actor id (URL), or "anon:<id>"
+    # "not_approved" | "participant" | "rejected" | "not_confirmed" | "invited" | "organizer"
+    role: str
+    created_at: datetime
+    updated_at: datetime
+    message: str = ""
+    email: str | None = None  # anonymous participants only; never published
+    display_name: str = ""  # anonymous participants' optional name
+    begins_on: datetime | None = None  # the event's start, for a person's listing (gsi1)
+    version: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.event}|{self.participant}"
+
+
+@dataclass
+class CalendarFeed(Record):
+    """A profile's private calendar link (/api/feeds/{secret}.ics). Only the SHA-256 of the
+    secret is stored, as for sessions; revoking deletes the item."""
+
+    kind: ClassVar[str] = "calendar_feed"
+    token_hash: str
+    profile: str
+    created_at: datetime
     version: int = 0

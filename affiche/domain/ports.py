@@ -12,10 +12,12 @@ from affiche.domain.model import (
     Account,
     Activity,
     Actor,
+    CalendarFeed,
     Comment,
     Event,
     Follow,
     Membership,
+    Participation,
     Post,
     Record,
     Session,
@@ -105,3 +107,12 @@ class Repository(Protocol):
     def comments_of_event(self, uuid: str) -> list[Comment]:
         """Every comment of an event, deleted ones included, oldest first."""
         ...
+    def participations_of_event(self, uuid: str) -> list[Participation]:
+        """Every participation in an event, in any state (pk EVENT#{uuid})."""
+        ...
+
+    def participations_of(self, participant: str) -> list[Participation]:
+        """Every participation of one participant, by the events' start."""
+        ...
+
+    def calendar_feeds_of(self, profile: str) -> list[CalendarFeed]: ...

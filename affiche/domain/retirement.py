@@ -4,7 +4,8 @@ A retired profile is kept as a deleted Person (`deleted=True`, "Deleted profile"
 images or owner) instead of vanishing: events and posts it wrote in groups stay attributed to an
 author whose pages are gone (the renderer deletes the files of deleted actors), and its handle is
 never handed to someone else, since an object id is never reused after a Delete (DESIGN.md §4).
-What is personal goes: the private key, the memberships and follows, the link to the account.
+What is personal goes: the private key, the memberships, follows and participations, the link to
+the account.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def leave_everything(ports: Ports, profile: Actor) -> None:
         _leave(ports, membership.key)
     for follow in ports.repo.following_of(profile.name):
         _unfollow(ports, follow)
+    from affiche.domain.participation import forget_participant
+
+    forget_participant(ports, profile.name)  # frees the places it held
 
 
 def _leave(ports: Ports, key: str) -> None:

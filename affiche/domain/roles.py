@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, str] = {
     "edit_group": "administrator",
     "upload_group_image": "administrator",
     "moderate_comments": "moderator",
+    "manage_participants": "moderator",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -48,6 +49,7 @@ DESCRIPTIONS: dict[str, str] = {
     "edit_group": "change the group's settings",
     "upload_group_image": "change the group's images",
     "moderate_comments": "delete comments or close them on events",
+    "manage_participants": "see and answer the participants of its events",
 }
 
 

@@ -35,6 +35,10 @@ def touched_by(activity: Activity) -> list[Artifact]:
         planned.append(("event", str(obj.get("event"))))  # its page and AS2 `replies`
         if not activity.actor.startswith(("http://", "https://")):
             planned.append(("actor", activity.actor))  # the author's outbox lists it
+    elif activity.object_kind == "participation":
+        # The event page, its JSON and ICS show the count; `target` adds the group page. Who
+        # takes part is never rendered (the activity is "private").
+        planned.append(("event", str(obj.get("event"))))
     elif activity.object_kind == "instance":
         planned.append(("nodeinfo",))  # openRegistrations follows the registration mode
     if activity.target:

@@ -13,6 +13,8 @@
 | session     | SESSION#{hash}    | A               | SESSIONS#{account} / {time}#{hash} |                                |
 | token       | TOKEN#{hash}      | A               | TOKENS#{account} / {purpose}#{hash}|                                |
 | claim       | CLAIM#{claim}     | A               |                                    |                                |
+| participation | EVENT#{uuid}    | PARTICIPANT#{who} | PARTICIPATING#{who} / {begin}#{uuid} |                            |
+| calendar_feed | FEED#{hash}     | A               | FEEDS#{profile} / {hash}           |                                |
 | remote_key  | REMOTEKEY#{keyId} | A               | (activitypub/remote_keys.py; TTL)  |                                |
 | inbound     | INBOUND#{id}      | A               | (activitypub/inbox.py; TTL 30 days)|                                |
 | counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window} | (table.Counter)          |                                |
@@ -31,11 +33,13 @@ from affiche.domain.model import (
     Activity,
     Actor,
     ActorKey,
+    CalendarFeed,
     Comment,
     Event,
     Follow,
     InstanceSettings,
     Membership,
+    Participation,
     Post,
     Record,
     Session,
@@ -48,6 +52,7 @@ KINDS: dict[str, type[Record]] = {
                                  InstanceSettings, Follow)
 }
 KINDS[Comment.kind] = Comment
+KINDS.update({cls.kind: cls for cls in (Participation, CalendarFeed)})
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
         return f"ACTOR#{key}", "KEY"
     if cls is Comment:
         return f"COMMENT#{key}", MAIN
+    if cls is Participation:
+        uuid, participant = key.split("|", 1)
+        return f"EVENT#{uuid}", f"PARTICIPANT#{participant}"
+    if cls is CalendarFeed:
+        return f"FEED#{key}", MAIN
     prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
               Activity: "ACTIVITY", Session: "SESSION", Token: "TOKEN",
               InstanceSettings: "INSTANCE"}[cls]
@@ -95,8 +105,10 @@ def entity_key(entity: Record) -> str:
             return entity.uuid
         case Post():
             return entity.slug
-        case Membership() | Follow():
+        case Membership() | Follow() | Participation():
             return entity.key
+        case CalendarFeed():
+            return entity.token_hash
         case Session() | Token():
             return entity.token_hash
         case InstanceSettings():
@@ -106,6 +118,8 @@ def entity_key(entity: Record) -> str:
 
 def keys_for(entity: Record) -> Keys:
     pk, sk = primary_key(type(entity), entity_key(entity))
+    if isinstance(entity, Participation | CalendarFeed | Comment):
+        return _event_content_keys(entity, pk, sk)
     match entity:
         case Actor():
             return Keys(
@@ -129,10 +143,6 @@ def keys_for(entity: Record) -> Keys:
             return Keys(pk, sk, gsi1pk=f"MEMBER#{entity.member}", gsi1sk=entity.group)
         case Follow():
             return Keys(pk, sk, gsi1pk=f"FOLLOWING#{entity.follower}", gsi1sk=entity.followed)
-        case Comment():
-            # One query lists an event's comments, oldest first (threads are built in memory).
-            return Keys(pk, sk, gsi1pk=f"EVENT#{entity.event}#COMMENTS",
-                        gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}")
         case Activity():
             return Keys(pk, sk, gsi1pk=f"OUTBOX#{entity.actor}",
                         gsi1sk=f"{entity.published.isoformat()}#{entity.id}")
@@ -146,6 +156,20 @@ def keys_for(entity: Record) -> Keys:
             return Keys(pk, sk, gsi1pk=f"TOKENS#{entity.account_id}",
                         gsi1sk=f"{entity.purpose}#{entity.token_hash}", expires=entity.expires_at)
     return Keys(pk, sk)
+
+
+def _event_content_keys(entity: Participation | CalendarFeed | Comment, pk: str, sk: str
+                        ) -> Keys:
+    if isinstance(entity, Comment):
+        # One query lists an event's comments, oldest first (threads are built in memory).
+        return Keys(pk, sk, gsi1pk=f"EVENT#{entity.event}#COMMENTS",
+                    gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}")
+    if isinstance(entity, CalendarFeed):
+        return Keys(pk, sk, gsi1pk=f"FEEDS#{entity.profile}", gsi1sk=entity.token_hash)
+    # A person's participations, by the event's start (their agenda, their ICS feed).
+    begins = entity.begins_on.isoformat() if entity.begins_on else ""
+    return Keys(pk, sk, gsi1pk=f"PARTICIPATING#{entity.participant}",
+                gsi1sk=f"{begins}#{entity.event}")
 
 
 def claim_key(claim: str) -> tuple[str, str]:

@@ -15,10 +15,12 @@ from affiche.domain.model import (
     Account,
     Activity,
     Actor,
+    CalendarFeed,
     Comment,
     Event,
     Follow,
     Membership,
+    Participation,
     Post,
     Record,
     Session,
@@ -193,6 +195,17 @@ class DynamoRepository:
     def comments_of_event(self, uuid: str) -> list[Comment]:
         """Every comment of an event, deleted ones included, oldest first."""
         return self._load(self.model.gsi1.query(f"EVENT#{uuid}#COMMENTS"))
+
+    def participations_of_event(self, uuid: str) -> list[Participation]:
+        items = self.model.query(f"EVENT#{uuid}", self.model.sk.startswith("PARTICIPANT#"),
+                                 consistent_read=True)
+        return self._load(items)
+
+    def participations_of(self, participant: str) -> list[Participation]:
+        return self._load(self.model.gsi1.query(f"PARTICIPATING#{participant}"))
+
+    def calendar_feeds_of(self, profile: str) -> list[CalendarFeed]:
+        return self._load(self.model.gsi1.query(f"FEEDS#{profile}"))
 
     def all_of_kind(self, kind: str) -> list[Any]:
         """Every entity of one kind (full builds and exports only: a scan)."""

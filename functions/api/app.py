@@ -11,12 +11,13 @@ from functions.api.routes import account_settings, accounts, events, group_image
 from functions.api.routes import comments as comment_routes
 from functions.api.routes import following as following_routes
 from functions.api.routes import members as member_routes
+from functions.api.routes import participation as participation_routes
 
 app = json_api()
 
 for router in (accounts.router, groups.router, events.router, group_images.router,
                account_settings.router, profiles.router, member_routes.router,
-               following_routes.router):
+               following_routes.router, participation_routes.router):
     app.include_router(router)
 
 app.include_router(comment_routes.router)

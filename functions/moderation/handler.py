@@ -38,6 +38,17 @@ def write_settings(body: ModeInput) -> Response[dict[str, Any]]:
     return json_response(200, {"registration_mode": updated.registration_mode})
 
 
+class AnonymousParticipationInput(Input):
+    allowed: bool
+
+
+@app.put("/api/mod/settings/anonymous-participation")
+def write_anonymous_participation(body: AnonymousParticipationInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    updated = instance.set_anonymous_participation(context, account, body.allowed)
+    return json_response(200, {"anonymous_participation": updated.anonymous_participation})
+
+
 @app.post("/api/mod/invitations")
 def invite(body: InvitationInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(app)  # type: ignore[arg-type]

@@ -19,12 +19,11 @@ from affiche.domain.model import Activity
 from affiche.domain.ports import ChangeSet
 from affiche.local.pollers import StreamPoller
 from affiche.mail import MaildirMailer, compose, read_maildir
-from affiche.store.repository import DynamoRepository
 from affiche.web.ports import ports
 from functions.api.handler import lambda_handler as api
 from functions.outbox.handler import lambda_handler as outbox
 from functions.reminders.handler import lambda_handler as reminders
-from tests.functions.api_client import ApiClient, signed_up
+from tests.functions.api_client import ApiClient, last_mail_link, signed_up
 
 EVENT = {"title": "Lantern walk", "begins_on": "2031-05-01T18:00", "ends_on": "2031-05-01T21:00",
          "timezone": "Europe/Paris"}
@@ -159,67 +158,75 @@ def test_a_failing_mail_fails_the_record_and_is_sent_on_retry(
     assert world.subjects("ann@example.org", "comment") == ["New comment on Lantern walk"]
 
 
-# --- participation (activities recorded as the participation module records them) ---------------
+# --- participation (through the participation routes) --------------------------------------------
 
-def record(uuid: str, type_: str, participant: str, role: str, **extra: Any) -> None:
-    """Commit a participation activity shaped as the agreed interface (COMMON.md) says."""
-    now = datetime.now(UTC)
-    snapshot = {"event": uuid, "participant": participant, "role": role, "message": "",
-                "created_at": now.isoformat(), "updated_at": now.isoformat(), **extra}
-    actor = "club" if type_ in {"Accept", "Reject"} else participant
-    ports().repo.commit(ChangeSet().record(Activity(
-        id=rules.new_id(), type=type_, actor=actor, object_kind="participation",
-        object_key=f"{uuid}|{participant}", published=now, audience="members",
-        object=snapshot, target=None)))
+def restricted_event(world: World) -> str:
+    created = world.ann.post("/api/groups/club/events",
+                             {**EVENT, "title": "Night walk", "join_mode": "restricted"})
+    assert created.status == 201, created.body
+    return str(created.body["uuid"])
+
+
+def answer(world: World, uuid: str, approve: bool, message: str = "") -> None:
+    answered = world.ann.post(f"/api/events/{uuid}/participants/answer",
+                              {"participants": ["bob"], "approve": approve, "message": message})
+    assert answered.status == 200, answered.body
 
 
 def test_participation_requests_and_answers_are_mailed(world: World) -> None:
+    uuid = restricted_event(world)
     # When @bob asks to take part in a restricted event
-    record(world.uuid, "Join", "bob", "not_approved", message="I bring a lantern")
+    asked = world.bob.post(f"/api/events/{uuid}/participation", {"message": "I bring a lantern"})
+    assert asked.status == 201, asked.body
     world.stream.run()
-    # Then its organiser is told
+    # Then its organiser is told, with his message
     assert world.subjects("ann@example.org", "asks to take part") == [
-        "bob asks to take part in Lantern walk"]
-    # When the request is approved, then rejected (say, after he cancelled)
-    record(world.uuid, "Accept", "bob", "participant")
-    record(world.uuid, "Reject", "bob", "rejected")
+        "@bob asks to take part in Night walk"]
+    # When the request is approved with a word, then rejected (say, after he misbehaved)
+    answer(world, uuid, True, "Welcome aboard")
+    answer(world, uuid, False)
     world.stream.run()
-    assert world.subjects("bob@example.org", "Lantern walk") == [
-        "You take part in Lantern walk", "Your request for Lantern walk was not accepted"]
-    # And a remote participant gets no mail (they are told over ActivityPub)
-    record(world.uuid, "Accept", "https://remote.example/users/zoe", "participant")
-    world.stream.run()
+    assert world.subjects("bob@example.org", "Night walk") == [
+        "You take part in Night walk", "Your participation in Night walk was declined"]
+    approved = next(m for _, m in read_maildir(str(world.maildir))
+                    if m["To"] == "bob@example.org" and "You take part" in str(m["Subject"]))
+    assert "Welcome aboard" in approved.get_content()
 
 
 def test_participation_answers_respect_the_switch(world: World) -> None:
+    uuid = restricted_event(world)
     world.bob.call("PUT", "/api/me/notifications",
                    {"notifications": {"participation_answer": False}})
-    record(world.uuid, "Accept", "bob", "participant")
+    assert world.bob.post(f"/api/events/{uuid}/participation", {}).status == 201
+    answer(world, uuid, True)
     world.stream.run()
-    assert world.subjects("bob@example.org", "Lantern walk") == []
+    assert world.subjects("bob@example.org", "Night walk") == []
 
 
 # --- event changes and reminders -----------------------------------------------------------------
 
-@dataclass
-class FakeParticipation:
-    """The fields of the agreed Participation entity a rule reads."""
+def take_part(world: World, uuid: str, anonymous: str = "anon@example.org") -> None:
+    """@bob takes part in the event, and so does an anonymous visitor (confirmed by email)."""
+    from affiche.domain import anonymous_participation
+    from affiche.domain.model import Event, InstanceSettings
 
-    participant: str
-    role: str
-    email: str | None = None
+    assert world.bob.post(f"/api/events/{uuid}/participation", {}).status == 201
+    repo = ports().repo
+    settings = repo.get(InstanceSettings, InstanceSettings.key) or InstanceSettings()
+    event = repo.get(Event, uuid)
+    assert event is not None
+    changes = ChangeSet().put(event.evolve(anonymous_participation=True))
+    if not settings.anonymous_participation:
+        changes.put(settings.evolve(anonymous_participation=True))
+    repo.commit(changes)
+    anonymous_participation.register(ports(), uuid, email=anonymous)
+    anonymous_participation.confirm(ports(), last_mail_link(world.maildir, anonymous))
+    world.stream.run()
 
 
 @pytest.fixture
-def participants(monkeypatch: pytest.MonkeyPatch) -> None:
-    """@bob takes part, @cy waits for approval, an anonymous person takes part.
-
-    Repository.participations_of_event belongs to the participation module, not on this branch
-    yet: this stands in for it with the agreed signature."""
-    people = [FakeParticipation("bob", "participant"), FakeParticipation("ann", "not_approved"),
-              FakeParticipation("anon:1", "participant", email="anon@example.org")]
-    monkeypatch.setattr(DynamoRepository, "participations_of_event",
-                        lambda self, uuid: people, raising=False)
+def participants(world: World) -> None:
+    take_part(world, world.uuid)
 
 
 def test_moving_or_cancelling_an_event_mails_its_participants(world: World,
@@ -259,14 +266,16 @@ def test_deleting_an_upcoming_event_tells_its_participants(world: World,
     assert world.subjects("bob@example.org", "cancelled") == ["Lantern walk is cancelled"]
 
 
-def test_the_reminder_is_sent_once_the_day_before(world: World, participants: None) -> None:
-    # Given an event that begins in 20 hours, and one next week
+def test_the_reminder_is_sent_once_the_day_before(world: World) -> None:
+    # Given an event that begins in 20 hours, and one next week, both with participants
     soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=20)
     later = soon + timedelta(days=7)
     for title, begins in (("Tomorrow's walk", soon), ("Next week's walk", later)):
-        assert world.ann.post("/api/groups/club/events", {
+        created = world.ann.post("/api/groups/club/events", {
             "title": title, "begins_on": begins.isoformat(),
-            "ends_on": (begins + timedelta(hours=2)).isoformat(), "timezone": "UTC"}).status == 201
+            "ends_on": (begins + timedelta(hours=2)).isoformat(), "timezone": "UTC"})
+        assert created.status == 201
+        take_part(world, created.body["uuid"])
     world.stream.run()
     # When the scheduled job runs, then runs again a quarter of an hour later
     assert reminders({}, None) == {"sent": 2}

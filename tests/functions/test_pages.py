@@ -387,13 +387,14 @@ def test_password_reset_pages(ann: Browser, aws: Path) -> None:
     assert again.status == 404 and "invalid, expired or already used" in text(again)
 
 
-def test_participation_is_announced_as_coming_soon(ann: Browser) -> None:
+def test_the_participate_page_the_event_page_links_to_exists(ann: Browser) -> None:
+    # The flows themselves: tests/functions/test_participation_pages.py
     create_group(ann)
     event = ann.post("/api/groups/club/events", {
         "title": "Picnic", "begins_on": "2031-06-01T12:00", "ends_on": "2031-06-01T15:00",
         "timezone": "Europe/Paris"})
     page = ann.get(f"/app/events/{event.body['uuid']}/participate")
-    assert page.status == 200 and "coming soon" in text(page)
+    assert page.status == 200 and "Take part in “Picnic”" in text(page)
     assert ann.get(f"/app/events/{uuid.uuid4()}/participate").status == 404
 
 

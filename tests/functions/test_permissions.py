@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from affiche.config import reset_settings
-from affiche.domain import accounts, comments, events, follows, groups, membership
+from affiche.domain import accounts, comments, events, follows, groups, membership, participation
 from affiche.domain.context import Ports
 from affiche.domain.model import Account, Actor
 from affiche.domain.ports import ChangeSet
@@ -39,6 +39,9 @@ PUBLIC, OWN_INVITATION, JOIN, LEAVE, FOLLOW, UNFOLLOW = (
     "public", "own-invitation", "join", "leave", "follow", "unfollow")
 # Any confirmed person may comment on a public event, and edit or delete their own comment.
 COMMENT = "comment"
+# Taking part in the group's (free, public) event: anyone logged in; leaving: the subject takes
+# part first (see World.group_with).
+JOIN_EVENT, LEAVE_EVENT = "join-event", "leave-event"
 
 # (method, path, body, rule): rule is a PERMISSIONS action or one of the own-flow rules above.
 GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
@@ -71,6 +74,14 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
     ("DELETE", "/api/comments/{mine}", None, COMMENT),
     ("DELETE", "/api/comments/{theirs}", None, "moderate_comments"),
     ("PUT", "/api/events/{event}/comments/settings", {"enabled": False}, "moderate_comments"),
+    ("POST", "/api/events/{event}/participation", {}, JOIN_EVENT),
+    ("DELETE", "/api/events/{event}/participation", None, LEAVE_EVENT),
+    ("GET", "/api/events/{event}/participants", None, "manage_participants"),
+    ("POST", "/api/events/{event}/participants/answer",
+     {"participants": ["victim"], "approve": False}, "manage_participants"),
+    ("GET", "/api/events/{event}/participants.csv", None, "manage_participants"),
+    ("POST", "/api/events/{event}/participants/invite", {"handle": "outsider"},
+     "manage_participants"),
 ]
 
 # Routes about the caller's own account: they need a session, and group roles do not matter.
@@ -94,6 +105,8 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any]] = [
     ("DELETE", "/api/me/following", {"group": "{followed}"}),
     ("GET", "/api/me/notifications", None),
     ("PUT", "/api/me/notifications", {"notifications": {"new_comment": False}}),
+    ("GET", "/api/me/participations", None),
+    ("POST", "/api/me/calendar-feed", {}),
 ]
 
 # Entry points that work without a session (covered by their own tests).
@@ -102,6 +115,10 @@ ENTRY_ROUTES = {
     ("DELETE", "/api/session"), ("POST", "/api/accounts/password-reset"),
     ("POST", "/api/accounts/password-reset/complete"), ("POST", "/api/accounts/confirm/resend"),
     ("POST", "/api/me/email/confirm"),
+    # participation without an account, and the secret calendar link
+    # (tests/functions/test_participation_anonymous.py, test_participation_api.py)
+    ("POST", "/api/events/{uuid}/anonymous-participation"), ("POST", "/api/participations/confirm"),
+    ("POST", "/api/participations/cancel"), ("GET", "/api/feeds/{token}.ics"),
 }
 names = count()
 
@@ -124,8 +141,11 @@ def expected(rule: str, role: str) -> set[int] | range:
         FOLLOW: {},
         UNFOLLOW: {},
         COMMENT: {},
+        JOIN_EVENT: {},
+        LEAVE_EVENT: {},
     }
-    default: set[int] | range = ok if rule in {FOLLOW, UNFOLLOW, COMMENT} else {404, 409}
+    default: set[int] | range = ok if rule in {
+        FOLLOW, UNFOLLOW, COMMENT, JOIN_EVENT, LEAVE_EVENT} else {404, 409}
     if rule == LEAVE and role in {"invited", "not_approved"}:
         return {404, 409}
     return own[rule].get(role, default)
@@ -148,7 +168,8 @@ class World:
         return accounts.signup(self.ports, email=f"{name}@example.org", password="correct horse",
                                username=name, confirmed=True)
 
-    def group_with(self, subject: Account, role: str, *, following: bool) -> dict[str, str]:
+    def group_with(self, subject: Account, role: str, *, following: bool,
+                   participating: bool = False) -> dict[str, str]:
         """A fresh moderated group where `subject` has `role`, with a pending request by @asker,
         a plain member @victim, an upcoming event, and `subject` following it if `following`."""
         name = f"g{next(names)}"
@@ -161,6 +182,10 @@ class World:
         if following and role != "anonymous":
             follows.follow(self.ports, subject, name)
         event = events.create_event(self.ports, self.owner, name, events.EventInput(**EVENT))
+        # @victim takes part in the event (organisers answer them); the subject too when asked.
+        takers = [self.by_name["victim"]] + ([subject] if participating else [])
+        for taker in takers:
+            participation.join_event(self.ports, self._profile(taker), event.uuid)
         # A comment by the subject (by the owner for anonymous visitors) and one by @victim.
         author = subject if role != "anonymous" else self.owner
         mine = comments.post_comment(self.ports, self._profile(author), event.uuid, "Mine")
@@ -257,12 +282,14 @@ def test_group_route_for_role(world: World, method: str, path: str, body: Any, r
     # Given a group where the caller has `role`
     subject, cookies = _subject(world, role)
     names_in_world = world.group_with(subject or world.owner, role,
-                                      following=rule == UNFOLLOW)
+                                      following=rule == UNFOLLOW,
+                                      participating=rule == LEAVE_EVENT and role != "anonymous")
     # When the caller uses the route
     response = _call(method, path.format(**names_in_world), body, cookies)
     # Then the status is the one the permissions table (or the membership graph) gives
     assert response["statusCode"] in expected(rule, role), response.get("body")
-    assert json.loads(response["body"]) is not None
+    if not path.endswith(".csv") or response["statusCode"] >= 300:
+        assert json.loads(response["body"]) is not None
 
 
 @pytest.mark.parametrize("role", ("anonymous", "suspended", "non_member"))

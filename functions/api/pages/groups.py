@@ -93,6 +93,9 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
         if can["review_join_request"] else [],
         "invited": _invited(page, name) if can["invite_member"] else [],
         "settings": _settings_of(group), **COMMON,
+        # Organisers reach each upcoming event's participants page from here.
+        "participation_events": page.ports.repo.events_of_group(
+            name, since=page.ports.clock.now()) if can["manage_participants"] else [],
     }
 
 

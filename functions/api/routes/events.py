@@ -40,6 +40,7 @@ class EventBody(Input):
     join_mode: str = "free"
     tags: list[str] = Field(default_factory=list)
     profile: str | None = None
+    anonymous_participation: bool = False
 
     def to_input(self) -> events.EventInput:
         data = self.model_dump(exclude={"profile"})
