@@ -123,6 +123,8 @@ class Address(Record):
     postal_code: str = ""
     region: str = ""
     country: str = ""
+    latitude: float | None = None  # WGS 84 degrees, -90..90 (events.py checks the ranges)
+    longitude: float | None = None  # -180..180
     version: int = 0
 
     def one_line(self) -> str:
@@ -146,7 +148,7 @@ class Event(Record):
     description_html: str = ""
     description_source: str = ""
     online_url: str | None = None
-    address: dict[str, str] | None = None
+    address: dict[str, Any] | None = None
     capacity: int | None = None
     participant_count: int = 0
     visibility: str = "public"  # "public" | "unlisted" | "private"
@@ -155,6 +157,13 @@ class Event(Record):
     tags: list[str] = field(default_factory=list)
     deleted: bool = False
     version: int = 0
+    # The organiser's editor (affiche/domain/events.py validates each of these).
+    category: str | None = None  # one of Mobilizon's categories (events.CATEGORIES)
+    accessibility: list[str] = field(default_factory=list)  # events.ACCESSIBILITY flags
+    contacts: list[str] = field(default_factory=list)  # local profile names to ask
+    picture: str | None = None  # bucket key of the uploaded image (media/...)
+    external_url: str | None = None  # where to register when join_mode is "external"
+    draft: bool = False  # seen by the group's moderators only; never published nor federated
 
     @property
     def place(self) -> Address | None:
@@ -162,11 +171,20 @@ class Event(Record):
 
     @property
     def is_public(self) -> bool:
-        return self.visibility in {"public", "unlisted"} and not self.deleted
+        return self.visibility in {"public", "unlisted"} and not self.deleted and not self.draft
 
     @property
     def listed(self) -> bool:
-        return self.visibility == "public" and not self.deleted
+        return self.visibility == "public" and not self.deleted and not self.draft
+
+    @property
+    def coordinates(self) -> tuple[float, float] | None:
+        place = self.address or {}
+        lat, lon = place.get("latitude"), place.get("longitude")
+        return (lat, lon) if lat is not None and lon is not None else None
+
+    def is_over(self, now: datetime) -> bool:
+        return self.ends_on <= now
 
 
 @dataclass

@@ -45,6 +45,15 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
     ("PUT", "/api/groups/{g}", {"display_name": "Renamed"}, "edit_group"),
     ("POST", "/api/groups/{g}/events", EVENT, "create_event"),
     ("PUT", "/api/events/{event}", EVENT, "edit_event"),
+    ("PATCH", "/api/events/{event}", {"title": "Renamed walk"}, "edit_event"),
+    ("DELETE", "/api/events/{event}", None, "edit_event"),
+    ("POST", "/api/events/{event}/cancel", {}, "edit_event"),
+    ("POST", "/api/events/{event}/duplicate", {}, "edit_event"),
+    ("POST", "/api/events/{draft}/publish", {}, "edit_event"),
+    ("POST", "/api/events/{event}/picture", "png", "edit_event"),
+    ("DELETE", "/api/events/{event}/picture", None, "edit_event"),
+    ("GET", "/api/events/{private}", None, "read:view_members_only_content"),
+    ("GET", "/api/events/{draft}", None, "read:edit_event"),
     ("POST", "/api/groups/{g}/posts", {"title": "News", "body": "Hello"}, "create_post"),
     ("POST", "/api/groups/{g}/avatar", "png", "upload_group_image"),
     ("DELETE", "/api/groups/{g}/avatar", None, "upload_group_image"),
@@ -98,6 +107,9 @@ def expected(rule: str, role: str) -> set[int] | range:
     ok = range(200, 300)
     if rule == PUBLIC:
         return ok
+    if rule.startswith("read:"):  # hidden things: whoever may not read them is told 404
+        may = role not in {"anonymous", "suspended"} and allowed(_membership(role), rule[5:])
+        return ok if may else {404}
     if role == "anonymous":
         return {401}
     if role == "suspended":
@@ -147,7 +159,11 @@ class World:
         if following and role != "anonymous":
             follows.follow(self.ports, subject, name)
         event = events.create_event(self.ports, self.owner, name, events.EventInput(**EVENT))
-        return {"g": name, "event": event.uuid}
+        private = events.create_event(self.ports, self.owner, name,
+                                      events.EventInput(**EVENT, visibility="private"))
+        draft = events.create_event(self.ports, self.owner, name,
+                                    events.EventInput(**EVENT, draft=True))
+        return {"g": name, "event": event.uuid, "private": private.uuid, "draft": draft.uuid}
 
     def _place(self, group: str, who: Account, role: str) -> None:
         if role == "not_approved":
@@ -267,6 +283,7 @@ def test_every_route_is_walked() -> None:
 
     def template(path: str) -> str:
         return (path.replace("{g}", "{name}").replace("{event}", "{uuid}")
+                .replace("{private}", "{uuid}").replace("{draft}", "{uuid}")
                 .replace("/asker/", "/{member}/").replace("/victim", "/{member}")
                 .replace("{me}", "{name}").replace("{second}", "{name}"))
 
