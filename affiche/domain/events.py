@@ -172,8 +172,12 @@ def save_event(ports: Ports, event: Event, group: Actor, values: dict[str, Any])
         kind = "Create" if event.draft else "Update"
         if event.draft:
             changes.counters["local_posts"] = 1
-        changes.record(activities.new(ports, kind, group.name, updated, updated.uuid,
-                                      audience=event_audience(updated, group)))
+        activity = activities.new(ports, kind, group.name, updated, updated.uuid,
+                                  audience=event_audience(updated, group))
+        if updated.begins_on != event.begins_on:
+            # The archive page of the year it left must drop it (publish/archive.py).
+            activity.object["previous_begins_on"] = event.begins_on.isoformat()
+        changes.record(activity)
     ports.repo.commit(changes)
     return updated
 

@@ -166,6 +166,20 @@ class DynamoRepository:
         condition = self.model.gsi1sk >= since.isoformat() if since else None
         return self._load(self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition))
 
+    def events_of_group_between(self, group: str, start: datetime, end: datetime) -> list[Event]:
+        """The group's events (every visibility) beginning in [start, end), soonest first."""
+        condition = self.model.gsi1sk.between(start.isoformat(), end.isoformat())
+        found = self._load(self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition))
+        return [e for e in found if e.begins_on < end]
+
+    def events_of_group_before(self, group: str, before: datetime, limit: int) -> list[Event]:
+        """Up to `limit` of the group's events (every visibility) that began before `before`,
+        latest first."""
+        condition = self.model.gsi1sk < before.isoformat()
+        items = self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition,
+                                      scan_index_forward=False, limit=limit)
+        return self._load(items)
+
     def upcoming_events(self, now: datetime, limit: int = 50) -> list[Event]:
         items = self.model.gsi2.query("EVENTS", self.model.gsi2sk >= now.isoformat(), limit=limit)
         return self._load(items)
