@@ -316,3 +316,66 @@ def test_the_table_gives_mobilizon_roles_their_rights(role: str, can: set[str],
     member = _membership(role)
     assert {action for action in can if allowed(member, action)} == can
     assert {action for action in cannot if allowed(member, action)} == set()
+
+
+# --- members' pages of the event editor --------------------------------------------------------
+# (method, path, form fields, rule): rules as above; "read:<action>" pages answer 404 to whoever
+# may not read the event; LOGGED_IN pages need any session. Pages answer 200 or 303 when allowed,
+# send anonymous visitors to the login page (303) and show suspended accounts a 403.
+LOGGED_IN = "logged-in"
+EDITOR_FORM = {**{k: str(v) for k, v in EVENT.items()}, "save": "publish"}
+EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
+    ("GET", "/app/groups/{g}/events/new", None, "create_event"),
+    ("POST", "/app/groups/{g}/events/new", EDITOR_FORM, "create_event"),
+    ("GET", "/app/events/{event}/", None, LOGGED_IN),
+    ("GET", "/app/events/{private}/", None, "read:view_members_only_content"),
+    ("GET", "/app/events/{draft}/", None, "read:edit_event"),
+    ("GET", "/app/events/{event}/edit", None, "edit_event"),
+    ("POST", "/app/events/{event}/edit", EDITOR_FORM, "edit_event"),
+    ("POST", "/app/events/{event}/cancel", {}, "edit_event"),
+    ("POST", "/app/events/{event}/duplicate", {}, "edit_event"),
+    ("POST", "/app/events/{event}/delete", {}, "edit_event"),
+    ("POST", "/app/events/{draft}/publish", {}, "read:edit_event"),
+]
+
+
+def expected_page(rule: str, role: str) -> set[int]:
+    ok = {200, 303}
+    if role == "anonymous":
+        return {303}  # to the login page
+    if role == "suspended":
+        return {403}
+    if rule == LOGGED_IN:
+        return ok
+    if rule.startswith("read:"):
+        return ok if allowed(_membership(role), rule[5:]) else {404}
+    return ok if allowed(_membership(role), rule) else {403}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path", "form", "rule"), EVENT_PAGES,
+                         ids=[f"{m} {p}" for m, p, _, _ in EVENT_PAGES])
+def test_event_page_for_role(world: World, method: str, path: str, form: dict[str, str] | None,
+                             rule: str, role: str) -> None:
+    from urllib.parse import urlencode
+
+    # Given a group where the caller has `role`, and their session's form token
+    cookies: list[str] = []
+    token = ""
+    subject = None
+    if role != "anonymous":
+        subject = world.account(f"p{next(names)}")
+        secret, session = open_session(world.ports, subject)
+        cookies, token = [f"{COOKIE}={secret}"], session.csrf_token
+    in_world = world.group_with(subject or world.owner, role, following=False)
+    if subject is not None and role == "suspended":
+        world.ports.repo.commit(ChangeSet().put(subject.evolve(suspended=True)))
+    # When the caller opens the page or posts its form
+    body = urlencode({**form, "csrf": token}) if form is not None else None
+    headers = {"content-type": "application/x-www-form-urlencoded"} if form is not None else None
+    response = lambda_handler(http_event(method, path.format(**in_world), body=body,
+                                         headers=headers, cookies=cookies or None), None)
+    # Then the status follows the permissions table
+    assert response["statusCode"] in expected_page(rule, role), response.get("body", "")[:300]
+    if role == "anonymous":
+        assert response["headers"]["Location"].startswith("/app/login")
