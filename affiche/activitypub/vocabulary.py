@@ -178,7 +178,25 @@ def event_object(urls: Urls, event: Event, audience: str = "public") -> dict[str
                         "addressLocality": place.locality, "postalCode": place.postal_code,
                         "addressRegion": place.region, "addressCountry": place.country},
         }
+    _editor_fields(urls, event, doc)
     return doc
+
+
+def _editor_fields(urls: Urls, event: Event, doc: dict[str, Any]) -> None:
+    """The organiser's editor fields, as Mobilizon writes them: `category`, the Place's
+    `latitude`/`longitude`, the picture as a Document attachment named "Banner", and
+    `externalParticipationUrl` when people register elsewhere."""
+    if event.category:
+        doc["category"] = event.category
+    if event.coordinates and "location" in doc:
+        doc["location"]["latitude"], doc["location"]["longitude"] = event.coordinates
+    if event.picture:
+        kind = "image/" + {"jpg": "jpeg"}.get(event.picture.rsplit(".", 1)[-1],
+                                              event.picture.rsplit(".", 1)[-1])
+        doc["attachment"].append({"type": "Document", "name": "Banner", "mediaType": kind,
+                                  "url": urls.media(event.picture)})
+    if event.join_mode == "external" and event.external_url:
+        doc["externalParticipationUrl"] = event.external_url
 
 
 def post_object(urls: Urls, post: Post, audience: str = "public") -> dict[str, Any]:

@@ -275,6 +275,12 @@ class Renderer:
             "https://schema.org/OfflineEventAttendanceMode")
         if event.capacity:
             ld["maximumAttendeeCapacity"] = event.capacity
+        if event.coordinates and event.place:
+            lat, lon = event.coordinates
+            where = ld["location"][0] if isinstance(ld["location"], list) else ld["location"]
+            where["geo"] = {"@type": "GeoCoordinates", "latitude": lat, "longitude": lon}
+        if event.picture:
+            ld["image"] = self.urls.media(event.picture)
         return ld
 
     def post(self, slug: str) -> Output:

@@ -161,3 +161,18 @@ def test_event_page_shows_place_map_link_category_accessibility(calendar: Calend
     assert "openstreetmap" not in "".join(
         part for part in shown.split("<a ") if part.startswith(("<img", "<script", "<link")))
     assert "<iframe" not in shown and "tile.openstreetmap" not in shown
+
+
+def test_editor_fields_reach_json_ld_and_activitypub(calendar: Calendar, tmp_path: Path) -> None:
+    import json
+    import re
+
+    full = tree(build(tmp_path / "full", now=NOW))
+    shown = page(full, f"events/{calendar.upcoming.uuid}/index.html")
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', shown,
+                              re.S).group(1))  # type: ignore[union-attr]
+    assert ld["location"]["geo"] == {"@type": "GeoCoordinates", "latitude": 45.777,
+                                     "longitude": 4.855}
+    doc = json.loads(full[f"events/{calendar.upcoming.uuid}/index.json"])
+    assert doc["category"] == "OUTDOORS_ADVENTURE"
+    assert (doc["location"]["latitude"], doc["location"]["longitude"]) == (45.777, 4.855)
