@@ -132,6 +132,10 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
         admin_login = _seed(empty)
     _full_build()
     pollers: list[Poller] = [stream, QueuePoller(queues["queue"], outbox)]
+    from affiche.local.clock import ClockPoller
+    from functions.outbox.clock import lambda_handler as clock
+
+    pollers.append(ClockPoller(clock))
     for poller in pollers:
         poller.start()
     saver.start()

@@ -176,3 +176,46 @@ def test_editor_fields_reach_json_ld_and_activitypub(calendar: Calendar, tmp_pat
     doc = json.loads(full[f"events/{calendar.upcoming.uuid}/index.json"])
     assert doc["category"] == "OUTDOORS_ADVENTURE"
     assert (doc["location"]["latitude"], doc["location"]["longitude"]) == (45.777, 4.855)
+
+
+def test_the_clock_rerenders_events_that_began_or_ended(calendar: Calendar,
+                                                        tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from affiche.publish import artifacts, sweep
+    from affiche.publish.renderer import Renderer
+
+    # Given the site as published before the spring walk (upcoming on every listing)
+    before = datetime(2030, 4, 1, 7, 50, tzinfo=UTC)
+    settings = get_settings()
+    folder = tmp_path / "site"
+    FolderWriter(folder).apply(artifacts.render(Renderer(settings, calendar.repo, before),
+                                                artifacts.everything(calendar.repo)))
+    uuid = calendar.upcoming.uuid
+    assert "Participate" in (folder / f"events/{uuid}/index.html").read_text()
+    # When the clock runs after it began (10:00 Paris = 08:00 UTC), then after it ended
+    runs = []
+    for now in (datetime(2030, 4, 1, 8, 5, tzinfo=UTC), datetime(2030, 4, 1, 10, 5, tzinfo=UTC)):
+        planned = sweep.due(calendar.repo, now - sweep.WINDOW, now)
+        runs.append(planned)
+        FolderWriter(folder).apply(artifacts.render(Renderer(settings, calendar.repo, now),
+                                                    planned))
+    # Then the first run moved it from the upcoming listings to the past events
+    assert ("actor", "walkers") in runs[0] and ("events_index",) in runs[0]
+    assert ("event", uuid) not in runs[0]
+    group = (folder / "@walkers/index.html").read_text()
+    assert "Spring walk" in group.split("<h2>Past events</h2>")[1]
+    # And the second one marked its page over, without participation
+    assert runs[1] == [("event", uuid), ("actor", "walkers")]
+    page = (folder / f"events/{uuid}/index.html").read_text()
+    assert "This event is over." in page and "Participate" not in page
+    # And a run with nothing due renders nothing
+    quiet = datetime(2030, 4, 1, 12, 0, tzinfo=UTC)
+    assert sweep.due(calendar.repo, quiet - timedelta(minutes=20), quiet) == []
+
+
+def test_the_clock_function_runs_against_the_bucket(calendar: Calendar) -> None:
+    from functions.outbox.clock import lambda_handler
+
+    answer = lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
+    assert answer == {"artifacts": 0, "files": 0}  # nothing began or ended in the last minutes
