@@ -42,13 +42,11 @@ def years_of(snapshot: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(years))
 
 
-def past_of_group(store: Any, group: str, now: datetime) -> list[Event]:
-    """The group's latest listed events that have begun, latest first."""
-    found = store.events_of_group_before(group, now, RECENT_PAST * 4)
-    return [e for e in found if e.listed][:RECENT_PAST]
-
-
-def archive_years(store: Any, group: str) -> list[str]:
-    """Years that have an archive page (a listed event), latest first."""
-    events = store.events_of_group(group)
-    return sorted({str(local_year(e)) for e in events if e.listed}, reverse=True)
+def history(events: list[Event], now: datetime) -> tuple[list[Event], list[str]]:
+    """From all of a group's events: its latest listed events that have begun (latest first),
+    and the years that have an archive page (latest first). One query serves both."""
+    listed = [e for e in events if e.listed]
+    past = sorted((e for e in listed if e.begins_on < now), key=lambda e: (e.begins_on, e.uuid),
+                  reverse=True)
+    years = sorted({str(local_year(e)) for e in listed}, reverse=True)
+    return past[:RECENT_PAST], years

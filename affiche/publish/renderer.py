@@ -18,7 +18,7 @@ from affiche.config import Settings
 from affiche.domain.model import Activity, Actor, Event, Post
 from affiche.domain.text import plain_text
 from affiche.publish import calendar, feeds
-from affiche.publish.archive import archive_years, local_year, past_of_group, year_bounds
+from affiche.publish.archive import history, local_year, year_bounds
 from affiche.publish.event_page import event_page_context
 from affiche.publish.theme import environment, instance_info
 
@@ -171,7 +171,7 @@ class Renderer:
                 File(prefix + "feed.ics", calendar.calendar(self.urls, actor.display_name, events),
                      "text/calendar; charset=utf-8"),
             ]
-        past, years = ((past_of_group(self.store, name, self.now), archive_years(self.store, name))
+        past, years = (history(self.store.events_of_group(name), self.now)
                        if actor.is_group else ([], []))
         files.append(self.html(prefix + "index.html", "actor.html", actor=actor, actor_url=url,
                                events=events, posts=posts, noindex=not actor.listed,

@@ -172,14 +172,6 @@ class DynamoRepository:
         found = self._load(self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition))
         return [e for e in found if e.begins_on < end]
 
-    def events_of_group_before(self, group: str, before: datetime, limit: int) -> list[Event]:
-        """Up to `limit` of the group's events (every visibility) that began before `before`,
-        latest first."""
-        condition = self.model.gsi1sk < before.isoformat()
-        items = self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition,
-                                      scan_index_forward=False, limit=limit)
-        return self._load(items)
-
     def upcoming_events(self, now: datetime, limit: int = 50) -> list[Event]:
         items = self.model.gsi2.query("EVENTS", self.model.gsi2sk >= now.isoformat(), limit=limit)
         return self._load(items)
