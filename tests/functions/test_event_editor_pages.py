@@ -215,3 +215,19 @@ def test_picture_upload_from_the_editor(ann: Browser) -> None:
     bad, headers = multipart(FIELDS, b"GIF89a-not-really", ann.csrf)
     refused = ann.post(f"/app/events/{uuid}/edit", bad, headers=headers)
     assert refused.status == 400 and 'id="event-error"' in refused.body
+
+
+def test_members_only_post_is_read_by_members(ann: Browser, bob: Browser, eve: Browser) -> None:
+    # Given a members-only post (the static site never gets it)
+    made = ann.post("/api/groups/club/posts", {"title": "Minutes", "body": "We *agreed*.",
+                                               "visibility": "members"})
+    assert made.status == 201, made.body
+    slug = made.body["slug"]
+    # Then the members read it, and find it from the dashboard
+    assert f'href="/app/posts/{slug}/"' in bob.get("/app/groups/club/").body
+    shown = bob.get(f"/app/posts/{slug}/")
+    assert shown.status == 200 and "<em>agreed</em>" in shown.body
+    assert "Members-only post" in text(shown)
+    # And anyone else is told it does not exist
+    assert eve.get(f"/app/posts/{slug}/").status == 404
+    assert ann.get("/app/posts/no-such-post/").status == 404

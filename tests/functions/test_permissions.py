@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from affiche.config import reset_settings
-from affiche.domain import accounts, events, follows, groups, membership
+from affiche.domain import accounts, events, follows, groups, membership, posts
 from affiche.domain.context import Ports
 from affiche.domain.model import Account
 from affiche.domain.ports import ChangeSet
@@ -163,7 +163,10 @@ class World:
                                       events.EventInput(**EVENT, visibility="private"))
         draft = events.create_event(self.ports, self.owner, name,
                                     events.EventInput(**EVENT, draft=True))
-        return {"g": name, "event": event.uuid, "private": private.uuid, "draft": draft.uuid}
+        post = posts.create_post(self.ports, self.owner, name, title="Minutes", body="Hi",
+                                 visibility="members")
+        return {"g": name, "event": event.uuid, "private": private.uuid, "draft": draft.uuid,
+                "members_post": post.slug}
 
     def _place(self, group: str, who: Account, role: str) -> None:
         if role == "not_approved":
@@ -284,6 +287,7 @@ def test_every_route_is_walked() -> None:
     def template(path: str) -> str:
         return (path.replace("{g}", "{name}").replace("{event}", "{uuid}")
                 .replace("{private}", "{uuid}").replace("{draft}", "{uuid}")
+                .replace("{members_post}", "{slug}")
                 .replace("/asker/", "/{member}/").replace("/victim", "/{member}")
                 .replace("{me}", "{name}").replace("{second}", "{name}"))
 
@@ -336,6 +340,7 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/events/{event}/duplicate", {}, "edit_event"),
     ("POST", "/app/events/{event}/delete", {}, "edit_event"),
     ("POST", "/app/events/{draft}/publish", {}, "read:edit_event"),
+    ("GET", "/app/posts/{members_post}/", None, "read:view_members_only_content"),
 ]
 
 

@@ -12,10 +12,12 @@ from functions.api.pages import (
     groups,
     home,
     joining,
+    members_posts,
     profiles,
 )
 
 ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     accounts.router, account.router, home.router, profiles.router, groups.router,
     joining.router, events.router, dev.router, event_editor.router,
+    members_posts.router,
 )

@@ -9,8 +9,8 @@ from zoneinfo import available_timezones
 
 from affiche.domain import event_fields, event_lifecycle, events
 from affiche.domain.context import Ports
-from affiche.domain.model import Account, Event, Membership
-from affiche.domain.roles import MEMBER_ROLES
+from affiche.domain.model import Account, Event, Membership, Post
+from affiche.domain.roles import MEMBER_ROLES, allowed
 
 VISIBILITY_NAMES = {"public": "Public: listed on this instance and federated",
                     "unlisted": "Unlisted: only people with the link find it",
@@ -70,3 +70,11 @@ def hidden_events_of(ports: Ports, account: Account) -> list[Event]:
     found = [e for group, m in sorted(best.items())
              for e in event_lifecycle.members_events(ports, group, m, since=now)]
     return sorted(found, key=lambda e: (e.begins_on, e.uuid))
+
+
+def members_posts(ports: Ports, group: str, mine: Membership | None) -> list[Post]:
+    """The group's members-only posts, newest first, for those who may read them."""
+    if not allowed(mine, "view_members_only_content"):
+        return []
+    return [p for p in ports.repo.posts_of_group(group)
+            if p.visibility == "members" and not p.deleted]

@@ -21,7 +21,7 @@ from affiche.domain.model import Actor, Membership
 from affiche.publish.media import store_media
 from affiche.web import ratelimit
 from functions.api.pages.common import Page, html, member
-from functions.api.pages.event_views import group_events
+from functions.api.pages.event_views import group_events, members_posts
 from functions.api.pages.views import COMMON, my_profiles, profile_options
 from functions.api.routes.common import client_address
 
@@ -95,6 +95,7 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
         "invited": _invited(page, name) if can["invite_member"] else [],
         "settings": _settings_of(group), **COMMON,
         "group_events": group_events(page.ports, name, mine, page.ports.clock.now()),
+        "members_posts": members_posts(page.ports, name, mine),
     }
 
 
