@@ -65,6 +65,14 @@ def delete_event(ports: Ports, account: Account, uuid: str, *,
     return deleted
 
 
+def open_for_participation(event: Event, now: datetime) -> bool:
+    """Whether people may still join: not a draft, not deleted, not cancelled, not over.
+    The static page offers "Participate" only then (publish/event_page.py); participation's
+    services should refuse a Join otherwise."""
+    return not (event.deleted or event.draft or event.status == "cancelled"
+                or event.is_over(now))
+
+
 # --- reading ---------------------------------------------------------------------------------
 def best_membership(ports: Ports, account: Account | None, group: str) -> Membership | None:
     """Of all the account's profiles in `group`, the membership with the highest role."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from affiche.domain.event_fields import ACCESSIBILITY_NAMES, category_name
+from affiche.domain.event_lifecycle import open_for_participation
 from affiche.domain.model import Event
 
 OSM_ZOOM = 17
@@ -26,9 +27,9 @@ def map_url(event: Event) -> str | None:
     return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map={OSM_ZOOM}/{lat}/{lon}"
 
 
-def call_to_action(event: Event, over: bool) -> dict[str, str] | None:
+def call_to_action(event: Event, now: datetime) -> dict[str, str] | None:
     """The page's invitation to take part, or None when there is nothing left to join."""
-    if event.status == "cancelled" or over or event.deleted or event.draft:
+    if not open_for_participation(event, now):
         return None
     if event.join_mode == "external" and event.external_url:
         return {"href": event.external_url, "label": "Register on the organiser's site"}
@@ -39,7 +40,7 @@ def event_page_context(event: Event, now: datetime) -> dict[str, Any]:
     over = event.is_over(now)
     return {
         "over": over,
-        "cta": call_to_action(event, over),
+        "cta": call_to_action(event, now),
         "map_url": map_url(event),
         "category_label": category_name(event.category) if event.category else None,
         "accessibility_labels": [ACCESSIBILITY_NAMES[a] for a in event.accessibility
