@@ -99,6 +99,7 @@ def test_full_build_and_outbox_agree_on_past_events_and_archives(calendar: Calen
     assert archives == [f"@walkers/events/{y}/index.html" for y in (2026, 2029, 2030)]
     assert sorted(k for k in written if k.startswith("@walkers/events/")) == archives
     assert sorted(set(written) - set(full)) == []
+    assert not [k for k in written if calendar.deleted.uuid in k]
     assert [key for key in written if written[key] != full[key]] == []
 
 
@@ -173,6 +174,7 @@ def test_editor_fields_reach_json_ld_and_activitypub(calendar: Calendar, tmp_pat
                               re.S).group(1))  # type: ignore[union-attr]
     assert ld["location"]["geo"] == {"@type": "GeoCoordinates", "latitude": 45.777,
                                      "longitude": 4.855}
+    assert b"GEO:45.777;4.855" in full[f"events/{calendar.upcoming.uuid}/event.ics"]
     doc = json.loads(full[f"events/{calendar.upcoming.uuid}/index.json"])
     assert doc["category"] == "OUTDOORS_ADVENTURE"
     assert (doc["location"]["latitude"], doc["location"]["longitude"]) == (45.777, 4.855)
@@ -219,3 +221,25 @@ def test_the_clock_function_runs_against_the_bucket(calendar: Calendar) -> None:
 
     answer = lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
     assert answer == {"artifacts": 0, "files": 0}  # nothing began or ended in the last minutes
+
+
+def test_deleting_a_published_event_removes_its_pages(calendar: Calendar, tmp_path: Path) -> None:
+    # Given the published site
+    folder = tmp_path / "site"
+    incremental(calendar.repo, folder)
+    uuid = calendar.upcoming.uuid
+    assert (folder / f"events/{uuid}/index.html").exists()
+    # When the event is deleted and the outbox publishes the Delete
+    ports = Ports(repo=calendar.repo, hasher=Argon2Hasher(), keys=CannedKeys(),
+                  clock=TickingClock(NOW))
+    ada = calendar.repo.account_by_email("ada@example.org")
+    assert ada is not None
+    event_lifecycle.delete_event(ports, ada, uuid)
+    delete = [a for a in calendar.repo.all_of_kind("activity")
+              if a.object_key == uuid and a.type == "Delete"]
+    assert len(delete) == 1
+    publish(delete[0], settings=get_settings(), store=calendar.repo, writer=FolderWriter(folder),
+            now=NOW)
+    # Then its page, document and calendar file are gone, and no listing links it
+    assert not [p for p in folder.rglob("*") if uuid in str(p) and p.is_file()]
+    assert not [p for p in folder.rglob("*.html") if uuid in p.read_text()]
