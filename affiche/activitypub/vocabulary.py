@@ -206,6 +206,7 @@ def event_object(urls: Urls, event: Event, audience: str = "public") -> dict[str
     place = event.place
     if place:
         doc["location"] = place_object(urls, event)
+    _editor_fields(urls, event, doc)
     return doc
 
 
@@ -236,6 +237,21 @@ def place_object(urls: Urls, event: Event) -> dict[str, Any]:
     if latitude is not None and longitude is not None:
         doc["latitude"], doc["longitude"] = latitude, longitude
     return doc
+
+
+def _editor_fields(urls: Urls, event: Event, doc: dict[str, Any]) -> None:
+    """The organiser's editor fields, as Mobilizon writes them: `category` (the Place's
+    coordinates are in `place_object`), the picture as a Document attachment named "Banner", and
+    `externalParticipationUrl` when people register elsewhere."""
+    if event.category:
+        doc["category"] = event.category
+    if event.picture:
+        kind = "image/" + {"jpg": "jpeg"}.get(event.picture.rsplit(".", 1)[-1],
+                                              event.picture.rsplit(".", 1)[-1])
+        doc["attachment"].append({"type": "Document", "name": "Banner", "mediaType": kind,
+                                  "url": urls.media(event.picture)})
+    if event.join_mode == "external" and event.external_url:
+        doc["externalParticipationUrl"] = event.external_url
 
 
 def post_object(urls: Urls, post: Post, audience: str = "public") -> dict[str, Any]:

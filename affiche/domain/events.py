@@ -1,14 +1,23 @@
-"""Events: created and edited by a group's moderators and administrators."""
+"""Events: created and edited by a group's moderators and administrators.
+
+Every field a person fills in is an `EventInput`; `patch_event` applies only the fields sent on
+top of the event's current input, so a change of time never erases the place (the PUT of the
+API replaces the required fields and keeps every optional field it was not sent, like PATCH).
+A draft is stored without any activity: nothing renders nor federates until it is published
+(event_lifecycle.publish_event). Deleting, cancelling and duplicating live in event_lifecycle.py.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
-from affiche.domain import activities, rules
+from affiche.domain import activities, event_fields, rules
 from affiche.domain.context import Ports
-from affiche.domain.errors import InvalidInput, NotFound
+from affiche.domain.errors import Conflict, InvalidInput, NotFound
 from affiche.domain.groups import existing_group, membership_of
-from affiche.domain.model import Account, Actor, Address, Event
+from affiche.domain.model import Account, Actor, Event
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
 from affiche.domain.roles import authorize
@@ -22,56 +31,99 @@ MAX_CAPACITY = 1_000_000
 
 @dataclass
 class EventInput:
-    """What a person fills in; times are ISO 8601, wall-clock in `timezone` when no offset."""
+    """What a person fills in; times are ISO 8601, wall-clock in `timezone` when no offset.
+    An empty `timezone` is the default zone (event_fields.DEFAULT_TIMEZONE)."""
 
     title: str
     begins_on: str
     ends_on: str
-    timezone: str
+    timezone: str = ""
     description: str = ""
     online_url: str | None = None
-    address: dict[str, str] | None = None
+    address: dict[str, Any] | None = None
     capacity: int | None = None
     visibility: str = "public"
     status: str = "confirmed"
     join_mode: str = "free"
     tags: list[str] = field(default_factory=list)
     anonymous_participation: bool = False  # when the instance allows it too
+    category: str | None = None
+    accessibility: list[str] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)
+    external_url: str | None = None
+    draft: bool = False
+
+
+INPUT_FIELDS = frozenset(f.name for f in dataclasses.fields(EventInput))
+
+
+def input_of(event: Event) -> EventInput:
+    """The event as its editor form holds it (times as wall-clock in the event's zone)."""
+    return EventInput(
+        title=event.title, begins_on=event_fields.wall_clock(event.begins_on, event.timezone),
+        ends_on=event_fields.wall_clock(event.ends_on, event.timezone), timezone=event.timezone,
+        description=event.description_source, online_url=event.online_url,
+        address=dict(event.address) if event.address else None, capacity=event.capacity,
+        visibility=event.visibility, status=event.status, join_mode=event.join_mode,
+        tags=list(event.tags), category=event.category,
+        accessibility=list(event.accessibility), contacts=list(event.contacts),
+        external_url=event.external_url, draft=event.draft,
+        anonymous_participation=event.anonymous_participation)
+
+
+def _times(data: EventInput) -> dict[str, Any]:
+    zone_name = event_fields.timezone_name(data.timezone)
+    zone = rules.timezone(zone_name)
+    begins = event_fields.moment(data.begins_on, "begins_on", zone)
+    ends = event_fields.moment(data.ends_on, "ends_on", zone)
+    if ends <= begins:
+        raise InvalidInput("ends_on must be after begins_on", field="ends_on")
+    return {"begins_on": begins, "ends_on": ends, "timezone": zone_name}
+
+
+def _joining(data: EventInput) -> dict[str, Any]:
+    join_mode = rules.choice(data.join_mode, "join_mode", JOIN_MODES)
+    external = rules.http_url(data.external_url, "external_url") if data.external_url else None
+    if join_mode == "external" and external is None:
+        raise InvalidInput("external_url is required when people register elsewhere "
+                           "(join_mode external)", field="external_url")
+    capacity = data.capacity
+    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int)
+                                 or not 1 <= capacity <= MAX_CAPACITY):
+        raise InvalidInput(f"capacity must be between 1 and {MAX_CAPACITY}", field="capacity")
+    return {"join_mode": join_mode, "external_url": external, "capacity": capacity}
 
 
 def _validated(data: EventInput) -> dict[str, object]:
-    zone = rules.timezone(data.timezone)
-    begins = rules.local_datetime(data.begins_on, "begins_on", zone)
-    ends = rules.local_datetime(data.ends_on, "ends_on", zone)
-    if ends <= begins:
-        raise InvalidInput("ends_on must be after begins_on", field="ends_on")
-    if data.capacity is not None and not 1 <= data.capacity <= MAX_CAPACITY:
-        raise InvalidInput(f"capacity must be between 1 and {MAX_CAPACITY}", field="capacity")
-    address = None
-    if data.address:
-        unknown = set(data.address) - (set(Address().to_dict()) - {"version"})
-        if unknown:
-            raise InvalidInput(f"address has unknown fields: {', '.join(sorted(unknown))}",
-                               field="address")
-        address = {k: rules.text(v, f"address.{k}", max_length=200, required=False)
-                   for k, v in data.address.items() if v}
     tags = sorted({rules.handle(t.lstrip("#"), "tags") for t in data.tags})
     if len(tags) > 10:
         raise InvalidInput("at most 10 tags", field="tags")
+    description = rules.text(data.description or "", "description", max_length=50000,
+                             required=False)
     return dict(
-        title=rules.text(data.title, "title", max_length=200),
-        begins_on=begins, ends_on=ends, timezone=data.timezone,
-        description_source=rules.text(data.description, "description", max_length=50000,
-                                      required=False),
-        description_html=markdown_to_html(data.description) if data.description else "",
+        title=event_fields.line(data.title, "title", max_length=200),
+        **_times(data), **_joining(data),
+        description_source=description,
+        description_html=markdown_to_html(description) if description else "",
         online_url=rules.http_url(data.online_url, "online_url") if data.online_url else None,
-        address=address or None, capacity=data.capacity,
+        address=event_fields.address(data.address),
         visibility=rules.choice(data.visibility, "visibility", VISIBILITIES),
         status=rules.choice(data.status, "status", STATUSES),
-        join_mode=rules.choice(data.join_mode, "join_mode", JOIN_MODES),
-        tags=tags,
+        tags=tags, category=event_fields.category(data.category),
+        accessibility=event_fields.accessibility(data.accessibility),
+        contacts=sorted({rules.handle(c.lstrip("@"), "contacts") for c in data.contacts}),
         anonymous_participation=bool(data.anonymous_participation),
     )
+
+
+def _check_contacts(ports: Ports, contacts: object) -> None:
+    names = list(contacts) if isinstance(contacts, list) else []
+    if len(names) > event_fields.MAX_CONTACTS:
+        raise InvalidInput(f"at most {event_fields.MAX_CONTACTS} contacts", field="contacts")
+    for name in names:
+        person = ports.repo.get(Actor, name)
+        if person is None or person.deleted or person.is_group:
+            raise InvalidInput(f"contacts: no local profile @{name}", field="contacts")
 
 
 def event_audience(event: Event, group: Actor) -> str:
@@ -85,33 +137,74 @@ def create_event(ports: Ports, account: Account, group_name: str, data: EventInp
     group = existing_group(ports, group_name)
     organizer = acting_profile(ports, account, profile)
     authorize(membership_of(ports, group.name, organizer.name), "create_event")
+    values = _validated(data)
+    _check_contacts(ports, values["contacts"])
     now = ports.clock.now()
     event = Event(uuid=rules.new_id(), group=group.name, organizer=organizer.name,
-                  created_at=now, updated_at=now, **_validated(data))  # type: ignore[arg-type]
+                  created_at=now, updated_at=now, draft=bool(data.draft),
+                  **values)  # type: ignore[arg-type]
     changes = ChangeSet().put(event)
-    changes.counters["local_posts"] = 1
-    changes.record(activities.new(ports, "Create", group.name, event, event.uuid,
-                                  audience=event_audience(event, group)))
+    if not event.draft:  # a draft is nobody's business but the moderators': no activity
+        changes.counters["local_posts"] = 1
+        changes.record(activities.new(ports, "Create", group.name, event, event.uuid,
+                                      audience=event_audience(event, group)))
     ports.repo.commit(changes)
     return event
 
 
-def update_event(ports: Ports, account: Account, uuid: str, data: EventInput, *,
-                 profile: str | None = None) -> Event:
+def editable_event(ports: Ports, account: Account, uuid: str,
+                   profile: str | None = None) -> tuple[Event, Actor, Actor]:
+    """The live event, its group and the editor's profile, if that profile may edit it."""
     event = ports.repo.get(Event, uuid)
     if event is None or event.deleted:
         raise NotFound(f"no event {uuid}")
     group = existing_group(ports, event.group)
     editor = acting_profile(ports, account, profile)
     authorize(membership_of(ports, group.name, editor.name), "edit_event")
-    values = _validated(data)
-    capacity = values["capacity"]
-    if isinstance(capacity, int) and capacity < event.participant_count:
-        raise InvalidInput("capacity cannot be lower than the number of participants",
-                           field="capacity")
+    return event, group, editor
+
+
+def save_event(ports: Ports, event: Event, group: Actor, values: dict[str, Any]) -> Event:
+    """Commit new values of an event with the activity they cause: Create when a draft is
+    published, Update of a published event, nothing for a draft."""
+    if values.get("draft") and not event.draft:
+        raise Conflict("a published event cannot become a draft again")
     updated = event.evolve(updated_at=ports.clock.now(), **values)
     changes = ChangeSet().put(updated)
-    changes.record(activities.new(ports, "Update", group.name, updated, uuid,
-                                  audience=event_audience(updated, group)))
+    if not updated.draft:
+        kind = "Create" if event.draft else "Update"
+        if event.draft:
+            changes.counters["local_posts"] = 1
+        activity = activities.new(ports, kind, group.name, updated, updated.uuid,
+                                  audience=event_audience(updated, group))
+        if updated.begins_on != event.begins_on:
+            # The archive page of the year it left must drop it (publish/archive.py).
+            activity.object["previous_begins_on"] = event.begins_on.isoformat()
+        changes.record(activity)
     ports.repo.commit(changes)
     return updated
+
+
+def update_event(ports: Ports, account: Account, uuid: str, data: EventInput, *,
+                 profile: str | None = None) -> Event:
+    """Replace every field of the event with `data` (the editor form sends them all)."""
+    event, group, _ = editable_event(ports, account, uuid, profile)
+    values: dict[str, Any] = _validated(data)
+    _check_contacts(ports, values["contacts"])
+    capacity = values["capacity"]
+    if isinstance(capacity, int) and capacity < event.participant_count:
+        raise Conflict(f"capacity cannot be lower than the number of participants "
+                       f"({event.participant_count})")
+    values["draft"] = bool(data.draft)
+    return save_event(ports, event, group, values)
+
+
+def patch_event(ports: Ports, account: Account, uuid: str, changes: dict[str, Any], *,
+                profile: str | None = None) -> Event:
+    """Change only the fields in `changes` (names of EventInput); the others keep their value."""
+    unknown = set(changes) - INPUT_FIELDS
+    if unknown:
+        raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")
+    event, _, _ = editable_event(ports, account, uuid, profile)
+    data = dataclasses.replace(input_of(event), **changes)
+    return update_event(ports, account, uuid, data, profile=profile)

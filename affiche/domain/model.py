@@ -158,6 +158,8 @@ class Address(Record):
     postal_code: str = ""
     region: str = ""
     country: str = ""
+    latitude: float | None = None  # WGS 84 degrees, -90..90 (events.py checks the ranges)
+    longitude: float | None = None  # -180..180
     version: int = 0
 
     def one_line(self) -> str:
@@ -181,7 +183,7 @@ class Event(Record):
     description_html: str = ""
     description_source: str = ""
     online_url: str | None = None
-    address: dict[str, str] | None = None
+    address: dict[str, Any] | None = None
     capacity: int | None = None
     participant_count: int = 0
     visibility: str = "public"  # "public" | "unlisted" | "private"
@@ -193,6 +195,13 @@ class Event(Record):
     version: int = 0
     # Visitors without an account may take part (by email), when the instance allows it too.
     anonymous_participation: bool = False
+    # The organiser's editor (affiche/domain/events.py validates each of these).
+    category: str | None = None  # one of Mobilizon's categories (events.CATEGORIES)
+    accessibility: list[str] = field(default_factory=list)  # events.ACCESSIBILITY flags
+    contacts: list[str] = field(default_factory=list)  # local profile names to ask
+    picture: str | None = None  # bucket key of the uploaded image (media/...)
+    external_url: str | None = None  # where to register when join_mode is "external"
+    draft: bool = False  # seen by the group's moderators only; never published nor federated
 
     @property
     def place(self) -> Address | None:
@@ -206,11 +215,26 @@ class Event(Record):
 
     @property
     def is_public(self) -> bool:
-        return self.visibility in {"public", "unlisted"} and not self.deleted
+        return self.visibility in {"public", "unlisted"} and not self.deleted and not self.draft
 
     @property
     def listed(self) -> bool:
-        return self.visibility == "public" and not self.deleted and not self.is_remote
+        return (self.visibility == "public" and not self.deleted and not self.draft
+                and not self.is_remote)
+
+    @property
+    def coordinates(self) -> tuple[float, float] | None:
+        """(latitude, longitude) when the address holds both, in range; stored as numbers by the
+        editor, but read leniently (numeric strings) so that no page can fail on old data."""
+        place = self.address or {}
+        try:
+            lat, lon = float(place["latitude"]), float(place["longitude"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+
+    def is_over(self, now: datetime) -> bool:
+        return self.ends_on <= now
 
 
 @dataclass

@@ -161,7 +161,7 @@ def check_open(ports: Ports, event: Event) -> None:
     if event.ends_on <= ports.clock.now():
         raise Conflict(f"“{event.title}” is over")
     if event.join_mode == "external":
-        url = getattr(event, "external_url", None)
+        url = event.external_url
         where = f" at {url}" if url else " on the organisers' own site (see the event page)"
         raise PermissionDenied(f"registration for “{event.title}” happens elsewhere: "
                                f"register{where}")

@@ -132,10 +132,13 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     if imported == 0:
         admin_login = _seed(empty)
     _full_build()
+    from affiche.local.clock import ClockPoller
+    from functions.outbox.clock import lambda_handler as clock
     from functions.reminders.handler import lambda_handler as reminders
 
     pollers: list[Poller] = [stream, QueuePoller(queues["queue"], outbox),
-                             SchedulePoller("reminders", reminders, REMINDER_INTERVAL)]
+                             SchedulePoller("reminders", reminders, REMINDER_INTERVAL),
+                             ClockPoller(clock)]
     for poller in pollers:
         poller.start()
     saver.start()

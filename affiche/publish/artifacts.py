@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from affiche.domain.model import Activity, Actor, Event, Post, is_remote_name
+from affiche.publish.archive import local_year, years_of
 from affiche.publish.renderer import Output, Renderer
 
 Artifact = tuple[str, ...]
@@ -27,6 +28,7 @@ def touched_by(activity: Activity) -> list[Artifact]:
     elif activity.object_kind == "event":
         planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE]
         planned += [("tag", tag) for tag in obj.get("tags", [])]
+        planned += [("group_archive", str(obj.get("group")), year) for year in years_of(obj)]
     elif activity.object_kind == "post":
         planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",)]
     elif activity.object_kind == "membership":
@@ -58,14 +60,18 @@ def everything(store: Any) -> list[Artifact]:
         # A deleted actor, event or post is rendered too: its Tombstone marker (410 Gone).
         if actor.deleted or not actor.account_id or _confirmed(store, actor):
             planned.append(("actor", actor.name))
+    archives: set[Artifact] = set()
     for event in store.all_of_kind(Event.kind):
         if (event.is_public or event.deleted) and not event.is_remote:
             planned.append(("event", event.uuid))
             tags.update(event.tags if event.listed else [])
+        if event.listed:
+            archives.add(("group_archive", event.group, str(local_year(event))))
     for post in store.all_of_kind(Post.kind):
         if post.is_public or post.deleted:
             planned.append(("post", post.slug))
     planned += [("tag", tag) for tag in sorted(tags)]
+    planned += sorted(archives)
     return planned
 
 

@@ -38,6 +38,8 @@ def _vevent(urls: Urls, event: Event) -> VEvent:
         vevent.add("location", vText(event.online_url))
     for tag in event.tags:
         vevent.add("categories", tag)
+    if event.coordinates:
+        vevent.add("geo", event.coordinates)  # RFC 5545 GEO: latitude;longitude
     return vevent
 
 

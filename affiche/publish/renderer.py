@@ -18,6 +18,8 @@ from affiche.config import Settings
 from affiche.domain.model import Activity, Actor, Event, Post
 from affiche.domain.text import plain_text
 from affiche.publish import calendar, feeds, tombstones
+from affiche.publish.archive import history, local_year, year_bounds
+from affiche.publish.event_page import event_page_context
 from affiche.publish.theme import environment, instance_info
 
 AS2 = "application/activity+json"
@@ -177,8 +179,11 @@ class Renderer:
                 File(prefix + "feed.ics", calendar.calendar(self.urls, actor.display_name, events),
                      "text/calendar; charset=utf-8"),
             ]
+        past, years = (history(self.store.events_of_group(name), self.now)
+                       if actor.is_group else ([], []))
         files.append(self.html(prefix + "index.html", "actor.html", actor=actor, actor_url=url,
-                               events=events, posts=posts, noindex=not actor.listed))
+                               events=events, posts=posts, noindex=not actor.listed,
+                               past_events=past, archive_years=years))
         return Output(files)
 
     def _outbox(self, actor: Actor) -> dict[str, Any]:
@@ -285,8 +290,24 @@ class Renderer:
             self.html(prefix + "index.html", "event.html", event=event, group=group,
                       event_url=url, summary=ap.event_summary(event),
                       json_ld=self._json_ld(event, group), noindex=not event.listed,
-                      comments=thread(comments)),
+                      comments=thread(comments), calendar=True,
+                      **event_page_context(event, self.now)),
         ])
+
+    def group_archive(self, name: str, year: str) -> Output:
+        """/@{group}/events/{year}/: the group's listed events of one year (local time of each
+        event). Only changes to events of that year touch it, so it never shifts on an insert."""
+        key = f"@{name}/events/{year}/index.html"
+        group = self._group(name)
+        if group is None or not year.isdigit():
+            return Output(deletes=[key])
+        start, end = year_bounds(int(year))
+        events = [e for e in self.store.events_of_group_between(name, start, end)
+                  if e.listed and local_year(e) == int(year)]
+        if not events:
+            return Output(deletes=[key])
+        return Output([self.html(key, "archive.html", group=group, year=year, events=events,
+                                 now=self.now, noindex=not group.listed)])
 
     def _json_ld(self, event: Event, group: Actor) -> dict[str, Any]:
         """schema.org Event, as search engines read it."""
@@ -317,6 +338,12 @@ class Renderer:
             "https://schema.org/OfflineEventAttendanceMode")
         if event.capacity:
             ld["maximumAttendeeCapacity"] = event.capacity
+        if event.coordinates and event.place:
+            lat, lon = event.coordinates
+            where = ld["location"][0] if isinstance(ld["location"], list) else ld["location"]
+            where["geo"] = {"@type": "GeoCoordinates", "latitude": lat, "longitude": lon}
+        if event.picture:
+            ld["image"] = self.urls.media(event.picture)
         return ld
 
     def post(self, slug: str) -> Output:

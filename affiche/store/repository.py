@@ -169,6 +169,12 @@ class DynamoRepository:
         condition = self.model.gsi1sk >= since.isoformat() if since else None
         return self._load(self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition))
 
+    def events_of_group_between(self, group: str, start: datetime, end: datetime) -> list[Event]:
+        """The group's events (every visibility) beginning in [start, end), soonest first."""
+        condition = self.model.gsi1sk.between(start.isoformat(), end.isoformat())
+        found = self._load(self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition))
+        return [e for e in found if e.begins_on < end]
+
     def upcoming_events(self, now: datetime, limit: int = 50) -> list[Event]:
         items = self.model.gsi2.query("EVENTS", self.model.gsi2sk >= now.isoformat(), limit=limit)
         return self._load(items)

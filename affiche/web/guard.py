@@ -19,6 +19,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 UPLOADS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/api/groups/[^/]+/avatar"), "avatar"),
     (re.compile(r"/api/groups/[^/]+/banner"), "banner"),
+    (re.compile(r"/api/events/[^/]+/picture"), "banner"),  # event_pictures.SLOT
 )
 
 

@@ -65,7 +65,7 @@ def test_refusals_are_explained_on_the_page(ann: Browser, bob: Browser) -> None:
     assert forced.status == 409 and "is full" in text(forced)
     cancelled = event(ann, status="cancelled")
     assert "“Picnic” is cancelled" in text(bob.get(f"/app/events/{cancelled}/participate"))
-    external = event(ann, join_mode="external")
+    external = event(ann, join_mode="external", external_url="https://tickets.example/x")
     assert "happens elsewhere" in text(bob.get(f"/app/events/{external}/participate"))
     leaving = bob.submit(f"/app/events/{cancelled}/participate", {"action": "leave"})
     assert leaving.status == 404 and "@bob does not take part" in text(leaving)

@@ -17,7 +17,16 @@ from typing import Any
 import pytest
 
 from affiche.config import reset_settings
-from affiche.domain import accounts, comments, events, follows, groups, membership, participation
+from affiche.domain import (
+    accounts,
+    comments,
+    events,
+    follows,
+    groups,
+    membership,
+    participation,
+    posts,
+)
 from affiche.domain.context import Ports
 from affiche.domain.model import Account, Actor
 from affiche.domain.ports import ChangeSet
@@ -50,6 +59,15 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
     ("PUT", "/api/groups/{g}", {"display_name": "Renamed"}, "edit_group"),
     ("POST", "/api/groups/{g}/events", EVENT, "create_event"),
     ("PUT", "/api/events/{event}", EVENT, "edit_event"),
+    ("PATCH", "/api/events/{event}", {"title": "Renamed walk"}, "edit_event"),
+    ("DELETE", "/api/events/{event}", None, "edit_event"),
+    ("POST", "/api/events/{event}/cancel", {}, "edit_event"),
+    ("POST", "/api/events/{event}/duplicate", {}, "edit_event"),
+    ("POST", "/api/events/{draft}/publish", {}, "edit_event"),
+    ("POST", "/api/events/{event}/picture", "png", "edit_event"),
+    ("DELETE", "/api/events/{event}/picture", None, "edit_event"),
+    ("GET", "/api/events/{private}", None, "read:view_members_only_content"),
+    ("GET", "/api/events/{draft}", None, "read:edit_event"),
     ("POST", "/api/groups/{g}/posts", {"title": "News", "body": "Hello"}, "create_post"),
     ("POST", "/api/groups/{g}/avatar", "png", "upload_group_image"),
     ("DELETE", "/api/groups/{g}/avatar", None, "upload_group_image"),
@@ -128,6 +146,9 @@ def expected(rule: str, role: str) -> set[int] | range:
     ok = range(200, 300)
     if rule == PUBLIC:
         return ok
+    if rule.startswith("read:"):  # hidden things: whoever may not read them is told 404
+        may = role not in {"anonymous", "suspended"} and allowed(_membership(role), rule[5:])
+        return ok if may else {404}
     if role == "anonymous":
         return {401}
     if role == "suspended":
@@ -191,7 +212,14 @@ class World:
         mine = comments.post_comment(self.ports, self._profile(author), event.uuid, "Mine")
         theirs = comments.post_comment(self.ports, self._profile(self.by_name["victim"]),
                                        event.uuid, "Theirs")
-        return {"g": name, "event": event.uuid, "mine": mine.id, "theirs": theirs.id}
+        private = events.create_event(self.ports, self.owner, name,
+                                      events.EventInput(**EVENT, visibility="private"))
+        draft = events.create_event(self.ports, self.owner, name,
+                                    events.EventInput(**EVENT, draft=True))
+        post = posts.create_post(self.ports, self.owner, name, title="Minutes", body="Hi",
+                                 visibility="members")
+        return {"g": name, "event": event.uuid, "mine": mine.id, "theirs": theirs.id,
+                "private": private.uuid, "draft": draft.uuid, "members_post": post.slug}
 
     def _profile(self, who: Account) -> Actor:
         found = self.ports.repo.get(Actor, str(who.default_profile))
@@ -323,6 +351,8 @@ def test_every_route_is_walked() -> None:
 
     def template(path: str) -> str:
         return (path.replace("{g}", "{name}").replace("{event}", "{uuid}")
+                .replace("{private}", "{uuid}").replace("{draft}", "{uuid}")
+                .replace("{members_post}", "{slug}")
                 .replace("/asker/", "/{member}/").replace("/victim", "/{member}")
                 .replace("{me}", "{name}").replace("{second}", "{name}")
                 .replace("{mine}", "{comment_id}").replace("{theirs}", "{comment_id}"))
@@ -357,3 +387,67 @@ def test_the_table_gives_mobilizon_roles_their_rights(role: str, can: set[str],
     member = _membership(role)
     assert {action for action in can if allowed(member, action)} == can
     assert {action for action in cannot if allowed(member, action)} == set()
+
+
+# --- members' pages of the event editor --------------------------------------------------------
+# (method, path, form fields, rule): rules as above; "read:<action>" pages answer 404 to whoever
+# may not read the event; LOGGED_IN pages need any session. Pages answer 200 or 303 when allowed,
+# send anonymous visitors to the login page (303) and show suspended accounts a 403.
+LOGGED_IN = "logged-in"
+EDITOR_FORM = {**{k: str(v) for k, v in EVENT.items()}, "save": "publish"}
+EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
+    ("GET", "/app/groups/{g}/events/new", None, "create_event"),
+    ("POST", "/app/groups/{g}/events/new", EDITOR_FORM, "create_event"),
+    ("GET", "/app/events/{event}/", None, LOGGED_IN),
+    ("GET", "/app/events/{private}/", None, "read:view_members_only_content"),
+    ("GET", "/app/events/{draft}/", None, "read:edit_event"),
+    ("GET", "/app/events/{event}/edit", None, "edit_event"),
+    ("POST", "/app/events/{event}/edit", EDITOR_FORM, "edit_event"),
+    ("POST", "/app/events/{event}/cancel", {}, "edit_event"),
+    ("POST", "/app/events/{event}/duplicate", {}, "edit_event"),
+    ("POST", "/app/events/{event}/delete", {}, "edit_event"),
+    ("POST", "/app/events/{draft}/publish", {}, "read:edit_event"),
+    ("GET", "/app/posts/{members_post}/", None, "read:view_members_only_content"),
+]
+
+
+def expected_page(rule: str, role: str) -> set[int]:
+    ok = {200, 303}
+    if role == "anonymous":
+        return {303}  # to the login page
+    if role == "suspended":
+        return {403}
+    if rule == LOGGED_IN:
+        return ok
+    if rule.startswith("read:"):
+        return ok if allowed(_membership(role), rule[5:]) else {404}
+    return ok if allowed(_membership(role), rule) else {403}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path", "form", "rule"), EVENT_PAGES,
+                         ids=[f"{m} {p}" for m, p, _, _ in EVENT_PAGES])
+def test_event_page_for_role(world: World, method: str, path: str, form: dict[str, str] | None,
+                             rule: str, role: str) -> None:
+    from urllib.parse import urlencode
+
+    # Given a group where the caller has `role`, and their session's form token
+    cookies: list[str] = []
+    token = ""
+    subject = None
+    if role != "anonymous":
+        subject = world.account(f"p{next(names)}")
+        secret, session = open_session(world.ports, subject)
+        cookies, token = [f"{cookie_name()}={secret}"], session.csrf_token
+    in_world = world.group_with(subject or world.owner, role, following=False)
+    if subject is not None and role == "suspended":
+        world.ports.repo.commit(ChangeSet().put(subject.evolve(suspended=True)))
+    # When the caller opens the page or posts its form
+    body = urlencode({**form, "csrf": token}) if form is not None else None
+    headers = {"content-type": "application/x-www-form-urlencoded"} if form is not None else None
+    response = lambda_handler(http_event(method, path.format(**in_world), body=body,
+                                         headers=headers, cookies=cookies or None), None)
+    # Then the status follows the permissions table
+    assert response["statusCode"] in expected_page(rule, role), response.get("body", "")[:300]
+    if role == "anonymous":
+        assert response["headers"]["Location"].startswith("/app/login")

@@ -3,7 +3,18 @@ domain services as the JSON API. Every route is left out of the OpenAPI document
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from functions.api.pages import account, accounts, dev, events, groups, home, joining, profiles
+from functions.api.pages import (
+    account,
+    accounts,
+    dev,
+    event_editor,
+    events,
+    groups,
+    home,
+    joining,
+    members_posts,
+    profiles,
+)
 from functions.api.pages import comments as comment_pages
 from functions.api.pages import following as following_pages
 from functions.api.pages import participation as participation_pages
@@ -11,6 +22,6 @@ from functions.api.pages import participation as participation_pages
 ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     accounts.router, account.router, home.router, profiles.router, groups.router,
     joining.router, events.router, dev.router, following_pages.router,
-    participation_pages.router,
+    participation_pages.router, event_editor.router, members_posts.router,
 )
 ROUTERS += (comment_pages.router,)

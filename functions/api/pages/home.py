@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.domain import follows, membership
 from functions.api.pages.common import Page, html, member
+from functions.api.pages.event_views import hidden_events_of
 from functions.api.pages.views import COMMON, groups_by_name
 
 router = APIGatewayHttpRouter()
@@ -19,7 +20,8 @@ def home_context(page: Page) -> dict[str, Any]:
     return {"memberships": [m for m in memberships if m.role != "invited"],
             "invitations": [m for m in memberships if m.role == "invited"],
             "groups": groups_by_name(page.ports, memberships),
-            "events": follows.upcoming_for(page.ports, page.me), **COMMON}
+            "events": follows.upcoming_for(page.ports, page.me), **COMMON,
+            "members_events": hidden_events_of(page.ports, page.me)}
 
 
 @router.get("/app/", include_in_schema=False)

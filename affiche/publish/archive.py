@@ -1,0 +1,52 @@
+"""A group's past events: the few recent ones its page lists, and one static archive page per
+year (/@{group}/events/{yyyy}/). A year page is touched only by activities about events of that
+year (artifacts.touched_by), so publishing an event never shifts the pages of other years.
+
+An event belongs to the year of its start in its own time zone (a New Year's party in Auckland
+is in the year its guests say). Queries run on the UTC start times the store keeps, with a day
+of margin either side, then filter on the local year.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from affiche.domain.model import Event
+
+RECENT_PAST = 5
+MARGIN = timedelta(days=1)
+
+
+def local_year(event: Event) -> int:
+    return event.begins_on.astimezone(ZoneInfo(event.timezone)).year
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """UTC bounds wide enough to hold every event whose local start is in `year`."""
+    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    return start - MARGIN, end + MARGIN
+
+
+def years_of(snapshot: dict[str, Any]) -> list[str]:
+    """The archive years an event activity touches: the event's year now, and its year before
+    the change when an edit moved it (activities carry `previous_begins_on` for that)."""
+    years = []
+    for field in ("begins_on", "previous_begins_on"):
+        value = snapshot.get(field)
+        if value:
+            begins = datetime.fromisoformat(str(value))
+            zone = ZoneInfo(str(snapshot.get("timezone") or "UTC"))
+            years.append(str(begins.astimezone(zone).year))
+    return list(dict.fromkeys(years))
+
+
+def history(events: list[Event], now: datetime) -> tuple[list[Event], list[str]]:
+    """From all of a group's events: its latest listed events that have begun (latest first),
+    and the years that have an archive page (latest first). One query serves both."""
+    listed = [e for e in events if e.listed]
+    past = sorted((e for e in listed if e.begins_on < now), key=lambda e: (e.begins_on, e.uuid),
+                  reverse=True)
+    years = sorted({str(local_year(e)) for e in listed}, reverse=True)
+    return past[:RECENT_PAST], years

@@ -1,0 +1,80 @@
+"""What the event editor's pages show: option lists, the form's values from an event, and the
+events a member sees in the dashboard and in their own space (private ones and drafts too)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from affiche.domain import event_fields, event_lifecycle, events
+from affiche.domain.context import Ports
+from affiche.domain.model import Account, Event, Membership, Post
+from affiche.domain.roles import MEMBER_ROLES, allowed
+
+VISIBILITY_NAMES = {"public": "Public: listed on this instance and federated",
+                    "unlisted": "Unlisted: only people with the link find it",
+                    "private": "Private: the group's members only"}
+STATUS_NAMES = {"confirmed": "Confirmed", "tentative": "Tentative", "cancelled": "Cancelled"}
+JOIN_NAMES = {"free": "Anyone can take part", "restricted": "Organisers approve each person",
+              "invite": "By invitation", "external": "On another site (give its address)"}
+EDITOR_OPTIONS = {
+    "event_visibility_options": [(v, VISIBILITY_NAMES[v]) for v in events.VISIBILITIES],
+    "status_options": [(v, STATUS_NAMES[v]) for v in events.STATUSES],
+    "join_options": [(v, JOIN_NAMES[v]) for v in events.JOIN_MODES],
+    "category_options": [("", "No category")] + [(c, event_fields.category_name(c))
+                                                   for c in event_fields.CATEGORIES],
+    "accessibility_options": list(event_fields.ACCESSIBILITY_NAMES.items()),
+}
+
+
+@lru_cache(maxsize=1)
+def zone_options() -> list[str]:
+    """Every IANA zone, the default one first."""
+    zones = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+    return [event_fields.DEFAULT_TIMEZONE] + [z for z in zones
+                                              if z != event_fields.DEFAULT_TIMEZONE]
+
+
+def form_values(data: events.EventInput | None) -> tuple[dict[str, str], list[str]]:
+    """The editor's fields as strings, and the accessibility flags checked."""
+    if data is None:
+        return {"timezone": event_fields.DEFAULT_TIMEZONE}, []
+    values = {"title": data.title, "begins_on": data.begins_on, "ends_on": data.ends_on,
+              "timezone": data.timezone, "description": data.description,
+              "online_url": data.online_url or "", "visibility": data.visibility,
+              "status": data.status, "join_mode": data.join_mode,
+              "capacity": "" if data.capacity is None else str(data.capacity),
+              "tags": ", ".join(data.tags), "category": data.category or "",
+              "contacts": ", ".join(data.contacts), "external_url": data.external_url or ""}
+    for key, value in (data.address or {}).items():
+        values[f"address.{key}"] = "" if value is None else str(value)
+    return values, list(data.accessibility)
+
+
+def group_events(ports: Ports, group: str, mine: Membership | None,
+                 now: datetime) -> list[Event]:
+    """The dashboard's events: upcoming ones the viewer may read, and every draft for those
+    who may edit them; soonest first."""
+    found = [e for e in ports.repo.events_of_group(group)
+             if event_lifecycle.can_read(e, mine) and (e.draft or not e.is_over(now))]
+    return sorted(found, key=lambda e: (e.begins_on, e.uuid))
+
+
+def hidden_events_of(ports: Ports, account: Account) -> list[Event]:
+    """For my space: upcoming private events of my groups, and drafts I may edit."""
+    now = ports.clock.now()
+    groups = {m.group for profile in ports.repo.profiles_of(account.id)
+              for m in ports.repo.memberships_of(profile.name) if m.role in MEMBER_ROLES}
+    best = {g: event_lifecycle.best_membership(ports, account, g) for g in groups}
+    found = [e for group, m in sorted(best.items())
+             for e in event_lifecycle.members_events(ports, group, m, since=now)]
+    return sorted(found, key=lambda e: (e.begins_on, e.uuid))
+
+
+def members_posts(ports: Ports, group: str, mine: Membership | None) -> list[Post]:
+    """The group's members-only posts, newest first, for those who may read them."""
+    if not allowed(mine, "view_members_only_content"):
+        return []
+    return [p for p in ports.repo.posts_of_group(group)
+            if p.visibility == "members" and not p.deleted]
