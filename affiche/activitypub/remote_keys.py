@@ -89,7 +89,11 @@ def key_from_document(key_id: str, document: dict[str, Any]) -> tuple[str, str]:
 def fetch_key(key_id: str, fetcher: Fetcher | None = None) -> tuple[str, str]:
     """Fetch the key's document and find the key; raises a FetchError subclass."""
     url = urldefrag(key_id).url
-    document = (fetcher or Fetcher()).get_json(url)
+    if fetcher is None:  # signed by the instance actor: authorized-fetch servers require it
+        from affiche.activitypub.instance_actor import signed_fetcher
+
+        fetcher = signed_fetcher()
+    document = fetcher.get_json(url)
     return key_from_document(key_id, document)
 
 
