@@ -13,7 +13,8 @@ import pytest
 
 from affiche.config import reset_settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# ../shared beside the checkout; AFFICHE_SHARED points elsewhere (a git worktree lives deeper).
+SHARED = Path(os.environ.get("AFFICHE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 FIXTURES = SHARED / "fixtures"
 
 

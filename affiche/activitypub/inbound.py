@@ -81,7 +81,7 @@ def process(activity_id: str, *, store: InboundRecords | None = None,
         store.update(activity_id, _step(record, "gave_up", attempts=attempts,
                                         error=_describe(error)))
         return FAILED
-    except Exception as error:  # noqa: BLE001 - recorded, then re-raised or marked failed
+    except Exception as error:  # recorded, then re-raised or marked failed
         if attempts >= MAX_ATTEMPTS:
             log.exception("inbound %s failed %d times: giving up", activity_id, attempts)
             store.update(activity_id, _step(record, "gave_up", attempts=attempts,

@@ -151,9 +151,10 @@ class DynamoInbound:
         from affiche.store.table import bind
 
         model = bind()
+        index = state_index(record.get("state", RECEIVED), record.get("received_at", ""))
         item = model(*inbound_key(activity_id), kind=KIND,
                      data=json.dumps(record, ensure_ascii=False), expires=expires,
-                     **state_index(record.get("state", RECEIVED), record.get("received_at", "")))
+                     gsi1pk=index["gsi1pk"], gsi1sk=index["gsi1sk"])
         try:
             item.save(condition=model.pk.does_not_exist(), add_version_condition=False)
         except PutError as error:
@@ -183,7 +184,7 @@ class DynamoInbound:
             model.data.set(json.dumps(record, ensure_ascii=False)),
             *(getattr(model, name).set(value) for name, value in state_index(
                 record["state"], record.get("received_at", "")).items())],
-            condition=model.pk.exists())
+            condition=model.pk.exists(), add_version_condition=False)
 
     def in_state(self, state: str, limit: int = 100) -> list[dict[str, Any]]:
         """Stored records in `state`, newest first (what an administrator reviews)."""
