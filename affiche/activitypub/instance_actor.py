@@ -96,6 +96,23 @@ def document(public_url: str, public_pem: str, name: str) -> dict[str, Any]:
     }
 
 
+def webfinger(resource: str | None, public_url: str) -> dict[str, Any] | None:
+    """The JRD for the instance actor when `resource` names it (`acct:{host}@{host}`, as
+    Mastodon names its own, or the actor's URL); None for any other resource."""
+    if not resource:
+        return None
+    base = public_url.rstrip("/")
+    parts = urlsplit(base)
+    host, netloc = parts.hostname or "", parts.netloc.lower()
+    value = resource.strip()
+    names = {f"acct:{host}@{netloc}", f"{host}@{netloc}", actor_id(base)}
+    if value.lower() not in {n.lower() for n in names}:
+        return None
+    return {"subject": f"acct:{host}@{netloc}", "aliases": [actor_id(base)],
+            "links": [{"rel": "self", "type": "application/activity+json",
+                       "href": actor_id(base)}]}
+
+
 class InstanceSigner:
     """The `signer` of the guarded Fetcher: signs as the instance actor (key read on first use)."""
 
