@@ -1,4 +1,5 @@
-"""The `affiche` command: run the local instance, build the site, back up and restore."""
+"""The `affiche` command: run the local instance, build the site, back up and restore, list and
+replay dead federation deliveries."""
 
 from __future__ import annotations
 
@@ -27,7 +28,19 @@ def main(argv: list[str] | None = None) -> int:
     restore = commands.add_parser("restore", help="import a JSON-lines export into the table")
     restore.add_argument("file", type=Path)
 
+    deliveries = commands.add_parser("deliveries", help="dead letters of federation delivery")
+    what = deliveries.add_subparsers(dest="action", required=True)
+    dead = what.add_parser("dead", help="list deliveries that were given up, with the reason")
+    dead.add_argument("--limit", type=int, default=100)
+    dead.add_argument("--json", action="store_true", help="one JSON object per line")
+    again = what.add_parser("replay", help="queue dead letters again (as new deliveries)")
+    again.add_argument("ids", nargs="*", help="message ids, as `dead` lists them")
+    again.add_argument("--domain", help="every dead letter for this domain")
+    again.add_argument("--all", action="store_true", help="every dead letter")
+
     args = parser.parse_args(argv)
+    if args.command == "deliveries":
+        return _deliveries(args)
     if args.command == "dev":
         from affiche.local.runner import serve
 
@@ -49,6 +62,29 @@ def main(argv: list[str] | None = None) -> int:
         from affiche.store.backup import import_table
 
         print(f"{import_table(args.file)} items imported from {args.file}")
+    return 0
+
+
+def _deliveries(args: argparse.Namespace) -> int:
+    import json
+
+    from affiche.activitypub import dead_letters
+
+    if args.action == "dead":
+        letters = dead_letters.list_dead(args.limit)
+        for letter in letters:
+            summary = letter.summary()
+            print(json.dumps(summary) if args.json else
+                  f"{summary['id']}  {summary['reason']}  {summary['type']} "
+                  f"{summary['activity']} -> {summary['inbox']}")
+        if not args.json:
+            print(f"{len(letters)} dead letter(s)")
+        return 0
+    if not (args.ids or args.domain or args.all):
+        print("name message ids, --domain DOMAIN or --all", file=sys.stderr)
+        return 2
+    replayed = dead_letters.replay(dead_letters.selector(args.ids, args.domain, args.all))
+    print(f"{len(replayed)} delivery(ies) queued again")
     return 0
 
 
