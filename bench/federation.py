@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 RUNS = 400
 SENDER = "https://remote.example/users/alice"
@@ -134,9 +134,6 @@ def inbox_requests() -> dict[str, Any]:
     from affiche.local.resources import create_resources
     from functions.inbox.handler import lambda_handler
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
     public_pem, private_pem, _ = _key_pair()
     n = 20
     with mock_aws():
@@ -174,10 +171,10 @@ def inbox_requests() -> dict[str, Any]:
 
 
 class _Inboxes(BaseHTTPRequestHandler):
-    posts: Counter[str] = Counter()
+    posts: ClassVar[Counter[str]] = Counter()
     lock = threading.Lock()
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server interface
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         self.rfile.read(length)
         with self.lock:
@@ -268,7 +265,22 @@ class _Batches:
         return [{"Records": records[i:i + 10]} for i in range(0, len(records), 10)]
 
 
+def _in_process_aws() -> None:
+    """moto in this process: forget any emulator endpoint a previous benchmark left behind."""
+    from affiche.aws import reset_clients
+    from affiche.config import reset_settings
+
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+    for name, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
+                        ("AWS_DEFAULT_REGION", "eu-west-1")):
+        os.environ.setdefault(name, value)
+    reset_settings()
+    reset_clients()
+
+
 def federation() -> dict[str, Any]:
+    _in_process_aws()
     results: dict[str, Any] = {}
     results.update(inbox_cpu())
     results.update(inbox_requests())

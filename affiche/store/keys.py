@@ -14,7 +14,10 @@
 | token       | TOKEN#{hash}      | A               | TOKENS#{account} / {purpose}#{hash}|                                |
 | claim       | CLAIM#{claim}     | A               |                                    |                                |
 | remote_key  | REMOTEKEY#{keyId} | A               | (activitypub/remote_keys.py; TTL)  |                                |
-| inbound     | INBOUND#{id}      | A               | (activitypub/inbox.py; TTL 30 days)|                                |
+| inbound     | INBOUND#{id}      | A               | INBOUND#{state} / {received at}    | (activitypub/inbox.py; TTL 30d)|
+| blocked_domains | BLOCKED_DOMAINS | A             | (activitypub/blocklist.py)         |                                |
+| delivery_domain | DELIVERY_DOMAIN#{host} | A      | DELIVERY_DOMAINS / {host}          | (activitypub/delivery_consumer)|
+| actor_key (instance actor) | ACTOR#~instance | KEY | (activitypub/instance_actor.py) |                                |
 | counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window} | (table.Counter)          |                                |
 """
 
