@@ -399,6 +399,17 @@ def test_deeply_nested_json_is_refused_not_crashing(instance: RemoteServer, dept
     assert inbound_items() == [] and instance.fetched == []
 
 
+def test_a_body_of_tiny_values_near_the_limit_is_stored(instance: RemoteServer) -> None:
+    # Given a 250 KB activity made of 120,000 tiny values (re-serialised with spaces it would
+    # grow by half, close to DynamoDB's 400 KB item limit)
+    activity = follow(content=[1] * 120_000)
+    body = json.dumps(activity, separators=(",", ":")).encode()
+    assert 240_000 < len(body) < 256 * 1024
+    status, _ = deliver(body)
+    assert status == 202
+    assert len(inbound_items()) == 1
+
+
 def test_moderate_nesting_and_brackets_inside_strings_pass(instance: RemoteServer) -> None:
     status, _ = deliver(follow(content=[[["ok"]]], summary="[[[[{{{{" * 100))
     assert status == 202
