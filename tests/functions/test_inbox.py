@@ -505,3 +505,30 @@ def test_out_of_range_cavage_timestamps_answer_401(instance: RemoteServer, extra
     res = lambda_handler(http_event("POST", "/@club/inbox", body=body, headers=headers), None)
     assert res["statusCode"] == 401
     assert json.loads(res["body"])["reason"] in ("malformed", "date_out_of_window")
+
+
+@pytest.mark.parametrize("tamper", [
+    {"Date": "Fri, 31 Dec 9999 23:59:59 -2359"},
+    {"Date": "Mon, 01 Jan 0000 00:00:00 GMT"},
+    {"Date": "\x00"},
+    {"Digest": "SHA-256"},
+    {"Digest": "=,=,=="},
+    {"Signature": 'keyId="x",signature="!!"'},
+    {"Signature": 'keyId="https://remote.example/users/alice#main-key",headers="",'
+                  'signature="AAAA"'},
+    {"Signature": 'keyId=,algorithm="rsa-sha256",headers="(request-target) host date digest",'
+                  'signature=="'},
+    {"Signature": "a" * 8000},
+    {"Signature-Input": "sig1=", "Signature": "sig1=:AAAA:"},
+    {"Signature-Input": 'sig1=("@method");keyid=5', "Signature": "sig1=:AAAA:"},
+    {"Signature-Input": 'sig1=("@method" "@target-uri" "digest");keyid="k";alg="nope"',
+     "Signature": "sig1=:AAAA:"},
+    {"Signature-Input": "(((((", "Signature": ")))"},
+    {"Signature-Input": 'sig1=("@method" "@target-uri" "content-digest");created=1;keyid="k"',
+     "Signature": "sig1=:AAAA:", "Content-Digest": "sha-256=:not base64:"},
+])
+def test_garbled_signature_fields_answer_4xx(instance: RemoteServer,
+                                             tamper: dict[str, str]) -> None:
+    status, body = deliver(follow(), tamper=tamper)
+    assert 400 <= status < 500, body
+    assert "error" in body
