@@ -125,8 +125,8 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     from functions.outbox.handler import lambda_handler as outbox
 
     saver = Saver(data)
-    stream = StreamPoller(get_settings().table_name, outbox, on_failure_queue=queues["dlq"],
-                          on_change=saver.mark)
+    stream = StreamPoller(get_settings().table_name, outbox,
+                          on_failure_queue=queues["stream_failures"], on_change=saver.mark)
     admin_login = None
     if imported == 0:
         admin_login = _seed(empty)
