@@ -8,8 +8,16 @@ federation tests on one machine. With the real transport the connection is then 
 address we checked (Host header and TLS SNI keep the name), so a DNS answer that changes between
 our check and the connection (DNS rebinding) cannot steer us inside.
 
+IPv6 addresses that carry an IPv4 address (IPv4-mapped and -compatible, 6to4, Teredo, NAT64) are
+judged by that IPv4 address too, so `64:ff9b::10.0.0.1` is as private as 10.0.0.1. An error never
+says what a name resolved to: its text may reach a stranger (the inbox's 401), and would map our
+private network for them; the address goes to our log only.
+
 Limits: connect 5 s, 10 s for the whole fetch including redirects, at most 3 redirects, 1 MiB of
 (decompressed) body, read as a stream so a huge answer is cut off instead of buffered.
+
+GETs are signed by the `signer` given (fetch_json and remote keys: the instance actor, see
+instance_actor.py); `post` sends a delivery (signed with a Digest, redirects not followed).
 
 Tests inject a transport (`httpx.MockTransport`) and a resolver, either per `Fetcher` or
 process-wide with `set_transport_factory` / `set_resolver`; nothing here touches the network or

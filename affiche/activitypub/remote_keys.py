@@ -1,7 +1,8 @@
 """Public keys of remote actors: fetched through the guarded client, cached in DynamoDB for a day.
 
 A signed request names its key (`keyId`, e.g. `https://masto.example/users/ann#main-key`). We
-fetch the URL without its fragment and find the key in what comes back:
+fetch the URL without its fragment, with a GET signed by the instance actor (servers in
+authorized-fetch mode answer 401 to unsigned ones), and find the key in what comes back:
 - an actor document whose `publicKey` is a dict or a list of dicts (Mastodon, Mobilizon, Lemmy,
   GoToSocial, which serves the actor stub at its `/main-key` URL);
 - a bare key document `{id, owner, publicKeyPem}` (some older servers).
