@@ -22,6 +22,9 @@ def http_event(method: str, path: str, *, body: bytes | str | dict[str, Any] | N
         raw = body.encode()
     elif body is not None:
         raw = body
+    elif method in {"POST", "PUT", "PATCH", "DELETE"}:
+        # An API client says its writes are JSON, an empty one included (affiche/web/guard.py).
+        headers.setdefault("content-type", "application/json")
     if cookies:
         headers["cookie"] = "; ".join(cookies)
     headers.setdefault("user-agent", "tests")

@@ -12,10 +12,11 @@ import logging
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from affiche.aws import client
-from affiche.local.negotiation import resolve, route
+from affiche.local.negotiation import AP_TYPE, resolve, route
+from affiche.publish import tombstones
 
 log = logging.getLogger("affiche.local")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -62,6 +63,25 @@ def api_event(method: str, target: str, headers: dict[str, str], body: bytes,
     return event
 
 
+def body_length(value: str | None) -> int | None:
+    """The Content-Length as a number of bytes; None when it is not a non-negative integer
+    (`abc` used to drop the connection, `-1` to block a thread reading until EOF)."""
+    if value is None or not value.strip():
+        return 0
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def latin1_header(value: str) -> str:
+    """HTTP/1.1 header values are Latin-1: percent-encode anything else (a Location built from a
+    `next=` holding non-Latin-1 text would otherwise make the server raise mid-answer)."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return quote(value, safe="".join(chr(c) for c in range(0x21, 0x7F)))
+    return value
+
+
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -97,8 +117,14 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = body_length(self.headers.get("Content-Length"))
+        if length is None:
+            self.close_connection = True  # the body's end is unknown: the connection cannot go on
+            self._send(400, {"Content-Type": "text/plain"},
+                       b"Content-Length must be a non-negative whole number")
+            return
         if length > MAX_BODY:
+            self.close_connection = True
             self._send(413, {"Content-Type": "text/plain"}, b"request body too large")
             return
         body = self.rfile.read(length) if length else b""
@@ -107,9 +133,19 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self._serve_site()
             return
         handler = self.server.handlers[backend]
-        response = handler(api_event(self.command, self.path, dict(self.headers.items()), body,
+        response = handler(api_event(self.command, self.path, self._forwarded_headers(), body,
                                      self.client_address[0]), None)
         self._send_lambda(response)
+
+    def _forwarded_headers(self) -> dict[str, str]:
+        """The request's headers as CloudFront forwards them: whatever `CloudFront-Viewer-Address`
+        the client sent is replaced by the address it really connects from, as CloudFront does,
+        so rotating that header cannot dodge per-address rate limits."""
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() != "cloudfront-viewer-address"}
+        host, port = self.client_address[:2]
+        headers["CloudFront-Viewer-Address"] = f"{host}:{port}"
+        return headers
 
     def _serve_site(self) -> None:
         if self.command not in {"GET", "HEAD"}:
@@ -123,13 +159,31 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         except s3.exceptions.NoSuchKey:
             obj = None
         if obj is None:
-            self._send(404, {"Content-Type": "text/html; charset=utf-8"},
-                       b"<!doctype html><title>Not found</title><h1>Not found</h1>")
+            self._send_missing(key, forced_type)
             return
         content_type = forced_type or obj.get("ContentType", "application/octet-stream")
         headers = {"Content-Type": content_type,
                    "Cache-Control": obj.get("CacheControl", "no-cache"), "Vary": "Accept"}
         self._send(200, headers, obj["Body"].read())
+
+    def _send_missing(self, key: str, forced_type: str | None) -> None:
+        """404, or 410 Gone when the key's folder holds a deleted object's Tombstone marker:
+        the Tombstone itself for ActivityStreams clients, a short page for people."""
+        marker = tombstones.marker_for(key) if key else ""
+        s3 = client("s3")
+        try:
+            gone = s3.get_object(Bucket=self.server.bucket, Key=marker)["Body"].read() \
+                if marker else None
+        except s3.exceptions.NoSuchKey:
+            gone = None
+        if gone is None:
+            self._send(404, {"Content-Type": "text/html; charset=utf-8"},
+                       b"<!doctype html><title>Not found</title><h1>Not found</h1>")
+        elif forced_type == AP_TYPE or key.endswith(".json"):
+            self._send(410, {"Content-Type": AP_TYPE, "Vary": "Accept"}, gone)
+        else:
+            self._send(410, {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept"},
+                       tombstones.HTML_PAGE)
 
     def _send_lambda(self, response: dict[str, Any]) -> None:
         if "statusCode" not in response:  # payload v2 lets a handler return just a body
@@ -144,9 +198,11 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers: dict[str, Any], body: bytes) -> None:
         self.send_response(status)
+        # The managed security-headers policy adds this in front of CloudFront (infra/).
+        self.send_header("X-Content-Type-Options", "nosniff")
         for name, value in headers.items():
             for one in value if isinstance(value, list) else [value]:
-                self.send_header(name, str(one))
+                self.send_header(name, latin1_header(str(one)))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":

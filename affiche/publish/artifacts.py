@@ -44,14 +44,15 @@ def everything(store: Any) -> list[Artifact]:
     planned.append(("instance_actor",))  # never changes after its key is made: full builds only
     tags: set[str] = set()
     for actor in store.all_of_kind(Actor.kind):
-        if not actor.deleted and (not actor.account_id or _confirmed(store, actor)):
+        # A deleted actor, event or post is rendered too: its Tombstone marker (410 Gone).
+        if actor.deleted or not actor.account_id or _confirmed(store, actor):
             planned.append(("actor", actor.name))
     for event in store.all_of_kind(Event.kind):
-        if event.is_public:
+        if event.is_public or event.deleted:
             planned.append(("event", event.uuid))
             tags.update(event.tags if event.listed else [])
     for post in store.all_of_kind(Post.kind):
-        if post.is_public:
+        if post.is_public or post.deleted:
             planned.append(("post", post.slug))
     planned += [("tag", tag) for tag in sorted(tags)]
     return planned

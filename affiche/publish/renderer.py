@@ -18,7 +18,7 @@ from affiche.activitypub import vocabulary as ap
 from affiche.config import Settings
 from affiche.domain.model import Activity, Actor, Event, Post
 from affiche.domain.text import plain_text
-from affiche.publish import calendar, feeds
+from affiche.publish import calendar, feeds, tombstones
 from affiche.publish.theme import environment, instance_info
 
 AS2 = "application/activity+json"
@@ -161,7 +161,9 @@ class Renderer:
         keys = ["index.html", "index.json", "outbox.json", "followers.json", "feed.atom",
                 "feed.ics"]
         if actor is None or actor.deleted:
-            return Output(deletes=[prefix + k for k in keys])
+            gone = actor is not None and actor.visibility in {"public", "unlisted"}
+            return self._removed(prefix, keys, gone and self.urls.actor(name),
+                                 actor.type if actor else "", None)
         url = self.urls.actor(name)
         files = [File(prefix + "index.json", dump_json(ap.actor_document(self.urls, actor)), AS2),
                  File(prefix + "outbox.json", dump_json(self._outbox(actor)), AS2),
@@ -223,7 +225,11 @@ class Renderer:
         prefix = f"events/{uuid}/"
         group = self._group(event.group) if event else None
         if event is None or group is None or not event.is_public:
-            return Output(deletes=[prefix + k for k in ("index.html", "index.json", "event.ics")])
+            gone = (event is not None and event.deleted and event.visibility != "private"
+                    and not getattr(event, "draft", False))
+            return self._removed(prefix, ["index.html", "index.json", "event.ics"],
+                                 gone and self.urls.event(uuid), "Event",
+                                 event.updated_at if event else None)
         from affiche.domain.events import event_audience
 
         url = self.urls.event(uuid)
@@ -273,7 +279,10 @@ class Renderer:
         prefix = f"p/{slug}/"
         group = self._group(post.group) if post else None
         if post is None or group is None or not post.is_public:
-            return Output(deletes=[prefix + "index.html", prefix + "index.json"])
+            gone = post is not None and post.deleted and post.visibility != "members"
+            return self._removed(prefix, ["index.html", "index.json"],
+                                 gone and self.urls.post(slug), "Article",
+                                 post.updated_at if post else None)
         url = self.urls.post(slug)
         return Output([
             File(prefix + "index.json", dump_json(ap.with_context(ap.post_object(self.urls, post))),
@@ -281,6 +290,16 @@ class Renderer:
             self.html(prefix + "index.html", "post.html", post=post, group=group, post_url=url,
                       noindex=post.visibility != "public"),
         ])
+
+    def _removed(self, prefix: str, keys: list[str], gone_id: str | bool, former_type: str,
+                 deleted: datetime | None) -> Output:
+        """Remove an object's files; when it was public and is now deleted, leave the Tombstone
+        marker that makes its URLs answer 410 (tombstones.py)."""
+        deletes = [prefix + k for k in keys]
+        if not isinstance(gone_id, str):
+            return Output(deletes=[*deletes, prefix + tombstones.MARKER])
+        doc = tombstones.tombstone(gone_id, former_type, deleted)
+        return Output([File(prefix + tombstones.MARKER, dump_json(doc), AS2)], deletes)
 
     # --- feed entries ---------------------------------------------------------------------------
     def _entry(self, event: Event) -> feeds.Entry:

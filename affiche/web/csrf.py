@@ -27,6 +27,12 @@ from affiche.web.forms import Form
 
 FIELD = "csrf"
 COOKIE = "affiche_csrf"
+
+
+def cookie_name(settings: Settings) -> str:
+    """__Host-affiche_csrf over https: a sibling subdomain cannot plant a token of its own and so
+    cannot forge a double-submitted form (the prefix needs Secure and Path=/)."""
+    return "__Host-" + COOKIE if settings.secure else COOKIE
 REFUSED = ("this form has expired or did not come from this site; "
            "go back, reload the page and send it again")
 
@@ -65,16 +71,18 @@ def anonymous_token(settings: Settings, cookies: Iterable[str] | None) -> tuple[
     """The double-submit token for a logged-out form, and the cookie to set when it is new.
 
     An existing cookie is reused so that two open tabs keep working."""
-    existing = read_cookie(cookies, COOKIE)
+    existing = read_cookie(cookies, cookie_name(settings))
     if existing:
         return existing, None
     token = rules.new_secret()
-    # Path=/app/: only the forms need it. No Max-Age: it ends with the browser session.
-    return token, Cookie(name=COOKIE, value=token, path="/app/", http_only=True,
+    # Path=/ as the __Host- prefix requires. No Max-Age: it ends with the browser session.
+    return token, Cookie(name=cookie_name(settings), value=token, path="/", http_only=True,
                          secure=settings.secure, same_site=SameSite.STRICT_MODE)
 
 
 def check_anonymous_token(form: Form, cookies: Iterable[str] | None) -> None:
     """Refuse a logged-out form whose `csrf` field does not repeat the `affiche_csrf` cookie."""
-    if not _same(read_cookie(cookies, COOKIE), form.get(FIELD)):
+    from affiche.config import get_settings
+
+    if not _same(read_cookie(cookies, cookie_name(get_settings())), form.get(FIELD)):
         raise CsrfRefused(REFUSED)

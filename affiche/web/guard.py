@@ -7,6 +7,7 @@ import base64
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from affiche.domain.group_images import MAX_BYTES, size_limit_message
 from affiche.domain.images import TYPES, media_type
@@ -39,22 +40,42 @@ def refuse_unreadable_json(event: dict[str, Any], prefix: str = "/api/") -> dict
     path, method = str(event.get("rawPath", "")), str(http.get("method"))
     if not path.startswith(prefix) or method not in WRITE_METHODS:
         return None
+    foreign = _foreign_origin(event)
+    if foreign:
+        return _answer(403, "cross_site_request", f"requests from {foreign} are refused: the API "
+                       "only takes writes from this site's own pages and from API clients")
     body = raw_body(event)
     slot = upload_slot(path, method)
     if slot is not None:
         return _refuse_upload(event, body, slot)
     if len(body) > MAX_BODY:
         return _answer(413, "body_too_large", f"the request body must be at most {MAX_BODY} bytes")
-    if not body:
-        return None
+    # Even an empty write must say it is JSON: a browser sends that type across sites only after
+    # a CORS preflight we never grant, so a page elsewhere cannot make a logged-in person's
+    # browser approve, join or delete anything (a form or a bare fetch has another type or none).
     if _content_type(event) != "application/json":
         return _answer(415, "unsupported_media_type",
-                       "send the request body as JSON with Content-Type: application/json")
+                       "send Content-Type: application/json with every API write "
+                       "(an empty body included)")
+    if not body:
+        return None
     try:
         json.loads(body)
     except ValueError:
         return _answer(400, "invalid_json", "the request body is not valid JSON")
     return None
+
+
+def _foreign_origin(event: dict[str, Any]) -> str | None:
+    """The request's Origin when a browser says it comes from another site, else None."""
+    from affiche.config import get_settings
+
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    origin = headers.get("origin", "").strip()
+    if not origin:
+        return None
+    public = urlsplit(get_settings().public_url)
+    return None if origin.lower() == f"{public.scheme}://{public.netloc}".lower() else origin[:100]
 
 
 def _content_type(event: dict[str, Any]) -> str:

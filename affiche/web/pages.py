@@ -100,7 +100,8 @@ def safe_next(value: str | None, default: str = HOME) -> str:
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
         return default
-    return value
+    # A Location header carries ASCII: keep what is already escaped, escape the rest (UTF-8).
+    return quote(value, safe="/?&=%#:@+,;~!$'()*[]")
 
 
 def login_location(next_path: str) -> str:

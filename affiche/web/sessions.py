@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
-from affiche.config import Settings
+from affiche.config import Settings, get_settings
 from affiche.domain import rules
 from affiche.domain.context import Ports
 from affiche.domain.errors import NotAuthenticated, PermissionDenied
@@ -18,6 +18,9 @@ from affiche.domain.model import Account, Session
 from affiche.domain.ports import ChangeSet
 
 COOKIE = "affiche_session"
+# Over https the name carries the __Host- prefix: browsers then accept the cookie only when Secure,
+# from this very host, with Path=/ — a sibling subdomain cannot plant a session (fixation).
+HOST_COOKIE = "__Host-" + COOKIE
 LIFETIME = timedelta(days=30)
 
 
@@ -56,11 +59,17 @@ def account_for(ports: Ports, secret: str | None) -> tuple[Account, Session]:
     return account, session
 
 
+def cookie_name(settings: Settings | None = None) -> str:
+    """The session cookie's name: __Host-affiche_session over https, affiche_session otherwise."""
+    settings = settings or get_settings()
+    return HOST_COOKIE if settings.secure else COOKIE
+
+
 def session_cookie(settings: Settings, secret: str, *, max_age: int | None = None) -> Cookie:
     """The cookie carrying `secret`; an empty secret with max_age=0 clears it."""
     age = int(LIFETIME.total_seconds()) if max_age is None else max_age
-    return Cookie(name=COOKIE, value=secret, path="/", http_only=True, secure=settings.secure,
-                  same_site=SameSite.LAX_MODE, max_age=age)
+    return Cookie(name=cookie_name(settings), value=secret, path="/", http_only=True,
+                  secure=settings.secure, same_site=SameSite.LAX_MODE, max_age=age)
 
 
 def read_cookie(cookies: list[str] | None, header: str | None) -> str | None:
@@ -68,8 +77,9 @@ def read_cookie(cookies: list[str] | None, header: str | None) -> str | None:
     candidates = list(cookies or [])
     if header:
         candidates += header.split(";")
+    wanted = cookie_name()
     for cookie in candidates:
         name, _, value = cookie.strip().partition("=")
-        if name == COOKIE and value:
+        if name == wanted and value:
             return value
     return None

@@ -143,9 +143,9 @@ def test_deletion_records_delete_activities_that_remove_the_profile_pages(ann: A
     assert [(a.object_kind, a.object_key, a.object["deleted"]) for a in deletes] == [
         ("actor", "ann", True)]
     assert any(a.type == "Leave" and a.target == "club" for a in repo.outbox("ann"))
-    # and rendering the actor now deletes its files instead of writing them
+    # and rendering the actor now deletes its files, leaving only its Tombstone (410 Gone)
     output = Renderer(get_settings(), repo, datetime.now(UTC)).actor("ann")
-    assert output.files == []
+    assert [f.key for f in output.files] == ["@ann/gone.json"]
     assert "@ann/index.html" in output.deletes and "@ann/index.json" in output.deletes
     assert all(isinstance(a, Activity) for a in deletes)
     assert repo.get(Event, repo.events_of_group("club")[0].uuid) is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from affiche.config import get_settings
 from affiche.web import ratelimit
 from functions.api.handler import lambda_handler
 from tests.functions.api_client import Answer, ApiClient, signed_up
@@ -188,3 +189,28 @@ def test_following_and_my_upcoming_events(ann: ApiClient, bob: ApiClient) -> Non
     assert bob.get("/api/me/upcoming").body["events"] == []
     # ann, a member, sees it without following
     assert [e["title"] for e in ann.get("/api/me/upcoming").body["events"]] == ["Picnic"]
+
+
+@pytest.mark.parametrize("headers", [
+    {"content-type": "application/x-www-form-urlencoded"},  # a hidden form on another site
+    {"content-type": "text/plain"},  # a "simple" cross-site fetch with an empty body
+    {},  # a bare cross-site fetch sends no type at all
+])
+def test_a_forged_cross_site_write_cannot_approve_a_join_request(
+        ann: ApiClient, bob: ApiClient, headers: dict[str, str]) -> None:
+    # Given Bob asked to join, and Ann (an administrator) is logged in
+    assert bob.post("/api/groups/club/join", {"message": "hi"}).status == 201
+    # When a page elsewhere makes her browser POST an empty body to the approve route
+    forged = ann.call("POST", "/api/groups/club/requests/bob/approve", b"", headers=headers)
+    # Then it is refused, saying what an API client must send, and Bob is still waiting
+    refused(forged, 415, "Content-Type: application/json")
+    assert member_count(ann) == 1
+    # And the same write from another Origin is refused even with the JSON type
+    foreign = ann.call("POST", "/api/groups/club/requests/bob/approve", {},
+                       headers={"origin": "https://evil.example"})
+    refused(foreign, 403, "https://evil.example")
+    assert member_count(ann) == 1
+    # While the same site's own request (or an API client without Origin) goes through
+    ok = ann.call("POST", "/api/groups/club/requests/bob/approve", {},
+                  headers={"origin": get_settings().public_url})
+    assert ok.status == 200 and member_count(ann) == 2

@@ -91,16 +91,19 @@ def test_login_form_sets_the_session_cookie_and_redirects_303(aws: Path,
     browser = Browser(lambda_handler)
     form = browser.get("/app/login", query={"next": "/app/account"})
     assert form.status == 200 and form.headers["Cache-Control"] == "private, no-store"
-    csrf_cookie = next(c for c in form.cookies if c.startswith("affiche_csrf="))
+    # (the tests' public URL is https: both cookies carry the __Host- prefix, Secure and Path=/)
+    csrf_cookie = next(c for c in form.cookies if c.startswith("__Host-affiche_csrf="))
     assert "HttpOnly" in csrf_cookie and "SameSite=Strict" in csrf_cookie
+    assert "Secure" in csrf_cookie and "Path=/;" in csrf_cookie + ";"
     assert 'name="next" value="/app/account"' in form.body
     # When the form is posted
     answer = browser.submit("/app/login", {"email": "ann@example.org", "password": PASSWORD,
                                            "next": "/app/account"})
     # Then the session cookie is set and the browser is sent on with 303
     assert answer.status == 303 and answer.headers["Location"] == "/app/account"
-    session = next(c for c in answer.cookies if c.startswith("affiche_session="))
-    assert "HttpOnly" in session and "SameSite=Lax" in session
+    session = next(c for c in answer.cookies if c.startswith("__Host-affiche_session="))
+    assert "HttpOnly" in session and "SameSite=Lax" in session and "Secure" in session
+    assert "Domain" not in session and "Path=/;" in session + ";"
     assert "ann@example.org" in text(browser.get("/app/account"))
 
 
@@ -111,7 +114,7 @@ def test_wrong_password_shows_the_form_again_with_the_message(ann: Browser) -> N
     assert answer.status == 401
     assert "email or password is incorrect" in text(answer)
     assert 'value="ann@example.org"' in answer.body and "nope nope" not in answer.body
-    assert not any(c.startswith("affiche_session=") for c in answer.cookies)
+    assert not any("affiche_session=" in c for c in answer.cookies)
 
 
 def test_logout_closes_the_session(ann: Browser) -> None:

@@ -23,7 +23,7 @@ from affiche.domain.model import Account
 from affiche.domain.ports import ChangeSet
 from affiche.domain.roles import PERMISSIONS, allowed
 from affiche.web.passwords import Argon2Hasher
-from affiche.web.sessions import COOKIE, open_session
+from affiche.web.sessions import cookie_name, open_session
 from functions.api.app import app
 from functions.api.handler import lambda_handler
 from tests import imagebytes
@@ -212,7 +212,7 @@ def _subject(world: World, role: str) -> tuple[Account | None, list[str]]:
         subject = subject.evolve(suspended=True)
         world.ports.repo.commit(ChangeSet().put(subject))
     secret, _ = open_session(world.ports, subject)
-    return subject, [f"{COOKIE}={secret}"]
+    return subject, [f"{cookie_name()}={secret}"]
 
 
 def _call(method: str, path: str, body: Any, cookies: list[str]) -> dict[str, Any]:

@@ -138,7 +138,9 @@ def test_deleting_a_profile_leaves_a_deleted_actor(ann: ApiClient, mail: Path) -
     assert ann.get("/api/me").body["default_profile"] == "ann"
     assert [p["name"] for p in ann.get("/api/me/profiles").body["profiles"]] == ["ann"]
     rendered = Renderer(get_settings(), repo, datetime.now(UTC)).actor("annex")
-    assert rendered.files == [] and "@annex/index.json" in rendered.deletes
+    # its files go; only the Tombstone marker stays, so its URL answers 410 Gone
+    assert [f.key for f in rendered.files] == ["@annex/gone.json"]
+    assert "@annex/index.json" in rendered.deletes
     # and its handle is never given again
     assert create(ann, "annex") == 409
     assert ann.call("DELETE", "/api/me/profiles/annex").status == 404
