@@ -78,3 +78,37 @@ def test_the_moderation_routes_are_for_admins(dead: Remote, mail: Path,
     assert admin.get("/api/mod/inbound/failed").body == {"failed": []}
     # and the replay clears the domain's failure record
     assert delivery_consumer.DynamoDomainHealth().get("gone.example") is None
+
+
+def test_the_admin_page_lists_and_replays(dead: Remote, mail: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from affiche.domain import accounts
+    from affiche.web.ports import ports
+    from functions.api.handler import lambda_handler
+    from tests.functions.account_support import PASSWORD
+    from tests.functions.test_pages import Browser, signed_up_in_browser, text
+
+    pin_rate_limit_time(monkeypatch)
+    # Given an administrator logged in through the pages, and a member who is not one
+    accounts.signup(ports(), email="root@example.org", password=PASSWORD, username="root",
+                    confirmed=True, role="admin")
+    admin = Browser(lambda_handler)
+    admin.get("/app/login")
+    assert admin.submit("/app/login", {"email": "root@example.org",
+                                       "password": PASSWORD}).status == 303
+    bob = signed_up_in_browser(mail, "bob@example.org", "bob")
+    # Then the member is refused, an anonymous visitor sent to log in
+    assert bob.get("/app/admin/deliveries").status == 403
+    assert Browser(lambda_handler).get("/app/admin/deliveries").status == 303
+    # and the administrator sees the dead delivery with its reason
+    page = admin.get("/app/admin/deliveries")
+    assert page.status == 200 and "HTTP 410" in text(page) and GONE in text(page)
+    # When they send everything again
+    answer = admin.submit("/app/admin/deliveries/replay", {"all": "1"})
+    # Then it is queued again, and delivered
+    assert "1 delivery(ies) queued again" in text(admin.follow(answer))
+    queue_poller().poll_once()
+    assert dead.delivered == [(NOTE["id"], GONE)]
+    # A replay without a choice changes nothing; a forged form (no CSRF token) is refused
+    assert admin.submit("/app/admin/deliveries/replay", {}).status == 303
+    assert admin.submit("/app/admin/deliveries/replay", {"all": "1"}, csrf="forged").status >= 400
