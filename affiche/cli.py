@@ -1,4 +1,5 @@
-"""The `affiche` command: run the local instance, build the site, back up and restore."""
+"""The `affiche` command: run the local instance, build the site, back up and restore, list and
+replay dead federation deliveries."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--data", type=Path, default=Path(".affiche"),
                      help="folder where data is saved between runs (default .affiche/)")
     dev.add_argument("--empty", action="store_true", help="do not create the demo group")
+    dev.add_argument("--public-url", help="the URL other servers reach this instance at "
+                     "(default http://localhost:PORT; e.g. http://127.0.0.1:PORT to federate "
+                     "two local instances, with AFFICHE_ALLOW_PRIVATE_FETCH=1)")
 
     build = commands.add_parser("build", help="full build of the static site (Pelican)")
     build.add_argument("--output", type=Path, default=Path("output"))
@@ -27,11 +31,23 @@ def main(argv: list[str] | None = None) -> int:
     restore = commands.add_parser("restore", help="import a JSON-lines export into the table")
     restore.add_argument("file", type=Path)
 
+    deliveries = commands.add_parser("deliveries", help="dead letters of federation delivery")
+    what = deliveries.add_subparsers(dest="action", required=True)
+    dead = what.add_parser("dead", help="list deliveries that were given up, with the reason")
+    dead.add_argument("--limit", type=int, default=100)
+    dead.add_argument("--json", action="store_true", help="one JSON object per line")
+    again = what.add_parser("replay", help="queue dead letters again (as new deliveries)")
+    again.add_argument("ids", nargs="*", help="message ids, as `dead` lists them")
+    again.add_argument("--domain", help="every dead letter for this domain")
+    again.add_argument("--all", action="store_true", help="every dead letter")
+
     args = parser.parse_args(argv)
+    if args.command == "deliveries":
+        return _deliveries(args)
     if args.command == "dev":
         from affiche.local.runner import serve
 
-        serve(args.port, args.data, empty=args.empty)
+        serve(args.port, args.data, empty=args.empty, public_url=args.public_url)
     elif args.command == "build":
         from affiche.build import build as run_build
         from affiche.build import sync_to_bucket
@@ -49,6 +65,29 @@ def main(argv: list[str] | None = None) -> int:
         from affiche.store.backup import import_table
 
         print(f"{import_table(args.file)} items imported from {args.file}")
+    return 0
+
+
+def _deliveries(args: argparse.Namespace) -> int:
+    import json
+
+    from affiche.activitypub import dead_letters
+
+    if args.action == "dead":
+        letters = dead_letters.list_dead(args.limit)
+        for letter in letters:
+            summary = letter.summary()
+            print(json.dumps(summary) if args.json else
+                  f"{summary['id']}  {summary['reason']}  {summary['type']} "
+                  f"{summary['activity']} -> {summary['inbox']}")
+        if not args.json:
+            print(f"{len(letters)} dead letter(s)")
+        return 0
+    if not (args.ids or args.domain or args.all):
+        print("name message ids, --domain DOMAIN or --all", file=sys.stderr)
+        return 2
+    replayed = dead_letters.replay(dead_letters.selector(args.ids, args.domain, args.all))
+    print(f"{len(replayed)} delivery(ies) queued again")
     return 0
 
 

@@ -7,6 +7,9 @@
   10, with p90 and max; also the DynamoDB requests the outbox made per publish.
 - participation.join_p50_ms and participation.dynamodb_requests_per_join: joining an event through
   the gateway (median of 20), and the API's DynamoDB requests for one join. Target ≤ 5 requests.
+- federation transport (bench/federation.py): inbox_cpu_ms_per_activity (≤ 1 ms, beside the bare
+  rsa_verify_ms), inbox_dynamodb_requests (≤ 3 with a cached key), delivery_fanout_s (≤ 3 s for
+  1,000 followers on 200 inboxes) with delivery_requests (must be 200).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.federation import federation
 from bench.participation import participation_figures
 from bench.publish import publish_latency
 
@@ -45,8 +49,11 @@ def main() -> int:
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
         "cold_import_ms": {name: cold_import_ms(name) for name in FUNCTIONS},
         "targets": {"cold_import_ms": 250, "publish_latency_ms": 500,
-                    "participation.dynamodb_requests_per_join": 5},
+                    "participation.dynamodb_requests_per_join": 5,
+                    "inbox_cpu_ms_per_activity": 1, "inbox_dynamodb_requests": 3,
+                    "delivery_fanout_s": 3, "delivery_requests": 200},
     }
+    results.update(federation())  # in-process moto first: the runner leaves its endpoint set
     results.update(publish_latency())
     results.update(participation_figures())
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

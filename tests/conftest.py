@@ -13,7 +13,7 @@ import pytest
 
 from affiche.config import reset_settings
 
-# AFFICHE_SHARED points elsewhere when the checkout is not next to shared/ (a git worktree).
+# ../shared beside the checkout; AFFICHE_SHARED points elsewhere (a git worktree lives deeper).
 SHARED = Path(os.environ.get("AFFICHE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 FIXTURES = SHARED / "fixtures"
 

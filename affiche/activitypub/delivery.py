@@ -1,11 +1,12 @@
-"""Outbound delivery, the sending half: one queue message per target inbox (DESIGN.md §1, §4).
+"""Outbound delivery: one queue message per target inbox (DESIGN.md §1, §4), and its consumer.
 
 The outbox's stream consumer decides who receives an activity and calls `enqueue`; the queue's
 consumer (functions/outbox, SQS event source) signs each message with the sender's key at send
 time, POSTs it, and retries with back-off until it lands or reaches the dead-letter queue.
 
 A message names the sending local actor, not its key: keys are read when sending, so a message
-that waits in the queue across a key rotation is still signed with the current key.
+that waits in the queue across a key rotation is still signed with the current key. The consuming
+side lives in delivery_consumer.py.
 """
 
 from __future__ import annotations
@@ -28,18 +29,28 @@ class DeliveryMessage:
     inbox: str  # the remote inbox URL (a shared inbox when the server has one)
     attempt: int = 0  # deliveries tried so far
     first_queued: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    not_before: str = ""  # ISO time of the next try (a back-off longer than SQS's 15 min delay)
+    error: str = ""  # why the last try failed
+    reason: str = ""  # dead letters only: why delivery was given up
 
     def to_json(self) -> str:
-        return json.dumps({"activity": self.activity, "sender": self.sender, "inbox": self.inbox,
-                           "attempt": self.attempt, "first_queued": self.first_queued},
-                          ensure_ascii=False, separators=(",", ":"))
+        data: dict[str, Any] = {"activity": self.activity, "sender": self.sender,
+                                "inbox": self.inbox, "attempt": self.attempt,
+                                "first_queued": self.first_queued}
+        data.update({k: v for k, v in (("not_before", self.not_before), ("error", self.error),
+                                       ("reason", self.reason)) if v})
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, body: str) -> DeliveryMessage:
         data = json.loads(body)
-        return cls(activity=data["activity"], sender=data["sender"], inbox=data["inbox"],
-                   attempt=int(data.get("attempt", 0)),
-                   first_queued=data.get("first_queued") or datetime.now(UTC).isoformat())
+        if not isinstance(data, dict) or not isinstance(data.get("activity"), dict):
+            raise ValueError("not a delivery message")
+        return cls(activity=data["activity"], sender=str(data["sender"]),
+                   inbox=str(data["inbox"]), attempt=int(data.get("attempt", 0)),
+                   first_queued=data.get("first_queued") or datetime.now(UTC).isoformat(),
+                   not_before=str(data.get("not_before") or ""),
+                   error=str(data.get("error") or ""), reason=str(data.get("reason") or ""))
 
 
 class MessageQueue(Protocol):

@@ -8,8 +8,16 @@ federation tests on one machine. With the real transport the connection is then 
 address we checked (Host header and TLS SNI keep the name), so a DNS answer that changes between
 our check and the connection (DNS rebinding) cannot steer us inside.
 
+IPv6 addresses that carry an IPv4 address (IPv4-mapped and -compatible, 6to4, Teredo, NAT64) are
+judged by that IPv4 address too, so `64:ff9b::10.0.0.1` is as private as 10.0.0.1. An error never
+says what a name resolved to: its text may reach a stranger (the inbox's 401), and would map our
+private network for them; the address goes to our log only.
+
 Limits: connect 5 s, 10 s for the whole fetch including redirects, at most 3 redirects, 1 MiB of
 (decompressed) body, read as a stream so a huge answer is cut off instead of buffered.
+
+GETs are signed by the `signer` given (fetch_json and remote keys: the instance actor, see
+instance_actor.py); `post` sends a delivery (signed with a Digest, redirects not followed).
 
 Tests inject a transport (`httpx.MockTransport`) and a resolver, either per `Fetcher` or
 process-wide with `set_transport_factory` / `set_resolver`; nothing here touches the network or
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -46,6 +55,7 @@ Resolver = Callable[[str, int], Iterable[str]]
 #: (method, url, headers, body) -> headers to add (affiche.activitypub.signatures.RequestSigner)
 Signer = Callable[[str, str, Mapping[str, str], bytes | None], dict[str, str]]
 TransportFactory = Callable[[], "httpx.BaseTransport"]
+log = logging.getLogger(__name__)
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -92,9 +102,11 @@ class HttpStatusError(FetchError):
 
     reason = "http_status"
 
-    def __init__(self, message: str, *, url: str, status: int) -> None:
+    def __init__(self, message: str, *, url: str, status: int,
+                 retry_after: str | None = None) -> None:
         super().__init__(message, url=url)
         self.status = status
+        self.retry_after = retry_after  # the Retry-After header of a 429/503, as sent
 
 
 class InvalidDocument(FetchError):
@@ -128,11 +140,37 @@ def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+#: NAT64 prefixes (RFC 6052 well-known, RFC 8215 local-use): the last 32 bits are an IPv4
+#: address a NAT64 gateway would connect to.
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d (RFC 4291 2.5.5.1)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and may be routed to: IPv4-mapped, 6to4
+    (2002::/16), Teredo, NAT64 and IPv4-compatible forms. Each is judged as that IPv4 address,
+    otherwise `64:ff9b::10.0.0.1` or `2002:7f00:1::` would reach private space."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in net for net in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address (IPv4-mapped IPv6 is judged as IPv4)."""
+    """True for a globally routable unicast address; IPv6 forms embedding an IPv4 address
+    (mapped, compatible, 6to4, Teredo, NAT64) must be public both ways."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _IPV4_COMPATIBLE and int(ip) <= 1:
+            return False  # :: and ::1
+        inner = embedded_ipv4(ip)
+        if inner is not None:
+            return inner.is_global and not inner.is_multicast
     return ip.is_global and not ip.is_multicast
 
 
@@ -210,6 +248,19 @@ class Fetcher:
             current = answer  # the next hop's URL
         raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", url=url)
 
+    def post(self, url: str, body: bytes, *, content_type: str = "application/activity+json",
+             accept: str = ACCEPT) -> Response:
+        """POST `body` to `url` (a delivery); the signer signs it with a Digest.
+
+        Redirects are not followed: a redirected POST raises HttpStatusError with the 3xx status
+        (the activity was not delivered where it was addressed). Raises a FetchError subclass."""
+        target = self._check(url)
+        answer = self._request(target, accept, self.clock() + self.total_timeout, method="POST",
+                               body=body, content_type=content_type)
+        if isinstance(answer, str):
+            raise HttpStatusError("the server redirected the delivery", url=url, status=308)
+        return answer
+
     # --- checks ------------------------------------------------------------------------------
     def _check(self, url: str) -> _Target:
         try:
@@ -229,7 +280,10 @@ class Fetcher:
             raise ResolutionFailed(f"{host} has no address", url=url)
         refused = [a for a in addresses if not is_public_address(a)]
         if refused:
-            raise BlockedUrl(f"{host} resolves to a non-public address {refused[0]}", url=url)
+            # The address stays in our log: an error a stranger can read must not tell what
+            # a name resolves to inside (an oracle for internal names).
+            log.info("fetch: %s resolves to non-public %s: refused", host, refused[0])
+            raise BlockedUrl(f"{host} does not resolve to a public address", url=url)
         return _Target(url, host, port, addresses[0])
 
     def _resolve(self, host: str, port: int, url: str) -> Iterable[str]:
@@ -245,10 +299,13 @@ class Fetcher:
             raise ResolutionFailed(error.message, url=url) from error
 
     # --- one request ---------------------------------------------------------------------------
-    def _request(self, target: _Target, accept: str, deadline: float) -> Response | str:
+    def _request(self, target: _Target, accept: str, deadline: float, *, method: str = "GET",
+                 body: bytes | None = None, content_type: str | None = None) -> Response | str:
         headers = {"Accept": accept, "User-Agent": f"affiche/{__version__}"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         if self.signer is not None:
-            headers.update(self.signer("GET", target.url, headers, None))
+            headers.update(self.signer(method, target.url, headers, body))
         url, extensions = self._pinned(target, headers)
         remaining = deadline - self.clock()
         if remaining <= 0:
@@ -258,7 +315,7 @@ class Fetcher:
         timeout = httpx.Timeout(remaining, connect=min(self.connect_timeout, remaining))
         try:
             with (self._client() as client,
-                  client.stream("GET", url, headers=headers, timeout=timeout,
+                  client.stream(method, url, headers=headers, content=body, timeout=timeout,
                                 extensions=extensions) as response):
                 return self._read(target, response, deadline)
         except httpx.TimeoutException as error:
@@ -291,7 +348,8 @@ class Fetcher:
             return urljoin(target.url, response.headers["location"])
         if response.status_code >= 400:
             raise HttpStatusError(f"the server answered {response.status_code}",
-                                  url=target.url, status=response.status_code)
+                                  url=target.url, status=response.status_code,
+                                  retry_after=response.headers.get("retry-after"))
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise TooLarge(f"the answer is larger than {self.max_bytes} bytes", url=target.url)
@@ -311,5 +369,11 @@ class Fetcher:
 
 
 def fetch_json(url: str, *, signer: Signer | None = None) -> dict[str, Any]:
-    """The JSON object at `url` through a default Fetcher; raises a FetchError subclass."""
+    """The JSON object at `url` through a default Fetcher, signed by `signer` or else by the
+    instance actor (servers in authorized-fetch mode answer 401 to unsigned GETs); raises a
+    FetchError subclass."""
+    if signer is None:
+        from affiche.activitypub.instance_actor import InstanceSigner
+
+        signer = InstanceSigner()
     return Fetcher(signer=signer).get_json(url)

@@ -1,23 +1,33 @@
 """The inbox: check, verify, store the raw activity, acknowledge (microblog.pub's thin inbox).
 
 POST /inbox (shared) and POST /@{name}/inbox (personal), in this order:
-1. body at most 256 KiB (413), JSON (400), with a `type` and an `actor` (400);
+1. body at most 256 KiB (413), JSON nested at most MAX_DEPTH deep (400: a 1,000-level body
+   would otherwise blow the parser's recursion), an object with a `type` (a string or a list of
+   strings) and an `actor` (400);
 2. a personal inbox must belong to a local actor (404);
-3. unsigned -> 401. A self-`Delete` or self-`Update` from an actor whose key we never cached is
+3. an actor or key on a blocked domain (the stored `blocked_domains` set, blocklist.py) -> 403,
+   before anything is fetched;
+4. unsigned -> 401. A self-`Delete` or self-`Update` from an actor whose key we never cached is
    acknowledged at once with 202 and nothing fetched: when an account is deleted its server sends
    the Delete to every server it ever knew, and fetching the (now gone) key for each is the
    "delete storm" (Mastodon does the same: https://github.com/mastodon/mastodon/pull/10326; for
    self-Updates see https://github.com/immers-space/activitypub-express/issues/93). "Never met"
    means no key of theirs was ever cached, expired or not (a TTL'd cache, so months-old contacts
    may count as never met);
-4. verify the HTTP signature with the cached key; if that fails and the key came from the cache,
-   fetch it once more and retry (the sender may have rotated it); failure -> 401;
-5. the key's owner must be the activity's actor (401): otherwise any server could speak for
+5. verify the HTTP signature with the cached key; if that fails and the key came from the cache,
+   fetch it once more and retry (the sender may have rotated it); failure -> 401. The message
+   says why in general terms and never what a host resolved to (no oracle for internal names);
+6. the key's owner must be the activity's actor (401): otherwise any server could speak for
    anyone else;
-6. store the activity (kind `inbound`, pk `INBOUND#{activity id}`) with a conditional put, so a
-   second delivery of the same id is acknowledged (202) without being stored or processed twice;
-7. hand it to `affiche.activitypub.handlers.dispatch`; answer 202. If a handler raises, the stored
-   copy is deleted again, so the sender's retry is processed rather than taken for a duplicate.
+7. the activity's `id`, when it has one, must be on the signer's host (400): the id is our
+   deduplication key, and a server must not squat (pre-empt) ids of another server's activities;
+8. store the activity (kind `inbound`, pk `INBOUND#{activity id}`, state `received`) with a
+   conditional put, so a second delivery of the same id is acknowledged (202) without being
+   stored or processed twice; answer 202 at once.
+
+Processing is asynchronous (DESIGN.md §9 "Inbound is asynchronous"): the stored item's INSERT
+reaches the outbox function through the table's stream, which runs `handlers.dispatch` with
+retries (affiche/activitypub/inbound.py) and records the state processed | ignored | failed.
 
 The signature is checked against the *public* URL (Settings.public_url + the request path) and the
 public host, never the Host header or path the origin saw (CloudFront and API Gateway change both).
@@ -30,13 +40,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from affiche.activitypub import handlers
+from affiche.activitypub import blocklist
 from affiche.activitypub.fetch import FetchError
 from affiche.activitypub.remote_keys import RemoteKey
 from affiche.activitypub.signatures import (
@@ -49,6 +60,9 @@ from affiche.config import Settings, get_settings
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024
+#: Deepest nesting of arrays and objects accepted. Real activities nest 4 or 5 levels (an
+#: Announce of a Create of a Note with a tag list); Python's json recursion gives up near 1,000.
+MAX_DEPTH = 32
 #: How long a delivered activity id is remembered (deduplication window; DynamoDB TTL).
 INBOUND_TTL = timedelta(days=30)
 KIND = "inbound"
@@ -99,8 +113,6 @@ class InboundStore(Protocol):
         """Store once: False when this activity id is already stored."""
         ...
 
-    def forget(self, activity_id: str) -> None: ...
-
 
 class CachedKeys:
     """KeySource over affiche.activitypub.remote_keys (DynamoDB cache + guarded fetch)."""
@@ -139,8 +151,10 @@ class DynamoInbound:
         from affiche.store.table import bind
 
         model = bind()
+        index = state_index(record.get("state", RECEIVED), record.get("received_at", ""))
         item = model(*inbound_key(activity_id), kind=KIND,
-                     data=json.dumps(record, ensure_ascii=False), expires=expires)
+                     data=_compact(record), expires=expires,
+                     gsi1pk=index["gsi1pk"], gsi1sk=index["gsi1sk"])
         try:
             item.save(condition=model.pk.does_not_exist(), add_version_condition=False)
         except PutError as error:
@@ -149,10 +163,50 @@ class DynamoInbound:
             raise
         return True
 
-    def forget(self, activity_id: str) -> None:
+    def load(self, activity_id: str) -> dict[str, Any] | None:
+        """The stored record (read consistently: a retry must see the state its try wrote)."""
         from affiche.store.table import bind
 
-        bind()(*inbound_key(activity_id)).delete(add_version_condition=False)
+        model = bind()
+        try:
+            item = model.get(*inbound_key(activity_id), consistent_read=True)
+        except model.DoesNotExist:
+            return None
+        record: dict[str, Any] = json.loads(item.data)
+        return record
+
+    def update(self, activity_id: str, record: dict[str, Any]) -> None:
+        """Write the record's new state (and its listing by state) over the stored one."""
+        from affiche.store.table import bind
+
+        model = bind()
+        model(*inbound_key(activity_id)).update(actions=[
+            model.data.set(_compact(record)),
+            *(getattr(model, name).set(value) for name, value in state_index(
+                record["state"], record.get("received_at", "")).items())],
+            condition=model.pk.exists(), add_version_condition=False)
+
+    def in_state(self, state: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Stored records in `state`, newest first (what an administrator reviews)."""
+        from affiche.store.table import bind
+
+        model = bind()
+        items = model.gsi1.query(f"INBOUND#{state}", scan_index_forward=False, limit=limit)
+        return [json.loads(item.data) for item in items]
+
+
+RECEIVED = "received"
+
+
+def _compact(record: dict[str, Any]) -> str:
+    # Compact separators: re-serialised with spaces, a 256 KiB body of tiny values ([1,1,...])
+    # grows by half, next to DynamoDB's 400 KB item limit.
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def state_index(state: str, received_at: str) -> dict[str, str]:
+    """gsi1 attributes listing inbound items by state (`INBOUND#failed` / time)."""
+    return {"gsi1pk": f"INBOUND#{state}", "gsi1sk": received_at}
 
 
 # --- reading the activity (pure) -------------------------------------------------------------
@@ -168,17 +222,47 @@ def route(path: str) -> str | None:
     return None
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text, found without parsing it (brackets
+    inside strings do not count). Unbalanced text is left for the parser to refuse."""
+    brackets = _STRING.sub(b'""', body).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for char in brackets:
+        if char in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _valid_type(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value) and len(value) <= 200
+    return (isinstance(value, list) and 0 < len(value) <= 10
+            and all(isinstance(v, str) and v and len(v) <= 200 for v in value))
+
+
 def parse_activity(body: bytes) -> dict[str, Any] | Answer:
+    if nesting_depth(body) > MAX_DEPTH:
+        return Answer.error(400, "invalid_json", f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
         activity = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return Answer.error(400, "invalid_json", "the request body is not valid JSON")
     if not isinstance(activity, dict):
         return Answer.error(400, "invalid_activity", "the request body is not a JSON object")
-    if not isinstance(activity.get("type"), str | list) or not activity["type"]:
-        return Answer.error(400, "invalid_activity", "the activity has no type")
+    if not _valid_type(activity.get("type")):
+        return Answer.error(400, "invalid_activity",
+                            "the activity's type must be a string or a list of strings")
     if actor_of(activity) is None:
         return Answer.error(400, "invalid_activity", "the activity has no actor")
+    if "id" in activity and _id_of(activity["id"]) is None:
+        return Answer.error(400, "invalid_activity", "the activity's id must be a string")
     return activity
 
 
@@ -208,6 +292,42 @@ def activity_id(activity: dict[str, Any], body: bytes) -> str:
 
 # --- the inbox -------------------------------------------------------------------------------
 
+_KEY_FAILURES = {
+    "blocked": "the key's host is not reachable from here",
+    "dns": "the key's host could not be resolved",
+    "connection": "the key's host could not be reached",
+    "timeout": "the key's host did not answer in time",
+    "too_large": "the key's document is too large",
+    "too_many_redirects": "the key's URL redirects too often",
+    "invalid_document": "the key's document is not a JSON object",
+    "no_key": "the key's document holds no such key",
+}
+
+
+def key_failure_message(error: FetchError) -> str:
+    """A message about a failed key fetch that is safe to send back to the requester."""
+    from affiche.activitypub.fetch import HttpStatusError
+
+    if isinstance(error, HttpStatusError):
+        return f"the key's host answered {error.status}"
+    return _KEY_FAILURES.get(error.reason, "the key could not be fetched")
+
+
+def _host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _origin_of(url: str) -> tuple[str, int | None]:
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return "", None
+
+
 @dataclass
 class _KeyLookup:
     """The key lookup handed to verify_request; remembers where the key came from."""
@@ -221,7 +341,10 @@ class _KeyLookup:
         try:
             key = self.keys.get(key_id, refresh=self.refresh)
         except FetchError as error:
-            self.error = f"{error.reason}: {error}"
+            # Say why in general terms only: the error's own text may name what a host resolved
+            # to, and answering that to a stranger would map our private network for them.
+            log.info("inbox: key %s unavailable: %s", key_id, error)
+            self.error = key_failure_message(error)
             return None
         self.from_cache = key.from_cache
         return key.as_lookup()
@@ -233,6 +356,7 @@ class Inbox:
     store: InboundStore = field(default_factory=DynamoInbound)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     settings: Settings = field(default_factory=get_settings)
+    blocked: Callable[[], frozenset[str]] = field(default=blocklist.blocked_domains)
 
     def receive(self, request: InboundRequest) -> Answer:
         local = route(request.path)
@@ -255,6 +379,9 @@ class Inbox:
                                 local: str) -> Answer:
         actor = actor_of(activity)
         key_id = signature_key_id(request.headers)
+        blocked = self._blocked(actor, key_id)
+        if blocked:
+            return Answer.error(403, "domain_blocked", f"{blocked} is blocked on this instance")
         if key_id is None:
             return Answer.error(401, "unsigned", "sign the request (HTTP Signatures)")
         if is_self_delete_or_update(activity) and not self.keys.seen(key_id):
@@ -269,7 +396,23 @@ class Inbox:
             return Answer.error(401, "invalid_signature",
                                 f"the key {key_id} belongs to {result.signer}, not to {actor}",
                                 reason="key_owner_mismatch")
-        return self._store_and_dispatch(request, activity, local, result)
+        the_id = _id_of(activity.get("id"))
+        if the_id is not None and _origin_of(the_id) != _origin_of(actor or ""):
+            return Answer.error(400, "invalid_activity",
+                                f"the activity id {the_id} is not on the host of its signer "
+                                f"{actor}", reason="id_host_mismatch")
+        return self._store(request, activity, local, result)
+
+    def _blocked(self, actor: str | None, key_id: str | None) -> str | None:
+        """The blocked domain the actor or the key lives on, if any."""
+        domains = self.blocked()
+        if not domains:
+            return None
+        for url in (actor, key_id):
+            host = _host_of(url or "")
+            if host and blocklist.is_blocked(host, domains):
+                return host
+        return None
 
     def _public_target(self, request: InboundRequest) -> tuple[str, str, str]:
         """(scheme, host, path with query) of the public URL the sender addressed."""
@@ -297,24 +440,13 @@ class Inbox:
                                       scheme=result.scheme)
         return result
 
-    def _store_and_dispatch(self, request: InboundRequest, activity: dict[str, Any],
-                            local: str, result: VerificationResult) -> Answer:
+    def _store(self, request: InboundRequest, activity: dict[str, Any], local: str,
+               result: VerificationResult) -> Answer:
         now = self.clock()
         the_id = activity_id(activity, request.body)
-        record = {"activity": activity, "received_at": now.isoformat(), "inbox": local or None,
-                  "signer": result.signer, "key_id": result.key_id, "scheme": result.scheme}
+        record = {"id": the_id, "activity": activity, "received_at": now.isoformat(),
+                  "inbox": local or None, "signer": result.signer, "key_id": result.key_id,
+                  "scheme": result.scheme, "state": RECEIVED, "attempts": 0}
         if not self.store.record(the_id, record, now + INBOUND_TTL):
             return Answer.accepted("duplicate", "this activity was already received", id=the_id)
-        context = handlers.InboundContext(activity_id=the_id, signer=result.signer or "",
-                                          inbox=local or None, received_at=now.isoformat())
-        dispatched = False
-        try:
-            outcome = handlers.dispatch(activity, context)
-            dispatched = True
-        finally:
-            if not dispatched:
-                # Processing failed: forget the delivery so the sender's retry is processed
-                # again instead of being taken for a duplicate (nothing lost).
-                self.store.forget(the_id)
-        return Answer.accepted("accepted" if not outcome.ignored else "ignored", outcome.detail,
-                               id=the_id)
+        return Answer.accepted(RECEIVED, "the activity will be processed shortly", id=the_id)

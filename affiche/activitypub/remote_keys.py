@@ -1,7 +1,8 @@
 """Public keys of remote actors: fetched through the guarded client, cached in DynamoDB for a day.
 
 A signed request names its key (`keyId`, e.g. `https://masto.example/users/ann#main-key`). We
-fetch the URL without its fragment and find the key in what comes back:
+fetch the URL without its fragment, with a GET signed by the instance actor (servers in
+authorized-fetch mode answer 401 to unsigned ones), and find the key in what comes back:
 - an actor document whose `publicKey` is a dict or a list of dicts (Mastodon, Mobilizon, Lemmy,
   GoToSocial, which serves the actor stub at its `/main-key` URL);
 - a bare key document `{id, owner, publicKeyPem}` (some older servers).
@@ -89,7 +90,11 @@ def key_from_document(key_id: str, document: dict[str, Any]) -> tuple[str, str]:
 def fetch_key(key_id: str, fetcher: Fetcher | None = None) -> tuple[str, str]:
     """Fetch the key's document and find the key; raises a FetchError subclass."""
     url = urldefrag(key_id).url
-    document = (fetcher or Fetcher()).get_json(url)
+    if fetcher is None:  # signed by the instance actor: authorized-fetch servers require it
+        from affiche.activitypub.instance_actor import signed_fetcher
+
+        fetcher = signed_fetcher()
+    document = fetcher.get_json(url)
     return key_from_document(key_id, document)
 
 

@@ -271,6 +271,37 @@ def _check_time(request: _Request, when: datetime, what: str,
     return None
 
 
+#: 9999-12-31T23:59:59Z: beyond it datetime cannot represent a time (a huge `created` would crash)
+MAX_TIMESTAMP = 253402300799
+
+
+def _timestamp(value: Any, what: str, **kw: Any) -> datetime | VerificationResult | None:
+    """A signature's `created`/`expires` (integer seconds since the epoch), None when absent,
+    or a failure for anything else (a string, a decimal, a boolean, negative or out of range)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
+        value = int(value)  # draft-cavage parameters are strings
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TIMESTAMP:
+        return _failure(Reason.MALFORMED, f"{what} is not a valid timestamp", **kw)
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _cavage_times(request: _Request, params: dict[str, str],
+                  **kw: Any) -> VerificationResult | None:
+    """draft-cavage's optional `created`/`expires` parameters, when a sender gives them."""
+    created = _timestamp(params.get("created"), "created", **kw)
+    expires = _timestamp(params.get("expires"), "expires", **kw)
+    for checked in (created, expires):
+        if isinstance(checked, VerificationResult):
+            return checked
+    if isinstance(expires, datetime) and expires < request.now:
+        return _failure(Reason.STALE, "signature has expired", **kw)
+    if isinstance(created, datetime) and created - request.now > request.policy.max_skew:
+        return _failure(Reason.STALE, "signature created in the future", **kw)
+    return None
+
+
 def _check_legacy_digest(request: _Request, **kw: Any) -> VerificationResult | None:
     """`Digest: SHA-256=<base64>` (RFC 3230), as draft-cavage senders use."""
     header = request.headers.get("digest")
@@ -349,6 +380,7 @@ def _verify_cavage(request: _Request, raw: str) -> VerificationResult:
         return _failure(Reason.UNSUPPORTED_ALGORITHM, f"algorithm {algorithm}", **kw)
     covered = params.get("headers", "date").lower().split()
     problem = (_cavage_coverage(request, covered, **kw)
+               or _cavage_times(request, params, **kw)
                or _check_legacy_digest(request, **kw)
                or _check_date(request, request.headers.get("date"), **kw))
     if problem:
@@ -460,11 +492,15 @@ def _rfc9421_coverage(request: _Request, names: list[str],
 
 def _rfc9421_freshness(request: _Request, components: sfv.InnerList, names: list[str],
                        **kw: Any) -> VerificationResult | None:
-    created, expires = components.params.get("created"), components.params.get("expires")
-    if isinstance(expires, int) and datetime.fromtimestamp(expires, UTC) < request.now:
+    created = _timestamp(components.params.get("created"), "created", **kw)
+    expires = _timestamp(components.params.get("expires"), "expires", **kw)
+    for checked in (created, expires):
+        if isinstance(checked, VerificationResult):
+            return checked
+    if isinstance(expires, datetime) and expires < request.now:
         return _failure(Reason.STALE, "signature has expired", **kw)
-    if isinstance(created, int):
-        return _check_time(request, datetime.fromtimestamp(created, UTC), "created", **kw)
+    if isinstance(created, datetime):
+        return _check_time(request, created, "created", **kw)
     if "date" in names:
         return _check_date(request, request.headers.get("date"), **kw)
     return _failure(Reason.STALE, "signature has neither created nor a signed Date", **kw)

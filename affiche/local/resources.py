@@ -12,7 +12,8 @@ MAX_RECEIVES = 8  # as the template's RedrivePolicy
 
 
 def create_resources() -> dict[str, str]:
-    """Table (with stream and TTL), site bucket, delivery queue and its dead-letter queue.
+    """Table (with stream and TTL), site bucket, delivery queue and its dead-letter queue, and the
+    stream's failure queue.
 
     Returns the queue URLs (the caller exports AFFICHE_DELIVERY_QUEUE_URL)."""
     settings = get_settings()
@@ -29,4 +30,8 @@ def create_resources() -> dict[str, str]:
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
                                      "maxReceiveCount": str(MAX_RECEIVES)}),
     })["QueueUrl"]
-    return {"queue": queue_url, "dlq": dlq_url}
+    # The stream's on-failure destination, apart from dead deliveries as in the template (so
+    # `affiche deliveries dead` lists deliveries only).
+    failures_url = sqs.create_queue(QueueName=f"{settings.table_name}-stream-failures")[
+        "QueueUrl"]
+    return {"queue": queue_url, "dlq": dlq_url, "stream_failures": failures_url}

@@ -126,8 +126,8 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     from functions.outbox.handler import lambda_handler as outbox
 
     saver = Saver(data)
-    stream = StreamPoller(get_settings().table_name, outbox, on_failure_queue=queues["dlq"],
-                          on_change=saver.mark)
+    stream = StreamPoller(get_settings().table_name, outbox,
+                          on_failure_queue=queues["stream_failures"], on_change=saver.mark)
     admin_login = None
     if imported == 0:
         admin_login = _seed(empty)
@@ -170,11 +170,11 @@ def _full_build() -> None:
         sync_to_bucket(Path(folder), get_settings().site_bucket)
 
 
-def serve(port: int, data: Path, *, empty: bool = False) -> None:
+def serve(port: int, data: Path, *, empty: bool = False, public_url: str | None = None) -> None:
     """Run until interrupted; what `make run` starts."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # one credentials line per client
-    instance = start(port, data, empty=empty)
+    instance = start(port, data, empty=empty, public_url=public_url)
     if instance.admin_login:
         email, password = instance.admin_login
         print(f"\nFirst start: an administrator account was created.\n"

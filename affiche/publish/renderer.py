@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from affiche import __version__
+from affiche.activitypub import instance_actor
 from affiche.activitypub import vocabulary as ap
 from affiche.config import Settings
 from affiche.domain.model import Activity, Actor, Event, Post
@@ -113,7 +114,10 @@ class Renderer:
     def nodeinfo(self) -> Output:
         base = self.settings.public_url
         discovery = {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-                                "href": f"{base}/nodeinfo/2.1"}]}
+                                "href": f"{base}/nodeinfo/2.1"},
+                               # FEP-2677: where the instance (Application) actor lives
+                               {"rel": instance_actor.NODEINFO_REL,
+                                "href": instance_actor.actor_id(base)}]}
         users = self.store.counter("users")
         info = {
             "version": "2.1",
@@ -139,6 +143,14 @@ class Renderer:
             File("nodeinfo/2.1.json", dump_json(info), NODEINFO_21),
             File(".well-known/host-meta.xml", host_meta.encode(), "application/xrd+xml"),
         ])
+
+    def instance_actor(self) -> Output:
+        """actor.json: the instance actor (FEP-2677), whose key signs our fetches."""
+        private = instance_actor.private_key_pem(self.store)  # created on the first build
+        doc = instance_actor.document(self.settings.public_url,
+                                      instance_actor.public_key_pem(private),
+                                      self.settings.instance_name)
+        return Output([File("actor.json", dump_json(doc), AS2)])
 
     def _open_registrations(self) -> bool:
         from affiche.domain.model import InstanceSettings

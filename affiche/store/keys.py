@@ -16,7 +16,10 @@
 | participation | EVENT#{uuid}    | PARTICIPANT#{who} | PARTICIPATING#{who} / {begin}#{uuid} |                            |
 | calendar_feed | FEED#{hash}     | A               | FEEDS#{profile} / {hash}           |                                |
 | remote_key  | REMOTEKEY#{keyId} | A               | (activitypub/remote_keys.py; TTL)  |                                |
-| inbound     | INBOUND#{id}      | A               | (activitypub/inbox.py; TTL 30 days)|                                |
+| inbound     | INBOUND#{id}      | A               | INBOUND#{state} / {received at}    | (activitypub/inbox.py; TTL 30d)|
+| blocked_domains | BLOCKED_DOMAINS | A             | (activitypub/blocklist.py)         |                                |
+| delivery_domain | DELIVERY_DOMAIN#{host} | A      | DELIVERY_DOMAINS / {host}          | (activitypub/delivery_consumer)|
+| actor_key (instance actor) | ACTOR#~instance | KEY | (activitypub/instance_actor.py) |                                |
 | counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window} | (table.Counter)          |                                |
 | comment     | COMMENT#{id}      | A               | EVENT#{uuid}#COMMENTS / {time}#{id}|                                |
 | mail_sent   | MAILED#{key}#{to} | A               | (store/mail_ledger.py; TTL 30 days)|                                |

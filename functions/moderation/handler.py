@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from pydantic import Field
 
 from affiche.domain import instance
 from affiche.domain.accounts import instance_settings
@@ -58,6 +59,50 @@ def invite(body: InvitationInput) -> Response[dict[str, Any]]:
     ratelimit.hit(ratelimit.INVITE_PER_ACCOUNT, account.id)
     instance.invite_to_register(context, account, body.email)
     return json_response(202, {"invited": body.email})
+
+
+class ReplayInput(Input):
+    ids: list[str] = Field(default_factory=list, max_length=1000)
+    domain: str | None = Field(default=None, max_length=253)
+    every: bool = Field(default=False, alias="all")
+
+
+@app.get("/api/mod/deliveries/dead")
+def dead_deliveries() -> Response[dict[str, Any]]:
+    """Deliveries given up (dead-letter queue), with why."""
+    from affiche.activitypub import dead_letters
+
+    _context, account, _ = caller(app)  # type: ignore[arg-type]
+    instance.require_admin(account)
+    return json_response(200, {"dead": [d.summary() for d in dead_letters.list_dead()]})
+
+
+@app.post("/api/mod/deliveries/replay")
+def replay_deliveries(body: ReplayInput) -> Response[dict[str, Any]]:
+    """Queue dead letters again: by message id, for one domain, or all."""
+    from affiche.activitypub import dead_letters
+
+    _context, account, _ = caller(app)  # type: ignore[arg-type]
+    instance.require_admin(account)
+    if not (body.ids or body.domain or body.every):
+        return json_response(400, {"error": "invalid_input",
+                                   "message": "give ids, a domain or all: true"})
+    replayed = dead_letters.replay(dead_letters.selector(body.ids, body.domain, body.every))
+    return json_response(200, {"replayed": [d.message_id for d in replayed]})
+
+
+@app.get("/api/mod/inbound/failed")
+def failed_inbound() -> Response[dict[str, Any]]:
+    """Inbound activities whose processing failed, with the error."""
+    from affiche.activitypub.inbox import DynamoInbound
+
+    _context, account, _ = caller(app)  # type: ignore[arg-type]
+    instance.require_admin(account)
+    failed = [{"id": r.get("id"), "type": r.get("activity", {}).get("type"),
+               "signer": r.get("signer"), "received_at": r.get("received_at"),
+               "attempts": r.get("attempts"), "error": r.get("error")}
+              for r in DynamoInbound().in_state("failed")]
+    return json_response(200, {"failed": failed})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

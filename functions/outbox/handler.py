@@ -1,8 +1,10 @@
 """Outbox: the one consumer of the table's change stream (and of the delivery queue).
 
 For each new activity it re-renders exactly the pages the activity touches and writes them to the
-site bucket, queues its deliveries to remote inboxes (affiche.activitypub.fanout), then
-sends the mails the activity causes (affiche/notify: never inline in a request).
+site bucket, queues its deliveries to remote inboxes (affiche.activitypub.fanout), then sends the
+mails the activity causes (affiche/notify: never inline in a request). For each inbound activity
+the inbox stored it runs the inbound handlers (affiche/activitypub/inbound.py). Batches of the
+delivery queue (SQS) are signed and POSTed (affiche/activitypub/delivery_consumer.py).
 Failures are reported per record (`batchItemFailures`) so only they are retried; re-rendering is
 idempotent, deliveries are at least once (receivers de-duplicate on the activity id) and the
 mail ledger keeps a retried record from mailing anyone twice.
@@ -41,7 +43,13 @@ stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def handle_change(record: DynamoDBRecord) -> None:
     if record.event_name is not DynamoDBRecordEventName.INSERT:
         return  # activities are immutable: only their insertion means something
-    activity = entity_from_image(record.dynamodb.new_image if record.dynamodb else None)
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if image is not None and image.get("kind") == "inbound":
+        from affiche.activitypub import inbound
+
+        inbound.process_image(image)
+        return
+    activity = entity_from_image(image)
     if not isinstance(activity, Activity):
         return
     settings = get_settings()
@@ -54,6 +62,17 @@ def handle_change(record: DynamoDBRecord) -> None:
     notify(activity, repo=repo, mailer=mailer(settings), ledger=MailLedger())
 
 
+def handle_deliveries(event: dict[str, Any]) -> dict[str, Any]:
+    """An SQS batch of the delivery queue: messages that failed are left for the queue."""
+    from affiche.activitypub.delivery_consumer import consume_batch
+
+    failed = consume_batch(event.get("Records", []))
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    records = event.get("Records") or [{}]
+    if records[0].get("eventSource") == "aws:sqs":
+        return handle_deliveries(event)
     return dict(process_partial_response(event=event, record_handler=handle_change,
                                          processor=stream_processor, context=context))

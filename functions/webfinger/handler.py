@@ -10,7 +10,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from affiche.activitypub import webfinger
+from affiche.activitypub import instance_actor, webfinger
 from affiche.activitypub.vocabulary import Urls
 from affiche.config import get_settings
 from affiche.domain.errors import DomainError
@@ -40,6 +40,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _response(405, {"error": "method_not_allowed", "message": "use GET"},
                          "application/json", {"Allow": "GET, HEAD"})
     settings = get_settings()
+    instance = instance_actor.webfinger(_resource(event), settings.public_url)
+    if instance is not None:  # the instance actor (FEP-2677), named after the host
+        return _response(200, instance, webfinger.JRD, {"Cache-Control": "max-age=300"})
     try:
         name = webfinger.parse_resource(_resource(event), settings.public_url)
         actor = webfinger.find_actor(DynamoRepository(), name)

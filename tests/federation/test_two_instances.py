@@ -2,10 +2,10 @@
 instances against each other).
 
 Each instance is the local runner in its own process (its own moto, table, bucket and queues),
-with AFFICHE_ALLOW_PRIVATE_FETCH so the guarded client may reach loopback. Deliveries are sent by
-the STAND-IN delivery consumer (tests/federation/standin_delivery.py) until the real one lands.
-Everything else is the product: WebFinger, signed POSTs, signature verification with key
-fetches, the inbox handlers, the outbox stream consumer and its fan-out.
+with AFFICHE_ALLOW_PRIVATE_FETCH so the guarded client may reach loopback: `affiche dev` itself,
+as a person would start it. Everything is the product: WebFinger, signed POSTs, signature
+verification with key fetches, the asynchronous inbox and its handlers, the outbox stream
+consumer and its fan-out, and the delivery queue's consumer (signing at send time, retries).
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def instance(data: Path, *extra: str) -> Iterator[tuple[str, str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AFFICHE_"))}
     env.update(AFFICHE_ALLOW_PRIVATE_FETCH="1", PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.federation.standin_instance", str(port), str(data), *extra],
+        [sys.executable, "-m", "affiche.cli", "dev", "--port", str(port), "--data", str(data),
+         "--public-url", f"http://127.0.0.1:{port}", *extra],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     printed = ""
     assert process.stdout is not None
@@ -45,8 +46,8 @@ def instance(data: Path, *extra: str) -> Iterator[tuple[str, str, str]]:
         assert line or process.poll() is None, printed
         printed += line
         assert time.monotonic() < deadline, printed
-    email = re.search(r"email: (\S+)", printed).group(1)  # type: ignore[union-attr]
-    password = re.search(r"password: (\S+)", printed).group(1)  # type: ignore[union-attr]
+    email = re.search(r"email:\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
+    password = re.search(r"password:\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
     try:
         yield f"http://127.0.0.1:{port}", email, password
     finally:

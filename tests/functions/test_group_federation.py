@@ -23,16 +23,41 @@ from tests.conftest import load_fixture
 from tests.functions.test_inbox import (  # noqa: F401  (fixtures)
     ALICE,
     PUBLIC,
+    Consumer,
     FixedKeys,
     RemoteServer,
     actor_doc,
-    deliver,
     follow,
     instance,
+    records,
     remote,
 )
+from tests.functions.test_inbox import deliver as deliver_to_inbox
 
 URLS = Urls(PUBLIC)
+_consumer: list[Consumer] = []
+OUTCOMES = {"processed": "accepted", "ignored": "ignored", "failed": "failed"}
+
+
+@pytest.fixture(autouse=True)
+def inbound_consumer(aws: Path) -> Consumer:
+    """The stream consumer that runs the inbound handlers (the inbox only stores and answers)."""
+    _consumer[:] = [Consumer()]
+    return _consumer[0]
+
+
+def deliver(activity: dict[str, Any] | bytes, **kw: Any) -> tuple[int, dict[str, Any]]:
+    """Deliver to the inbox, let the consumer run the handler, and report its outcome as the
+    stored item records it ("accepted" for processed, "ignored" with its reason)."""
+    status, body = deliver_to_inbox(activity, **kw)
+    if status != 202 or body.get("status") != "received":
+        return status, body
+    _consumer[0].drain()
+    record = next(r for r in records() if r.get("id", "") == body["id"]
+                  or r["activity"].get("id") == body["id"])
+    return status, {"status": OUTCOMES.get(record["state"], record["state"]), "id": body["id"],
+                    "detail": record.get("detail") or record.get("reason")
+                    or record.get("error") or ""}
 BOB = "https://remote.example/users/bob"
 CAROL = "https://other.example/users/carol"
 GARDEN = "https://remote.example/c/garden"  # a remote group
@@ -434,8 +459,9 @@ def test_the_outbox_stream_consumer_queues_the_deliveries(world: RemoteServer) -
                                                MaxNumberOfMessages=10)
         return [DeliveryMessage.from_json(m["Body"]) for m in answer.get("Messages", [])]
 
-    # When alice follows @club, then @club publishes an event
-    deliver(follow())
+    # When alice follows @club (this poller runs the inbound handler too), then @club publishes
+    # an event
+    deliver_to_inbox(follow())
     (accept,) = queued()
     events.create_event(ports(), ann(), "club", EVENT)
     (create,) = queued()

@@ -264,7 +264,7 @@ def test_real_transport_connects_to_the_checked_address(monkeypatch: pytest.Monk
     assert request.extensions["sni_hostname"] == "remote.example"
 
 
-def test_process_wide_hooks_route_default_fetchers() -> None:
+def test_process_wide_hooks_route_default_fetchers(aws: object) -> None:
     server = FakeServer({ACTOR["id"]: json_answer(ACTOR)})
     fetch.set_transport_factory(lambda: httpx.MockTransport(server))
     fetch.set_resolver(resolver)
@@ -274,3 +274,60 @@ def test_process_wide_hooks_route_default_fetchers() -> None:
         fetch.set_transport_factory(None)
         fetch.set_resolver(None)
     assert len(server.requests) == 1
+    # and the GET was signed by the instance actor (authorized-fetch servers require it)
+    signature = server.requests[0].headers["Signature"]
+    assert 'keyId="https://affiche.test/actor#main-key"' in signature
+
+
+@pytest.mark.parametrize("address", [
+    "64:ff9b::10.0.0.1",  # NAT64 (RFC 6052) of a private address
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b:1::a9fe:a9fe",  # local-use NAT64 of 169.254.169.254 (cloud metadata)
+    "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "::10.0.0.1",  # IPv4-compatible
+    "::127.0.0.1",
+    "::ffff:192.168.1.1",  # IPv4-mapped
+    "::ffff:169.254.169.254",
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo whose client is 10.0.0.1
+    "::1", "::",
+])
+def test_ipv6_forms_of_private_ipv4_are_refused(address: str) -> None:
+    assert fetch.is_public_address(address) is False
+    # and a host resolving to it is refused, without the address in the error
+    fetcher = Fetcher(allow_private=False, resolver=lambda host, port: [address],
+                      transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    with pytest.raises(fetch.BlockedUrl) as refused:
+        fetcher.get("https://sneaky.example/actor")
+    assert address not in str(refused.value)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::5db8:d70e", "2002:5db8:d70e::1",
+                                     "2606:4700:4700::1111", "93.184.215.14"])
+def test_public_addresses_in_any_form_are_allowed(address: str) -> None:
+    assert fetch.is_public_address(address) is True
+
+
+def test_post_is_signed_with_a_digest_and_not_redirected() -> None:
+    from affiche.activitypub.signatures import RequestSigner
+    from tests.functions.test_inbox import pems
+
+    seen: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(202)
+
+    fetcher = Fetcher(allow_private=False, transport=httpx.MockTransport(server),
+                      resolver=resolver, signer=RequestSigner("https://a.test/actor#main-key",
+                                                              pems("poster")[1]))
+    fetcher.post("https://remote.example/inbox", b'{"type": "Follow"}')
+    (request,) = seen
+    assert request.method == "POST" and request.content == b'{"type": "Follow"}'
+    assert request.headers["Digest"].startswith("SHA-256=")
+    assert 'headers="(request-target) host date digest content-type"' in request.headers[
+        "Signature"]
+    redirecting = Fetcher(allow_private=False, resolver=resolver, transport=httpx.MockTransport(
+        lambda r: httpx.Response(301, headers={"Location": "https://elsewhere.example/"})))
+    with pytest.raises(fetch.HttpStatusError):
+        redirecting.post("https://remote.example/inbox", b"{}")

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from functions.api.pages import (
     account,
     accounts,
+    admin,
     dev,
     event_editor,
     events,
@@ -22,6 +23,6 @@ from functions.api.pages import participation as participation_pages
 ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     accounts.router, account.router, home.router, profiles.router, groups.router,
     joining.router, events.router, dev.router, following_pages.router,
-    participation_pages.router, event_editor.router, members_posts.router,
+    participation_pages.router, event_editor.router, members_posts.router, admin.router,
 )
 ROUTERS += (comment_pages.router,)
