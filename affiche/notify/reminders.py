@@ -3,8 +3,8 @@ in AWS; the local runner's ReminderPoller) mails each participant of an event th
 the next 24 hours, once.
 
 "Once" is the mail ledger's business: every run looks at the same window again, and the claim
-keyed on `reminder:{uuid}` + recipient lets only the first run send. Events are read from the
-upcoming listing (listed events; unlisted and private events are not in it yet)."""
+keyed on `reminder:{uuid}` + recipient lets only the first run send. Events of every visibility
+are read from the instance's index by start time (drafts are never in it)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,7 @@ LISTING_LIMIT = 200
 def remind(*, repo: Any, mailer: Mailer, ledger: Ledger, now: datetime) -> int:
     """Send the reminders due at `now`; the number of mails sent."""
     sent = 0
-    for event in repo.upcoming_events(now, LISTING_LIMIT):
-        if event.begins_on > now + AHEAD:
-            break  # the listing is ordered by start time
+    for event in repo.events_beginning_between(now, now + AHEAD, LISTING_LIMIT):
         if event.deleted or event.status == "cancelled" or event.begins_on < now:
             continue
         mails = to_participants(repo, event.uuid, "event_reminder", event_context(event),

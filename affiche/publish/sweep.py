@@ -5,8 +5,8 @@ part. A scheduled run (functions/outbox/clock.py, every CLOCK_MINUTES) renders e
 artifacts for the events that began or ended since the previous run; windows overlap a little,
 and rendering is idempotent, so a late or repeated run does no harm.
 
-Listed events are found through the instance's upcoming-events index; an unlisted event's own
-page catches up at its next change or the next full build.
+Events of every visibility are found through the instance's index by start time (unlisted and
+private ones too: an unlisted event's page must also stop offering to take part once it is over).
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ def _began(event: Event) -> list[Artifact]:
 
 
 def due(store: Any, since: datetime, until: datetime) -> list[Artifact]:
-    """Artifacts of listed events that began or ended in (since, until], without duplicates."""
+    """Artifacts of events that began or ended in (since, until], without duplicates."""
     planned: list[Artifact] = []
-    for event in store.upcoming_events(since - LONGEST, LIMIT):
-        if event.begins_on > until:
-            break  # the index is in start order
-        if since < event.begins_on <= until:
+    for event in store.events_beginning_between(since - LONGEST, until + timedelta(seconds=1),
+                                                LIMIT):
+        if since < event.begins_on <= until and event.listed:
             planned += _began(event)
         if since < event.ends_on <= until:
             planned += [("event", event.uuid), ("actor", event.group)]

@@ -5,7 +5,7 @@
 | account     | ACCOUNT#{id}      | A               |                                    |                                |
 | actor       | ACTOR#{name}      | A               | ACCOUNT#{account} / {name} (people)| GROUPS / {name} (listed groups)|
 | actor_key   | ACTOR#{name}      | KEY             |                                    |                                |
-| event       | EVENT#{uuid}      | A               | GROUP#{group}#EVENTS / {begin}#{id}| EVENTS / {begin}#{id} (listed) |
+| event       | EVENT#{uuid}      | A               | GROUP#{group}#EVENTS / {begin}#{id}| EVENTS (listed) or OTHER_EVENTS / {begin}#{id} |
 | post        | POST#{slug}       | A               | GROUP#{group}#POSTS / {time}#{slug}| POSTS / {time}#{slug} (listed) |
 | membership  | ACTOR#{group}     | MEMBER#{member} | MEMBER#{member} / {group}          |                                |
 | follow      | ACTOR#{group}     | FOLLOWER#{who}  | FOLLOWING#{who} / {group}          |                                |
@@ -135,8 +135,7 @@ def keys_for(entity: Record) -> Keys:
         case Event():
             when = f"{entity.begins_on.isoformat()}#{entity.uuid}"
             return Keys(pk, sk, gsi1pk=f"GROUP#{entity.group}#EVENTS", gsi1sk=when,
-                        gsi2pk="EVENTS" if entity.listed else None,
-                        gsi2sk=when if entity.listed else None)
+                        gsi2pk=_agenda(entity), gsi2sk=when if _agenda(entity) else None)
         case Post():
             when = f"{entity.published_at.isoformat()}#{entity.slug}"
             listed = entity.visibility == "public" and not entity.deleted
@@ -173,6 +172,18 @@ def _event_content_keys(entity: Participation | CalendarFeed | Comment, pk: str,
     begins = entity.begins_on.isoformat() if entity.begins_on else ""
     return Keys(pk, sk, gsi1pk=f"PARTICIPATING#{entity.participant}",
                 gsi1sk=f"{begins}#{entity.event}")
+
+
+def _agenda(event: Event) -> str | None:
+    """The instance-wide index by start time an event sits in: EVENTS for listed ones (home,
+    /events/, tags), OTHER_EVENTS for the unlisted and private ones that still take place (the
+    reminders and the clock find them there; no public listing reads it); none for drafts,
+    deleted events and copies of remote ones."""
+    if event.listed:
+        return "EVENTS"
+    if event.deleted or event.draft or event.is_remote:
+        return None
+    return "OTHER_EVENTS"
 
 
 def claim_key(claim: str) -> tuple[str, str]:

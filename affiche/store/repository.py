@@ -179,6 +179,16 @@ class DynamoRepository:
         items = self.model.gsi2.query("EVENTS", self.model.gsi2sk >= now.isoformat(), limit=limit)
         return self._load(items)
 
+    def events_beginning_between(self, start: datetime, end: datetime,
+                                 limit: int = 1000) -> list[Event]:
+        """Every event that takes place (listed, unlisted or private; no drafts) beginning in
+        [start, end), soonest first: for the scheduled jobs, never for a public listing."""
+        found: list[Event] = []
+        for partition in ("EVENTS", "OTHER_EVENTS"):
+            condition = self.model.gsi2sk.between(start.isoformat(), end.isoformat())
+            found += self._load(self.model.gsi2.query(partition, condition, limit=limit))
+        return sorted((e for e in found if e.begins_on < end), key=lambda e: e.begins_on)[:limit]
+
     def posts_of_group(self, group: str) -> list[Post]:
         return self._load(self.model.gsi1.query(f"GROUP#{group}#POSTS", scan_index_forward=False))
 

@@ -267,22 +267,27 @@ def test_deleting_an_upcoming_event_tells_its_participants(world: World,
 
 
 def test_the_reminder_is_sent_once_the_day_before(world: World) -> None:
-    # Given an event that begins in 20 hours, and one next week, both with participants
+    # Given an event that begins in 20 hours, an unlisted one too, and one next week, all with
+    # participants
     soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=20)
     later = soon + timedelta(days=7)
-    for title, begins in (("Tomorrow's walk", soon), ("Next week's walk", later)):
+    for title, begins, visibility in (("Tomorrow's walk", soon, "public"),
+                                      ("Quiet walk", soon, "unlisted"),
+                                      ("Next week's walk", later, "public")):
         created = world.ann.post("/api/groups/club/events", {
-            "title": title, "begins_on": begins.isoformat(),
+            "title": title, "begins_on": begins.isoformat(), "visibility": visibility,
             "ends_on": (begins + timedelta(hours=2)).isoformat(), "timezone": "UTC"})
         assert created.status == 201
         take_part(world, created.body["uuid"])
     world.stream.run()
     # When the scheduled job runs, then runs again a quarter of an hour later
-    assert reminders({}, None) == {"sent": 2}
+    assert reminders({}, None) == {"sent": 4}
     assert reminders({}, None) == {"sent": 0}
-    # Then each participant got one reminder, for the event of tomorrow only
-    assert world.subjects("bob@example.org", "Tomorrow:") == ["Tomorrow: Tomorrow's walk"]
-    assert world.subjects("anon@example.org", "Tomorrow:") == ["Tomorrow: Tomorrow's walk"]
+    # Then each participant got one reminder per event of tomorrow, listed or not
+    assert sorted(world.subjects("bob@example.org", "Tomorrow:")) == [
+        "Tomorrow: Quiet walk", "Tomorrow: Tomorrow's walk"]
+    assert sorted(world.subjects("anon@example.org", "Tomorrow:")) == [
+        "Tomorrow: Quiet walk", "Tomorrow: Tomorrow's walk"]
 
 
 # --- headers -------------------------------------------------------------------------------------
