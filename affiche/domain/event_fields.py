@@ -31,7 +31,7 @@ ACCESSIBILITY = ("wheelchair", "sign_language", "subtitles")
 ACCESSIBILITY_NAMES = {"wheelchair": "Wheelchair accessible",
                        "sign_language": "Sign language interpretation",
                        "subtitles": "Subtitles"}
-# Groups carry no time zone yet: an event without one is in the instance's default, UTC.
+# An event without a zone takes its group's (Actor.timezone), else the instance's default, UTC.
 DEFAULT_TIMEZONE = "UTC"
 # Far enough for any real calendar; near year 1 or 9999 converting a wall-clock time to UTC
 # overflows datetime (OverflowError), and the archive pages are per year.

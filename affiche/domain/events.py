@@ -137,6 +137,8 @@ def create_event(ports: Ports, account: Account, group_name: str, data: EventInp
     group = existing_group(ports, group_name)
     organizer = acting_profile(ports, account, profile)
     authorize(membership_of(ports, group.name, organizer.name), "create_event")
+    if not (data.timezone or "").strip():  # the group's zone is its events' default
+        data = dataclasses.replace(data, timezone=group.timezone)
     values = _validated(data)
     _check_contacts(ports, values["contacts"])
     now = ports.clock.now()

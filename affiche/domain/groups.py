@@ -24,7 +24,7 @@ def group_audience(group: Actor) -> str:
 
 def create_group(ports: Ports, account: Account, *, name: str, display_name: str,
                  summary: str = "", visibility: str = "public", openness: str = "moderated",
-                 profile: str | None = None) -> Actor:
+                 profile: str | None = None, timezone: str = "") -> Actor:
     """Create a group with its key pair; the acting profile becomes its creator."""
     creator = acting_profile(ports, account, profile)
     name = rules.handle(name, "name")
@@ -39,6 +39,7 @@ def create_group(ports: Ports, account: Account, *, name: str, display_name: str
         summary_html=markdown_to_html(summary) if summary else "",
         visibility=rules.choice(visibility, "visibility", VISIBILITIES),
         openness=rules.choice(openness, "openness", OPENNESS),
+        timezone=group_timezone(timezone),
         member_count=1, public_key_pem=public_pem,
     )
     membership = Membership(group=name, member=creator.name, role="creator", created_at=now,
@@ -58,12 +59,15 @@ def membership_of(ports: Ports, group: str, member: str) -> Membership | None:
 # --- settings -------------------------------------------------------------------------------
 def update_group(ports: Ports, account: Account, name: str, *, display_name: str | None = None,
                  summary: str | None = None, visibility: str | None = None,
-                 openness: str | None = None, profile: str | None = None) -> Actor:
+                 openness: str | None = None, profile: str | None = None,
+                 timezone: str | None = None) -> Actor:
     """Change a group's settings (administrators); a field left as None keeps its value.
 
     `summary` is Markdown, stored with its sanitised HTML."""
     values = _settings(display_name=display_name, summary=summary, visibility=visibility,
                        openness=openness)
+    if timezone is not None:
+        values["timezone"] = group_timezone(timezone)
     group = administered_group(ports, account, name, "edit_group", profile)
     return apply_to_group(ports, group, values)
 
@@ -82,6 +86,14 @@ def _settings(*, display_name: str | None, summary: str | None, visibility: str 
     if openness is not None:
         values["openness"] = rules.choice(openness, "openness", OPENNESS)
     return values
+
+
+def group_timezone(value: str) -> str:
+    """A group's time zone: an IANA name, or "" for the instance's default."""
+    value = value.strip()
+    if value:
+        rules.timezone(value)  # refuses an unknown zone with a message naming the field
+    return value
 
 
 def existing_group(ports: Ports, name: str) -> Actor:

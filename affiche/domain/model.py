@@ -94,6 +94,7 @@ class Actor(Record):
     account_id: str | None = None  # owner, for a Person
     visibility: str = "public"  # "public" | "unlisted" (groups)
     openness: str = "open"  # "open" | "moderated" | "invite_only" (groups)
+    timezone: str = ""  # a group's IANA zone, its events' default ("" = the instance's, UTC)
     avatar: str | None = None  # bucket key of the uploaded image
     banner: str | None = None
     member_count: int = 0

@@ -86,6 +86,8 @@ def _form_context(page: Page, group: str, event: Event | None) -> dict[str, Any]
 
 def _show_form(page: Page, group: str, event: Event | None) -> Response[str]:
     values, checked = form_values(events.input_of(event) if event else None)
+    if event is None:  # a new event starts in its group's zone
+        values["timezone"] = groups.existing_group(page.ports, group).timezone or values["timezone"]
     return page.render("app/event_form.html", values=values, checked=checked,
                        **_form_context(page, group, event))
 

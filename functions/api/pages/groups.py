@@ -21,7 +21,7 @@ from affiche.domain.model import Actor, Membership
 from affiche.publish.media import store_media
 from affiche.web import ratelimit
 from functions.api.pages.common import Page, html, member
-from functions.api.pages.event_views import group_events, members_posts
+from functions.api.pages.event_views import group_events, members_posts, zone_options
 from functions.api.pages.views import COMMON, my_profiles, profile_options
 from functions.api.routes.common import client_address
 
@@ -74,7 +74,8 @@ def viewer(page: Page, name: str) -> Membership:
 
 def _settings_of(group: Actor) -> dict[str, str]:
     return {"display_name": group.display_name, "summary": group.summary_source,
-            "visibility": group.visibility, "openness": group.openness}
+            "visibility": group.visibility, "openness": group.openness,
+            "timezone": group.timezone or "UTC"}
 
 
 def _invited(page: Page, name: str) -> list[Membership]:
@@ -94,6 +95,7 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
         if can["review_join_request"] else [],
         "invited": _invited(page, name) if can["invite_member"] else [],
         "settings": _settings_of(group), **COMMON,
+        "zone_choices": [(z, z) for z in zone_options()],
         # Organisers reach each upcoming event's participants page from here.
         "participation_events": page.ports.repo.events_of_group(
             name, since=page.ports.clock.now()) if can["manage_participants"] else [],
@@ -193,7 +195,8 @@ def settings(name: str) -> Response[str]:
         form = page.form
         groups.update_group(page.ports, page.me, name, display_name=form.get("display_name"),
                             summary=form.get("summary"), visibility=form.get("visibility"),
-                            openness=form.get("openness"), profile=profile)
+                            openness=form.get("openness"), profile=profile,
+                            timezone=form.get("timezone"))
         return "The settings are saved."
 
     return _act(name, "settings", act)

@@ -22,6 +22,7 @@ class GroupInput(Input):
     summary: str = ""
     visibility: str = "public"
     openness: str = "moderated"
+    timezone: str = ""
     profile: str | None = None
 
 
@@ -32,12 +33,14 @@ class GroupSettingsInput(Input):
     summary: str | None = None
     visibility: str | None = None
     openness: str | None = None
+    timezone: str | None = None
     profile: str | None = None
 
 
 def group_json(group: Actor) -> dict[str, Any]:
     return {"name": group.name, "display_name": group.display_name, "summary": group.summary_html,
             "visibility": group.visibility, "openness": group.openness,
+            "timezone": group.timezone or "UTC",
             "member_count": group.member_count, "avatar": group.avatar, "banner": group.banner}
 
 
