@@ -233,3 +233,16 @@ def test_activities_are_recorded_as_private(world: RemoteServer) -> None:
     found: list[Activity] = DynamoRepository().outbox(ALICE, limit=10)
     assert [a.audience for a in found if a.object_kind == "participation"] == ["private"]
     assert PUBLIC  # the event URL of the Join is on our public URL
+
+
+def test_a_deleted_account_frees_its_places(world: RemoteServer) -> None:
+    # Given alice takes part in an event
+    event = new_event()
+    deliver_as(mobilizon_join(ALICE, event.uuid), ALICE)
+    assert count(event.uuid) == 1
+    # When her server says her account is gone
+    delete = load_fixture("mastodon/delete-actor.json", id=f"{ALICE}#delete", actor=ALICE,
+                          object=ALICE)
+    assert deliver_as(delete, ALICE, path="/inbox")[1]["status"] == "accepted"
+    # Then her place is free again
+    assert stored(event.uuid, ALICE) is None and count(event.uuid) == 0
