@@ -3,7 +3,8 @@
 Its follows of our groups, its memberships and its participations in our events are removed
 through the same flows a local person uses (follows.unfollow_as, the membership graph's "leave",
 participation.forget_participant, which frees the places), so counters and the pages stay right;
-our copy of the actor is marked deleted rather than removed, so an old signature or a late delivery naming it still finds something to refuse.
+our copy of the actor is marked deleted rather than removed, so an old signature or a late delivery
+naming it still finds something to refuse.
 """
 
 from __future__ import annotations
