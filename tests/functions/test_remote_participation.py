@@ -246,3 +246,18 @@ def test_a_deleted_account_frees_its_places(world: RemoteServer) -> None:
     assert deliver_as(delete, ALICE, path="/inbox")[1]["status"] == "accepted"
     # Then her place is free again
     assert stored(event.uuid, ALICE) is None and count(event.uuid) == 0
+
+
+def test_odd_messages_and_groups_never_crash(world: RemoteServer) -> None:
+    # A message with control characters and far too long is kept as clean, bounded text
+    event = new_event()
+    odd = "Hi\x00 there\r\n" + "x" * 5000
+    assert deliver_as(mobilizon_join(ALICE, event.uuid, participationMessage=odd),
+                      ALICE)[1]["status"] == "accepted"
+    taken = stored(event.uuid, ALICE)
+    assert taken is not None and taken.message.startswith("Hi there\n")
+    assert len(taken.message) == participation.MESSAGE_MAX
+    # A message that is not text is left out
+    assert deliver_as(mobilizon_join(BOB, event.uuid, participationMessage={"a": 1}),
+                      BOB)[1]["status"] == "accepted"
+    assert stored(event.uuid, BOB).message == ""  # type: ignore[union-attr]
