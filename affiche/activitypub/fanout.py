@@ -60,8 +60,10 @@ _planners: dict[str, Planner] = {}
 CONTENT: dict[str, ContentKind] = {}
 #: Modules (dotted paths) that register planners or content kinds of their own: imported by
 #: `plan` on first use, like the inbound handlers' HANDLER_MODULES.
-PLANNER_MODULES: tuple[str, ...] = ()
+PLANNER_MODULES: tuple[str, ...] = ("affiche.activitypub.participation_fanout",)
 _loaded = False
+#: Kinds whose activities by a remote actor still send something: our answer to them.
+ANSWERED: frozenset[str] = frozenset({"follow", "participation"})
 
 
 def register_planner(kind: str) -> Callable[[Planner], Planner]:
@@ -211,7 +213,7 @@ register_content("post", ContentKind(
 def plan(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
     """The deliveries `activity` causes (none for most activities)."""
     _load()
-    if is_remote_name(activity.actor) and activity.object_kind != "follow":
+    if is_remote_name(activity.actor) and activity.object_kind not in ANSWERED:
         return []  # remote actors speak for themselves
     planner = _planners.get(activity.object_kind)
     return planner(activity, repo, urls) if planner else []

@@ -402,6 +402,8 @@ class Participation(Record):
     display_name: str = ""  # anonymous participants' optional name
     begins_on: datetime | None = None  # the event's start, for a person's listing (gsi1)
     version: int = 0
+    # A remote participant's Join id: our Accept/Reject echoes it (Mobilizon matches by it).
+    join_activity_id: str | None = None
 
     @property
     def key(self) -> str:

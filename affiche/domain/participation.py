@@ -282,8 +282,10 @@ def message_text(value: str) -> str:
     return value
 
 
-def join_event(ports: Ports, actor: Actor, uuid: str, *, message: str = "") -> Participation:
-    """Take part at once (free events) or ask the organisers (restricted events)."""
+def join_event(ports: Ports, actor: Actor, uuid: str, *, message: str = "",
+               join_activity_id: str | None = None) -> Participation:
+    """Take part at once (free events) or ask the organisers (restricted events).
+    `join_activity_id` is a remote person's Join, kept so that our answer can echo it."""
     message = message_text(message)
 
     unread = [True]  # the first attempt only
@@ -306,9 +308,10 @@ def join_event(ports: Ports, actor: Actor, uuid: str, *, message: str = "") -> P
         now = ports.clock.now()
         after = Participation(event=event.uuid, participant=actor.name, role=role,
                               created_at=now, updated_at=now, message=message,
-                              begins_on=event.begins_on)
+                              begins_on=event.begins_on, join_activity_id=join_activity_id)
         if before is not None:
-            after = before.evolve(role=role, updated_at=now, message=message or before.message)
+            after = before.evolve(role=role, updated_at=now, message=message or before.message,
+                                  join_activity_id=join_activity_id or before.join_activity_id)
         return Change(event, [(before, after)], "Join", actor.name)
 
     # The organisers hear of a request from the change stream (affiche/notify/rules).

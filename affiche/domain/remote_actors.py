@@ -1,14 +1,15 @@
 """What happens here when a remote actor goes away (a self-`Delete` from its server).
 
-Its follows of our groups and its memberships are removed through the same flows a local person
-uses (follows.unfollow_as, the membership graph's "leave"), so counters and the group's pages stay
-right; our copy of the actor is marked deleted rather than removed, so an old signature or a late
-delivery naming it still finds something to refuse.
+Its follows of our groups, its memberships and its participations in our events are removed
+through the same flows a local person uses (follows.unfollow_as, the membership graph's "leave",
+participation.forget_participant, which frees the places), so counters and the pages stay right;
+our copy of the actor is marked deleted rather than removed, so an old signature or a late delivery
+naming it still finds something to refuse.
 """
 
 from __future__ import annotations
 
-from affiche.domain import follows, membership
+from affiche.domain import follows, membership, participation
 from affiche.domain.context import Ports
 from affiche.domain.errors import NotFound
 from affiche.domain.model import Actor, is_remote_name
@@ -16,7 +17,8 @@ from affiche.domain.ports import ChangeSet
 
 
 def forget(ports: Ports, actor_id: str) -> int:
-    """Remove the follows and memberships of the remote actor `actor_id`; returns how many."""
+    """Remove the follows, memberships and participations of the remote actor `actor_id`;
+    returns how many."""
     if not is_remote_name(actor_id):
         raise NotFound(f"{actor_id} is not a remote actor")
     actor = ports.repo.get(Actor, actor_id)
@@ -29,6 +31,10 @@ def forget(ports: Ports, actor_id: str) -> int:
     for item in ports.repo.memberships_of(actor_id):
         _leave(ports, item.group, actor_id)
         removed += 1
+    taking_part = ports.repo.participations_of(actor_id)
+    if taking_part:
+        participation.forget_participant(ports, actor_id)
+        removed += len(taking_part)
     if actor is not None and not actor.deleted:
         ports.repo.commit(ChangeSet().put(actor.evolve(deleted=True)))
     return removed

@@ -113,3 +113,86 @@ def test_a_person_on_b_follows_a_group_on_a_and_receives_its_new_event(tmp_path:
         assert gone.status_code == 200, gone.text
         eventually(lambda: a.get("/@demo/followers").json()["totalItems"] == 0,
                    "A counts no follower any more")
+
+
+def table_items(data: Path, kind: str) -> list[dict[str, Any]]:
+    """Items of `kind` in an instance's table, as its runner exports it (data/table.jsonl)."""
+    import json
+
+    path = data / "table.jsonl"
+    if not path.exists():
+        return []
+    found = []
+    for line in path.read_text().splitlines():
+        item = json.loads(line)
+        if item.get("kind", {}).get("S") == kind:
+            found.append(json.loads(item["data"]["S"]))
+    return found
+
+
+def signed_post(url: str, activity: dict[str, Any], key_id: str, private_pem: str
+                ) -> httpx.Response:
+    import json
+
+    from affiche.activitypub.signatures import sign_request
+
+    body = json.dumps(activity).encode()
+    headers = {"Content-Type": "application/activity+json"}
+    headers.update(sign_request("POST", url, headers, body, key_id, private_pem))
+    return httpx.post(url, content=body, headers=headers, timeout=15.0)
+
+
+def test_a_person_on_b_asks_to_join_a_restricted_event_on_a_and_is_accepted(
+        tmp_path: Path) -> None:
+    """A person on B joins a restricted event of A; A's organiser approves; B receives the Accept.
+
+    B has no page to join a remote event yet (our people joining events elsewhere is not built),
+    so the test speaks for B's person the way B's delivery consumer would: it reads that person's
+    private key from B's own table export (`affiche dev` writes data/table.jsonl, the same file
+    `affiche backup` makes), signs the Join with it, and POSTs it to A's real inbox over HTTP.
+    Everything on A is the product (signature check fetching B's actor over HTTP, asynchronous
+    inbox, participation service, organiser's API, fan-out, signed delivery to B), and so is B's
+    inbox verifying A's signed Accept; B stores it as a verified inbound item, which the test reads
+    from the same export (B has no handler for answers to Joins it never sent itself)."""
+    with instance(tmp_path / "a") as (a_url, a_email, a_password), \
+            instance(tmp_path / "b", "--empty") as (b_url, b_email, b_password):
+        a, b = logged_in(a_url, a_email, a_password), logged_in(b_url, b_email, b_password)
+        # Given a restricted event of A's demo group, and B's person with their key
+        created = a.post("/api/groups/demo/events", json={
+            "title": "Workshop on request", "begins_on": "2031-06-01T12:00",
+            "ends_on": "2031-06-01T15:00", "timezone": "Europe/Paris",
+            "join_mode": "restricted"})
+        assert created.status_code == 201, created.text
+        uuid = created.json()["uuid"]
+        name = b.get("/api/me").json()["profiles"][0]["name"]
+        person = f"{b_url}/@{name}/"
+        keys = eventually(lambda: [k for k in table_items(tmp_path / "b", "actor_key")
+                                   if k["name"] == name], "B exports its person's key")
+        # When that person's Join (Mobilizon's shape) reaches A's inbox, signed with their key
+        join = {"@context": "https://www.w3.org/ns/activitystreams", "type": "Join",
+                "id": f"{person}#join-1", "actor": person, "object": f"{a_url}/events/{uuid}/",
+                "participationMessage": "May I come?"}
+        posted = signed_post(f"{a_url}/inbox", join, f"{person}#main-key",
+                             keys[0]["private_key_pem"])
+        assert posted.status_code == 202, posted.text
+        # Then A's organisers see the request, with its message
+        def requests() -> list[dict[str, Any]]:
+            listed = a.get(f"/api/events/{uuid}/participants").json()["participants"]
+            return [p for p in listed if p["participant"] == person]
+
+        (request,) = eventually(requests, "A lists the request")
+        assert request["state"] == "not_approved" and request["message"] == "May I come?"
+        # When the organiser approves it
+        answer = a.post(f"/api/events/{uuid}/participants/answer",
+                        json={"participants": [person], "approve": True})
+        assert answer.status_code == 200, answer.text
+        assert a.get(f"/api/events/{uuid}").json()["participant_count"] == 1
+        # Then B's inbox receives A's signed Accept of that Join
+        def accepts() -> list[dict[str, Any]]:
+            return [r for r in table_items(tmp_path / "b", "inbound")
+                    if r["activity"].get("type") == "Accept"
+                    and r["activity"].get("object") == join["id"]]
+
+        (accept,) = eventually(accepts, "B receives the Accept of the Join", timeout=60)
+        assert accept["activity"]["actor"] == f"{a_url}/@demo/"
+        assert accept["signer"] == f"{a_url}/@demo/"

@@ -1,0 +1,108 @@
+"""Join, Leave and Undo{Join} of our events by remote people (Mobilizon's participation).
+
+A remote person takes part through the same domain service as a local one
+(affiche.domain.participation), as the `Actor` named by their ActivityPub id:
+- `Join` of `{public_url}/events/{uuid}/` (by id, or an embedded Event): join_event, keeping
+  Mobilizon's `participationMessage` as the message and the Join's id, which our answer echoes.
+  A free event answers with the group's `Accept` (the fan-out sends it); a restricted one waits
+  for the organisers, as Mobilizon does.
+- When the rules refuse (full, cancelled, over, private...), nothing is stored and the group
+  answers with a `Reject` of the Join that says why; the inbound item is processed, with the
+  reason. The same Join sent again by a participant is accepted again.
+- `Leave` of our event, or `Undo{Join}`: leave_event; the place becomes free again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from affiche.activitypub.actors import resolve_actor
+from affiche.activitypub.handlers import ANY, InboundContext, Outcome, register
+from affiche.activitypub.handlers.support import id_of, ports
+from affiche.domain import remote_participation
+from affiche.domain.errors import DomainError, NotFound
+from affiche.domain.participation import MESSAGE_MAX, join_event, leave_event
+
+
+def local_event(url: str | None) -> str | None:
+    """The uuid of the event of ours `url` designates (`{public_url}/events/{uuid}/`)."""
+    if not url:
+        return None
+    from affiche.config import get_settings
+
+    public = urlsplit(get_settings().public_url)
+    parts = urlsplit(url)
+    if parts.netloc.lower() != public.netloc.lower():
+        return None
+    prefix = public.path.rstrip("/") + "/events/"
+    path = unquote(parts.path)
+    if not path.startswith(prefix):
+        return None
+    uuid = path[len(prefix):].rstrip("/")
+    return uuid if uuid and "/" not in uuid and len(uuid) <= 100 else None
+
+
+def _message(activity: dict[str, Any]) -> str:
+    value = activity.get("participationMessage")
+    if not isinstance(value, str):
+        return ""
+    # A stranger's text: keep printable characters and line breaks, within our limit.
+    kept = "".join(c for c in value if c in "\n\t" or (ord(c) >= 32 and c != "\x7f"))
+    return kept.replace("\r", "")[:MESSAGE_MAX]
+
+
+@register("Join", ANY)
+@register("Join", "Event")
+def join(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    uuid = local_event(id_of(activity.get("object")))
+    if uuid is None:
+        return Outcome("ignored", "only our events can be joined")
+    context_ports = ports()
+    person = resolve_actor(context_ports.repo, context.signer)
+    join_id = id_of(activity.get("id")) or None
+    try:
+        taken = join_event(context_ports, person, uuid, message=_message(activity),
+                           join_activity_id=join_id)
+    except NotFound as error:
+        return Outcome("ignored", str(error))
+    except DomainError as error:
+        return _refused(person, uuid, join_id, str(error))
+    return Outcome("handled", f"{person.name} is {taken.role} in event {uuid}")
+
+
+def _refused(person: Any, uuid: str, join_id: str | None, reason: str) -> Outcome:
+    context_ports = ports()
+    try:
+        if remote_participation.accept_again(context_ports, person, uuid, join_id):
+            return Outcome("handled", "already takes part: accepted again")
+        remote_participation.refuse_join(context_ports, person, uuid, join_id, reason)
+    except NotFound as error:
+        return Outcome("ignored", str(error))
+    return Outcome("handled", f"refused: {reason}")
+
+
+def _leave(uuid: str | None, context: InboundContext) -> Outcome:
+    if uuid is None:
+        return Outcome("ignored", "only our events can be left")
+    context_ports = ports()
+    person = resolve_actor(context_ports.repo, context.signer)
+    try:
+        leave_event(context_ports, person, uuid)
+    except DomainError as error:
+        return Outcome("ignored", str(error))
+    return Outcome("handled", f"{person.name} left event {uuid}")
+
+
+@register("Leave", ANY)
+@register("Leave", "Event")
+def leave(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    return _leave(local_event(id_of(activity.get("object"))), context)
+
+
+@register("Undo", "Join")
+def undo_join(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    inner = activity.get("object") or {}
+    if id_of(inner.get("actor")) not in (None, context.signer):
+        return Outcome("ignored", "one can only undo one's own Join")
+    return _leave(local_event(id_of(inner.get("object"))), context)
