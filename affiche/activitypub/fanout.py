@@ -60,7 +60,7 @@ _planners: dict[str, Planner] = {}
 CONTENT: dict[str, ContentKind] = {}
 #: Modules (dotted paths) that register planners or content kinds of their own: imported by
 #: `plan` on first use, like the inbound handlers' HANDLER_MODULES.
-PLANNER_MODULES: tuple[str, ...] = ()
+PLANNER_MODULES: tuple[str, ...] = ("affiche.activitypub.comment_fanout",)
 _loaded = False
 
 

@@ -18,6 +18,7 @@ its text wiped, so replies keep their place in the thread; nothing of it is show
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -110,7 +111,8 @@ def post_comment(ports: Ports, actor: Actor, uuid: str, text: str, *,
             raise InvalidInput("in_reply_to must be a comment of this event", field="in_reply_to")
     ports.limiter.hit(RATE_ACTION, actor.name)
     now = ports.clock.now()
-    comment = Comment(id=rules.new_id(), event=uuid, author=actor.name, text_source=source,
+    comment = Comment(id=remote_comment_id(ap_id) if ap_id else rules.new_id(), event=uuid,
+                      author=actor.name, text_source=source,
                       text_html=markdown_to_html(source), created_at=now, updated_at=now,
                       in_reply_to=in_reply_to or None,
                       ap_id=rules.http_url(ap_id, "ap_id") if ap_id else None,
@@ -163,6 +165,12 @@ def set_comments_enabled(ports: Ports, actor: Actor, uuid: str, enabled: bool) -
 def can_moderate(ports: Ports, event: Event, actor: Actor | None) -> bool:
     """Whether `actor` may delete any comment of `event` and close its comments (pages)."""
     return actor is not None and _moderates(ports, event.group, actor)
+
+
+def remote_comment_id(ap_id: str) -> str:
+    """The id of the comment a remote Note becomes: derived from the Note's id, so its Update,
+    its Delete and replies to it find the comment again, and a repeated Create finds it taken."""
+    return "ap-" + hashlib.sha256(ap_id.encode()).hexdigest()[:32]
 
 
 # --- helpers -------------------------------------------------------------------------------------

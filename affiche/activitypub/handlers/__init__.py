@@ -26,7 +26,7 @@ from typing import Any
 ANY = "*"
 
 #: Modules of this package that register handlers; imported by `dispatch` on first use.
-HANDLER_MODULES: tuple[str, ...] = ("follow", "actor", "event")
+HANDLER_MODULES: tuple[str, ...] = ("follow", "actor", "event", "note")
 
 #: The (activity type, object type) pairs affiche processes; tests check each is registered.
 SUPPORTED: frozenset[tuple[str, str]] = frozenset({
@@ -35,6 +35,7 @@ SUPPORTED: frozenset[tuple[str, str]] = frozenset({
     ("Update", "Application"), ("Delete", ANY),
     ("Create", "Event"), ("Update", "Event"), ("Announce", "Create"), ("Announce", "Update"),
     ("Announce", "Event"),
+    ("Create", "Note"), ("Update", "Note"),
 })
 
 
