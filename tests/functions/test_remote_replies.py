@@ -119,6 +119,9 @@ def test_a_mastodon_reply_becomes_a_comment_then_is_edited_and_deleted(site: Sit
     items = site.json(f"events/{uuid}/index.json")["replies"]["items"]
     assert [(n["id"], n["attributedTo"], n["inReplyTo"]) for n in items] == [
         (NOTE_ID, ALICE, event_url)]
+    # (and alice, a remote actor, gets no files of her own here: no outbox, no profile)
+    published = site.keys()
+    assert [key for key in published if "remote.example" in key] == []
 
     # When she edits it on Mastodon (Mastodon's Update{Note})
     status, body = deliver(update("<p>Can I bring two bikes?</p>"))
@@ -170,6 +173,12 @@ def test_a_reply_to_something_not_ours_is_ignored(given: Any) -> None:
         status, body = deliver(reply(target, "<p>Hi</p>", f"{ALICE}/statuses/{n}"))
         assert (status, body["status"]) == (202, "ignored"), (target, body)
         assert body["detail"], target
+    assert live_comments(uuid) == []
+    # A followers-only or direct reply is not made public as a comment
+    private = reply(URLS.event(uuid), "<p>Just between us</p>", f"{ALICE}/statuses/9")
+    private["object"].update(to=[f"{ALICE}/followers"], cc=["https://affiche.test/@club/"])
+    status, body = deliver(private)
+    assert body["status"] == "ignored" and "public" in body["detail"], body
     assert live_comments(uuid) == []
     # A toot answering nothing (not a reply) is not a comment either
     assert deliver(reply(None, "<p>Hello world</p>"))[1]["status"] == "ignored"  # type: ignore[arg-type]

@@ -5,6 +5,8 @@ our comments (`{event}#comment-{id}`) or a remote comment we keep (its Note id).
 the same domain service as a local comment (affiche.domain.comments), acted by the remote author
 resolved by its AP id, so the domain's rules hold for everyone: closed comments, private events,
 the rate limit, the author alone editing. Whatever the domain refuses is `ignored` with its reason.
+Only Notes addressed to the public are kept: a followers-only or direct reply mentioning our group
+must not turn into a comment everyone reads.
 
 The remote HTML is not trusted as HTML: it is sanitised with the project's allow-list, reduced to
 its text and stored as Markdown source with Markdown's markup escaped, so the comment renders as
@@ -22,6 +24,7 @@ from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.fetch import FetchError
 from affiche.activitypub.handlers import InboundContext, Outcome, register
 from affiche.activitypub.handlers.support import id_of, ports
+from affiche.activitypub.vocabulary import PUBLIC
 from affiche.domain import comments
 from affiche.domain.errors import DomainError
 from affiche.domain.model import Actor, Comment
@@ -90,12 +93,28 @@ def _author(context: InboundContext) -> Actor | Outcome:
         return Outcome("ignored", f"cannot resolve the author: {error}")
 
 
+_PUBLIC = {PUBLIC, "as:Public", "Public"}
+
+
+def _is_public(note: dict[str, Any]) -> bool:
+    """Addressed to everyone (Mastodon's public or unlisted): comments are shown to all, so a
+    followers-only or direct reply must not become one."""
+    audience = [*_listed(note.get("to")), *_listed(note.get("cc"))]
+    return any(id_of(a) in _PUBLIC for a in audience)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def _note(activity: dict[str, Any], context: InboundContext) -> dict[str, Any] | Outcome:
     obj = activity.get("object")
     if not isinstance(obj, dict) or not id_of(obj):
         return Outcome("ignored", "a Note without an id")
     if id_of(obj.get("attributedTo")) not in (None, context.signer):
         return Outcome("ignored", "a Note is only accepted from its author")
+    if not _is_public(obj):
+        return Outcome("ignored", "not a public Note: comments are shown to everyone")
     return obj
 
 
