@@ -30,14 +30,27 @@ from affiche.domain.errors import DomainError
 from affiche.domain.model import Actor, Comment
 from affiche.domain.text import plain_text, sanitize
 
-_MARKUP = re.compile(r"([\\`*_\[\]<>#|!])")
-_LINE_START = re.compile(r"^(\s*)([-+=]|\d+\.)", re.MULTILINE)
+# What Python-Markdown would read as markup, escaped with the backslashes it understands; the
+# text is already HTML-escaped by nh3 (`<` is `&lt;`), so raw HTML cannot come through.
+_MARKUP = re.compile(r"([\\`*_\[\]!#>])")
+_LIST_ITEM = re.compile(r"^(\s*)([-+])", re.MULTILINE)
+_NUMBERED = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
+_UNDERLINE = re.compile(r"^(\s*)=", re.MULTILINE)  # a setext heading; `\=` is no escape
+
+
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_PARAGRAPH_END = re.compile(r"</p\s*>", re.IGNORECASE)
 
 
 def markdown_source(html: str) -> str:
-    """The text of remote HTML as Markdown that renders exactly that text."""
-    text = plain_text(sanitize(html))
-    return _LINE_START.sub(r"\1\\\2", _MARKUP.sub(r"\\\1", text))
+    """The text of remote HTML as Markdown that renders exactly that text: its paragraphs stay
+    paragraphs, its line breaks stay line breaks (two trailing spaces), nothing else is markup."""
+    html = _PARAGRAPH_END.sub("</p>\n", _BREAK.sub("\n", sanitize(html)))
+    text = _MARKUP.sub(r"\\\1", plain_text(html))
+    text = re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
+    text = _LIST_ITEM.sub(r"\1\\\2", text)
+    text = _NUMBERED.sub(r"\1\\.", text)
+    return _UNDERLINE.sub(r"\1&#61;", text)
 
 
 def _content(note: dict[str, Any]) -> str:
