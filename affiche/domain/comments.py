@@ -27,8 +27,8 @@ from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, NotFound, PermissionDenied
 from affiche.domain.events import event_audience
 from affiche.domain.groups import existing_group, membership_of
-from affiche.domain.model import Actor, Comment, Event
-from affiche.domain.ports import ChangeSet
+from affiche.domain.model import Actor, Comment, Event, is_remote_name
+from affiche.domain.ports import ChangeSet, Repository
 from affiche.domain.roles import MEMBER_ROLES, allowed
 from affiche.domain.text import markdown_to_html
 
@@ -92,6 +92,13 @@ def thread(comments: list[Comment]) -> list[Entry]:
         out.append(Entry(comment, min(depth, MAX_DEPTH), placeholder=comment.deleted))
         stack += [(c, depth + 1) for c in reversed(children.get(comment.id, []))]
     return out
+
+
+def remote_authors(repo: Repository, comments: list[Comment]) -> dict[str, str]:
+    """`@user@host` of each remote author (named by their AP id), for pages to show."""
+    names = {c.author for c in comments if is_remote_name(c.author)}
+    found = {name: repo.get(Actor, name) for name in names}
+    return {name: actor.handle for name, actor in found.items() if actor is not None}
 
 
 # --- writing -------------------------------------------------------------------------------------

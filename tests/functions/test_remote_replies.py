@@ -116,6 +116,9 @@ def test_a_mastodon_reply_becomes_a_comment_then_is_edited_and_deleted(site: Sit
     page = site.html(f"events/{uuid}/index.html")
     assert "Can I bring my kid&#x27;s bike?" in page or "Can I bring my kid's bike?" in page
     assert "<script>alert" not in page
+    # signed with her handle, linking to her toot
+    assert ('<a href="https://remote.example/@alice/1822" rel="nofollow noopener">'
+            '@alice@remote.example</a>') in page
     items = site.json(f"events/{uuid}/index.json")["replies"]["items"]
     assert [(n["id"], n["attributedTo"], n["inReplyTo"]) for n in items] == [
         (NOTE_ID, ALICE, event_url)]
