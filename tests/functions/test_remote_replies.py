@@ -215,6 +215,14 @@ def test_only_the_author_updates_or_deletes_a_remote_comment(given: Any) -> None
     # Then both are refused and alice's comment stays as she wrote it
     assert body["status"] == "ignored" and "author" in body["detail"], body
     assert [c.text_html for c in live_comments(uuid)] == ["<p>Mine</p>"]
+    # And an Update of a Note we never had, answering nothing of ours, is ignored
+    assert deliver(update("<p>Elsewhere</p>", f"{ALICE}/statuses/55"))[1]["status"] == "ignored"
+    # but an edited reply to our event whose Create we missed becomes a comment
+    missed = update("<p>Edited before you saw it</p>", f"{ALICE}/statuses/56")
+    missed["object"].update(inReplyTo=URLS.event(uuid),
+                            to=["https://www.w3.org/ns/activitystreams#Public"])
+    assert deliver(missed)[1]["status"] == "accepted"
+    assert len(live_comments(uuid)) == 2
     # And a Delete of a Note we never kept is ignored
     assert deliver(delete(note_id=f"{ALICE}/statuses/404"))[1]["status"] == "ignored"
 

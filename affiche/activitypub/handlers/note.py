@@ -161,7 +161,9 @@ def update(activity: dict[str, Any], context: InboundContext) -> Outcome:
         return note
     comment = remote_comment(id_of(note))
     if comment is None:
-        return Outcome("ignored", "a Note we keep no comment of")
+        # An edited reply whose Create never reached us (or came before we followed the thread)
+        # is a reply all the same; `create` refuses it if it is not one of ours.
+        return create(activity, context)
     author = _author(context)
     if isinstance(author, Outcome):
         return author
