@@ -4,8 +4,8 @@ Called by the outbox's stream consumer for each new Activity (DESIGN.md §9: eff
 commit come from the stream); `plan` decides, `fan_out` hands each delivery to
 `affiche.activitypub.delivery.enqueue` (one queue message per distinct inbox). Nothing is sent
 from a request. Each entity kind registers its planner (`register_planner`), and group content
-(events, posts; comments and discussions later) registers with `register_content`, so a new kind
-edits no switch here.
+(events, posts) registers with `register_content` (comments plan their own, in
+comment_fanout.py), so a new kind edits no switch here.
 
 What goes out:
 - Create / Update / Delete of a public or unlisted event or post -> the group's remote followers
@@ -60,7 +60,8 @@ _planners: dict[str, Planner] = {}
 CONTENT: dict[str, ContentKind] = {}
 #: Modules (dotted paths) that register planners or content kinds of their own: imported by
 #: `plan` on first use, like the inbound handlers' HANDLER_MODULES.
-PLANNER_MODULES: tuple[str, ...] = ("affiche.activitypub.participation_fanout",)
+PLANNER_MODULES: tuple[str, ...] = ("affiche.activitypub.participation_fanout",
+                                   "affiche.activitypub.comment_fanout")
 _loaded = False
 #: Kinds whose activities by a remote actor still send something: our answer to them.
 ANSWERED: frozenset[str] = frozenset({"follow", "participation"})

@@ -18,6 +18,7 @@ its text wiped, so replies keep their place in the thread; nothing of it is show
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -26,8 +27,8 @@ from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, NotFound, PermissionDenied
 from affiche.domain.events import event_audience
 from affiche.domain.groups import existing_group, membership_of
-from affiche.domain.model import Actor, Comment, Event
-from affiche.domain.ports import ChangeSet
+from affiche.domain.model import Actor, Comment, Event, is_remote_name
+from affiche.domain.ports import ChangeSet, Repository
 from affiche.domain.roles import MEMBER_ROLES, allowed
 from affiche.domain.text import markdown_to_html
 
@@ -93,6 +94,13 @@ def thread(comments: list[Comment]) -> list[Entry]:
     return out
 
 
+def remote_authors(repo: Repository, comments: list[Comment]) -> dict[str, str]:
+    """`@user@host` of each remote author (named by their AP id), for pages to show."""
+    names = {c.author for c in comments if is_remote_name(c.author)}
+    found = {name: repo.get(Actor, name) for name in names}
+    return {name: actor.handle for name, actor in found.items() if actor is not None}
+
+
 # --- writing -------------------------------------------------------------------------------------
 
 def post_comment(ports: Ports, actor: Actor, uuid: str, text: str, *,
@@ -110,7 +118,8 @@ def post_comment(ports: Ports, actor: Actor, uuid: str, text: str, *,
             raise InvalidInput("in_reply_to must be a comment of this event", field="in_reply_to")
     ports.limiter.hit(RATE_ACTION, actor.name)
     now = ports.clock.now()
-    comment = Comment(id=rules.new_id(), event=uuid, author=actor.name, text_source=source,
+    comment = Comment(id=remote_comment_id(ap_id) if ap_id else rules.new_id(), event=uuid,
+                      author=actor.name, text_source=source,
                       text_html=markdown_to_html(source), created_at=now, updated_at=now,
                       in_reply_to=in_reply_to or None,
                       ap_id=rules.http_url(ap_id, "ap_id") if ap_id else None,
@@ -163,6 +172,12 @@ def set_comments_enabled(ports: Ports, actor: Actor, uuid: str, enabled: bool) -
 def can_moderate(ports: Ports, event: Event, actor: Actor | None) -> bool:
     """Whether `actor` may delete any comment of `event` and close its comments (pages)."""
     return actor is not None and _moderates(ports, event.group, actor)
+
+
+def remote_comment_id(ap_id: str) -> str:
+    """The id of the comment a remote Note becomes: derived from the Note's id, so its Update,
+    its Delete and replies to it find the comment again, and a repeated Create finds it taken."""
+    return "ap-" + hashlib.sha256(ap_id.encode()).hexdigest()[:32]
 
 
 # --- helpers -------------------------------------------------------------------------------------

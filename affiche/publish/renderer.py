@@ -287,7 +287,7 @@ class Renderer:
                                  gone and self.urls.event(uuid), "Event",
                                  event.updated_at if event else None)
         from affiche.activitypub import comments as ap_comments
-        from affiche.domain.comments import thread
+        from affiche.domain.comments import remote_authors, thread
         from affiche.domain.events import event_audience
 
         url = self.urls.event(uuid)
@@ -303,6 +303,7 @@ class Renderer:
                       event_url=url, summary=ap.event_summary(event),
                       json_ld=self._json_ld(event, group), noindex=not event.listed,
                       comments=thread(comments), calendar=True,
+                      comment_authors=remote_authors(self.store, comments),
                       **event_page_context(event, self.now)),
         ])
 

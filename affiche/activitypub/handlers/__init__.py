@@ -26,7 +26,7 @@ from typing import Any
 ANY = "*"
 
 #: Modules of this package that register handlers; imported by `dispatch` on first use.
-HANDLER_MODULES: tuple[str, ...] = ("follow", "actor", "event", "participation")
+HANDLER_MODULES: tuple[str, ...] = ("follow", "actor", "event", "participation", "note")
 
 #: The (activity type, object type) pairs affiche processes; tests check each is registered.
 SUPPORTED: frozenset[tuple[str, str]] = frozenset({
@@ -36,6 +36,7 @@ SUPPORTED: frozenset[tuple[str, str]] = frozenset({
     ("Create", "Event"), ("Update", "Event"), ("Announce", "Create"), ("Announce", "Update"),
     ("Announce", "Event"),
     ("Join", ANY), ("Join", "Event"), ("Leave", ANY), ("Leave", "Event"), ("Undo", "Join"),
+    ("Create", "Note"), ("Update", "Note"),
 })
 
 

@@ -4,7 +4,9 @@ Only self-updates and self-deletes count (the activity's actor is its object); t
 checked that the signing key belongs to that actor. An update is taken from the verified payload
 (as Mastodon does) instead of fetching the document again. A self-`Delete` removes the actor's
 follows and memberships here (affiche.domain.remote_actors); a `Delete` of one of the remote
-events we keep for our followers removes it from their agenda.
+events we keep for our followers removes it from their agenda, and of a remote reply we keep as a
+comment deletes that comment (handlers/note.py; Mastodon sends `Delete{Tombstone}`, so every
+`Delete` comes here whatever its object's type).
 """
 
 from __future__ import annotations
@@ -53,4 +55,7 @@ def delete(activity: dict[str, Any], context: InboundContext) -> Outcome:
     if event is not None and event.is_remote and same_host(target, context.signer):
         context_ports.repo.commit(ChangeSet(deletes=[event]))
         return Outcome("handled", f"removed the remote event {target}")
-    return Outcome("ignored", "nothing of ours to delete")
+    from affiche.activitypub.handlers.note import forget_remote_comment
+
+    return (forget_remote_comment(target, context)
+            or Outcome("ignored", "nothing of ours to delete"))

@@ -27,8 +27,10 @@ def _context(page: Page, uuid: str) -> dict[str, Any]:
     reply = page.query("reply") or page.form.optional("in_reply_to")
     replying = page.ports.repo.get(Comment, reply) if reply else None
     profiles = my_profiles(page.ports, page.me)
+    everyone = page.ports.repo.comments_of_event(uuid)
     return {"event": event, "group": existing_group(page.ports, event.group), "actor": me,
-            "comments": comments.thread(page.ports.repo.comments_of_event(uuid)),
+            "comments": comments.thread(everyone),
+            "comment_authors": comments.remote_authors(page.ports.repo, everyone),
             "comment_actions": True, "moderator": comments.can_moderate(page.ports, event, me),
             "replying": replying if replying and not replying.deleted else None,
             "profiles": profiles, "profile_options": profile_options(profiles)}
