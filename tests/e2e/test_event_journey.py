@@ -7,6 +7,7 @@ people, JavaScript off: every step is a link or a plain form post (see browser_s
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -78,6 +79,15 @@ def test_an_event_goes_from_the_editor_to_a_visitor_and_a_participant(
     ann.get_by_role("link", name="New event").click()
     expect(ann.get_by_role("heading", level=1)).to_have_text("New event of Garden club")
     fill_new_event(ann, "Seed swap", capacity=5)
+    # (a latitude off the globe first: the error shows under the field, with what she typed)
+    latitude = ann.get_by_label("Latitude", exact=True)
+    latitude.fill("95")
+    ann.get_by_role("button", name="Publish", exact=True).click()
+    expect(latitude).to_have_attribute("aria-invalid", "true")
+    expect(latitude).to_have_accessible_description(re.compile("between -90 and 90"))
+    expect(ann.locator("#event-address\\.latitude-error")).to_contain_text("between -90 and 90")
+    expect(ann.get_by_label("Title", exact=True)).to_have_value("Seed swap")
+    latitude.fill("45.764")
     ann.get_by_role("button", name="Publish", exact=True).click()
     expect(ann.get_by_role("status")).to_have_text("“Seed swap” is published.")
     uuid = ann.url.rstrip("/").rsplit("/", 1)[-1]
