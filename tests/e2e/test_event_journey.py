@@ -35,9 +35,8 @@ PUBLISHED_WITHIN = 5.0  # seconds for the stream to rebuild a static page
 
 
 def eventually_shows(page: Page, url: str, text: str) -> None:
-    """Open `url`, then reload it until it shows `text`: static pages are rebuilt by the change
-    stream. A reload, as a person presses it: a plain visit may be answered from the browser's
-    cache, since static files are served with `max-age=60` (affiche/publish/writers.py)."""
+    """Open `url`, then reload it (as a person presses reload) until it shows `text`: static
+    pages are rebuilt by the change stream, a moment after the change."""
     deadline = time.monotonic() + PUBLISHED_WITHIN
     response = page.goto(url)
     while not (response is not None and response.ok and text in page.inner_text("body")):
@@ -113,8 +112,14 @@ def test_an_event_goes_from_the_editor_to_a_visitor_and_a_participant(
     expect(bob).to_have_url(f"{instance.url}/app/events/{uuid}/participate")
     expect(bob.get_by_text("5 of 5 places left")).to_be_visible()
     bob.get_by_role("button", name="Take part", exact=True).click()
+    expect(bob.get_by_role("status")).to_have_text("You take part in this event.")
     expect(bob.locator("p.state")).to_have_text("@bob: You take part.")
+    expect(bob.get_by_text("4 of 5 places left")).to_be_visible()
     expect(bob.get_by_role("button", name="I no longer take part")).to_be_visible()
 
     # Then the visitor's reloaded page counts him within a few seconds
     eventually_shows(visitor, static_page, "1 / 5 taken")
+    # And Bob, going back to the page he saw before, is counted too: no stale copy from his
+    # browser's cache (static pages are served with max-age=0, s-maxage=60)
+    bob.get_by_role("link", name="Back to the event").click()
+    expect(bob.locator("dl.facts")).to_contain_text("1 / 5 taken")
