@@ -68,12 +68,13 @@ def accessibility(flags: list[str]) -> list[str]:
 def _coordinate(value: Any, field: str, limit: float) -> float | None:
     if value is None or value == "":
         return None
+    word = field.rsplit(".", 1)[-1]  # the message is read next to the "Latitude" field too
     try:
         number = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError) as error:
-        raise InvalidInput(f"{field} must be a number", field=field) from error
+        raise InvalidInput(f"{word} must be a number", field=field) from error
     if isinstance(value, bool) or not math.isfinite(number) or not -limit <= number <= limit:
-        raise InvalidInput(f"{field} must be between -{limit:g} and {limit:g}", field=field)
+        raise InvalidInput(f"{word} must be between -{limit:g} and {limit:g}", field=field)
     return number
 
 

@@ -11,7 +11,10 @@ from affiche.publish.renderer import Output
 
 # Pages change when their content changes; a short shared cache keeps the CDN fresh without
 # invalidation storms. Invalidations are still sent for the exact paths a change touched.
-CACHE_CONTROL = "public, max-age=60"
+# Browsers keep nothing fresh (max-age=0: they ask again, a 304 when unchanged): someone who
+# just took part and follows "Back to the event" must see the new count, not a copy from
+# their own cache that no invalidation reaches (tests/e2e/test_event_journey.py).
+CACHE_CONTROL = "public, max-age=0, s-maxage=60"
 
 
 class Writer(Protocol):
