@@ -408,6 +408,12 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/events/{event}/delete", {}, "edit_event"),
     ("POST", "/app/events/{draft}/publish", {}, "read:edit_event"),
     ("GET", "/app/posts/{members_post}/", None, "read:view_members_only_content"),
+    # taking part (the event is free and public: anyone logged in joins it)
+    ("POST", "/app/events/{event}/participate", {}, LOGGED_IN),
+    ("GET", "/app/participations", None, LOGGED_IN),
+    ("GET", "/app/events/{event}/participants", None, "manage_participants"),
+    ("POST", "/app/events/{event}/participants", {"decision": "reject", "participants": "victim"},
+     "manage_participants"),
 ]
 
 
