@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.fetch import FetchError
 from affiche.activitypub.handlers import InboundContext, Outcome, register
-from affiche.activitypub.handlers.support import id_of, ports
+from affiche.activitypub.handlers.support import id_of, local_path, ports
 from affiche.activitypub.vocabulary import PUBLIC
 from affiche.domain import comments
 from affiche.domain.errors import DomainError
@@ -64,20 +64,14 @@ def _content(note: dict[str, Any]) -> str:
 
 def _ours(url: str) -> tuple[str, str | None] | None:
     """(event uuid, comment id or None) when `url` names one of our events or comments."""
-    from affiche.config import get_settings
-
-    public = urlsplit(get_settings().public_url)
-    parts = urlsplit(url)
-    prefix = public.path.rstrip("/") + "/events/"
-    if parts.netloc.lower() != public.netloc.lower() or not parts.path.startswith(prefix):
+    uuid = local_path(url, "events/")
+    if uuid is None:
         return None
-    uuid = parts.path[len(prefix):].strip("/")
-    if not uuid or "/" in uuid:
-        return None
-    if not parts.fragment:
+    fragment = urlsplit(url).fragment
+    if not fragment:
         return uuid, None
-    if parts.fragment.startswith("comment-"):
-        return uuid, parts.fragment[len("comment-"):]
+    if fragment.startswith("comment-"):
+        return uuid, fragment[len("comment-"):]
     return None
 
 

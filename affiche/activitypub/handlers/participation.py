@@ -15,11 +15,10 @@ A remote person takes part through the same domain service as a local one
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.handlers import ANY, InboundContext, Outcome, register
-from affiche.activitypub.handlers.support import id_of, ports
+from affiche.activitypub.handlers.support import id_of, local_path, ports
 from affiche.domain import remote_participation
 from affiche.domain.errors import DomainError, NotFound
 from affiche.domain.participation import MESSAGE_MAX, join_event, leave_event
@@ -27,20 +26,8 @@ from affiche.domain.participation import MESSAGE_MAX, join_event, leave_event
 
 def local_event(url: str | None) -> str | None:
     """The uuid of the event of ours `url` designates (`{public_url}/events/{uuid}/`)."""
-    if not url:
-        return None
-    from affiche.config import get_settings
-
-    public = urlsplit(get_settings().public_url)
-    parts = urlsplit(url)
-    if parts.netloc.lower() != public.netloc.lower():
-        return None
-    prefix = public.path.rstrip("/") + "/events/"
-    path = unquote(parts.path)
-    if not path.startswith(prefix):
-        return None
-    uuid = path[len(prefix):].rstrip("/")
-    return uuid if uuid and "/" not in uuid and len(uuid) <= 100 else None
+    uuid = local_path(url, "events/")
+    return uuid if uuid and len(uuid) <= 100 else None
 
 
 def _message(activity: dict[str, Any]) -> str:

@@ -24,8 +24,9 @@ def id_of(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def local_name(url: str | None) -> str | None:
-    """The local actor name an id of ours designates (`{public_url}/@name/`), else None."""
+def local_path(url: str | None, section: str) -> str | None:
+    """The one path segment after `{public_url}/{section}` in an id of ours, else None
+    (`section` "@" for actors, "events/" for events)."""
     if not url:
         return None
     from affiche.config import get_settings
@@ -34,12 +35,18 @@ def local_name(url: str | None) -> str | None:
     parts = urlsplit(url)
     if parts.netloc.lower() != public.netloc.lower():
         return None
-    prefix = public.path.rstrip("/") + "/@"
+    prefix = public.path.rstrip("/") + "/" + section
     path = unquote(parts.path)
     if not path.startswith(prefix):
         return None
-    name = path[len(prefix):].rstrip("/")
-    return name.lower() if name and "/" not in name else None
+    segment = path[len(prefix):].rstrip("/")
+    return segment if segment and "/" not in segment else None
+
+
+def local_name(url: str | None) -> str | None:
+    """The local actor name an id of ours designates (`{public_url}/@name/`), else None."""
+    name = local_path(url, "@")
+    return name.lower() if name else None
 
 
 def same_host(a: str, b: str) -> bool:
