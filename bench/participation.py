@@ -40,7 +40,7 @@ def participation_figures() -> dict[str, Any]:
                 started = time.perf_counter()
                 client.post(path, json={}).raise_for_status()
                 samples.append((time.perf_counter() - started) * 1000)
-                client.delete(path).raise_for_status()
+                client.delete(path, headers={"Content-Type": "application/json"}).raise_for_status()
             with counting_requests() as counts:
                 client.post(path, json={}).raise_for_status()
             instance.wait_idle()
