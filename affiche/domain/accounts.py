@@ -143,9 +143,9 @@ def confirm(ports: Ports, secret: str) -> Account:
         account = account.evolve(confirmed=True)
         changes.put(account)
         record_confirmation(ports, account, changes)
-    ports.repo.commit(changes)
-    for record in doomed:  # after the commit: a lost link is harmless, a lost confirm is not
-        ports.repo.commit(ChangeSet(deletes=[record]))
+    from affiche.domain.account_settings import commit_with_deletes  # (it imports this module)
+
+    commit_with_deletes(ports, changes, doomed)
     return account
 
 

@@ -47,6 +47,7 @@ from typing import Any
 from affiche.domain import activities, rules
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from affiche.domain.event_lifecycle import open_for_participation
 from affiche.domain.groups import membership_of
 from affiche.domain.model import Actor, Event, Participation
 from affiche.domain.ports import ChangeSet
@@ -138,7 +139,7 @@ def existing_event(ports: Ports, uuid: str) -> Event:
     # An event id is a uuid: anything much longer cannot exist (and would overflow a key).
     event = ports.repo.get(Event, uuid) if len(uuid) <= 100 else None
     # Drafts (the editor's) are nobody's business but the organisers'.
-    if event is None or event.deleted or getattr(event, "draft", False):
+    if event is None or event.deleted or event.draft:
         raise NotFound(f"no event {uuid}")
     return event
 
@@ -156,10 +157,10 @@ def _is_member(ports: Ports, actor: Actor, event: Event) -> bool:
 
 def check_open(ports: Ports, event: Event) -> None:
     """Refuse taking part in an event that is cancelled, over or registers elsewhere."""
-    if event.status == "cancelled":
-        raise Conflict(f"“{event.title}” is cancelled")
-    if event.ends_on <= ports.clock.now():
-        raise Conflict(f"“{event.title}” is over")
+    # The same rule as the page's "Participate" button (event_lifecycle), with its reason.
+    if not open_for_participation(event, ports.clock.now()):
+        reason = "is cancelled" if event.status == "cancelled" else "is over"
+        raise Conflict(f"“{event.title}” {reason}")
     if event.join_mode == "external":
         url = event.external_url
         where = f" at {url}" if url else " on the organisers' own site (see the event page)"

@@ -57,20 +57,22 @@ def invited(activity: Activity, repo: Any) -> list[Mail]:
     return _mail(activity, repo, _member(activity), "membership_invited")
 
 
+def _answer(activity: Activity, repo: Any, to_inviter: str, to_member: str) -> list[Mail]:
+    """An invitee answering tells whoever invited them; administrators answering a request tell
+    the person who asked."""
+    if _by_the_invitee(activity):
+        return _mail(activity, repo, activity.object.get("invited_by"), to_inviter)
+    return _mail(activity, repo, _member(activity), to_member)
+
+
 @rule("Accept", "membership")
 def accepted(activity: Activity, repo: Any) -> list[Mail]:
-    if _by_the_invitee(activity):
-        return _mail(activity, repo, activity.object.get("invited_by"),
-                     "membership_invitation_accepted")
-    return _mail(activity, repo, _member(activity), "membership_approved")
+    return _answer(activity, repo, "membership_invitation_accepted", "membership_approved")
 
 
 @rule("Reject", "membership")
 def rejected(activity: Activity, repo: Any) -> list[Mail]:
-    if _by_the_invitee(activity):
-        return _mail(activity, repo, activity.object.get("invited_by"),
-                     "membership_invitation_declined")
-    return _mail(activity, repo, _member(activity), "membership_rejected")
+    return _answer(activity, repo, "membership_invitation_declined", "membership_rejected")
 
 
 @rule("Join", "membership")
