@@ -7,7 +7,6 @@ and the rules that refuse bad input are read in one place. Everything here is pu
 from __future__ import annotations
 
 import math
-import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +37,6 @@ DEFAULT_TIMEZONE = "UTC"
 EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
 MAX_CONTACTS = 10
 ADDRESS_TEXT = ("name", "street", "locality", "postal_code", "region", "country")
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def category_name(category: str) -> str:
@@ -47,10 +45,7 @@ def category_name(category: str) -> str:
 
 def line(value: str, field: str, *, max_length: int, required: bool = True) -> str:
     """Single-line text: no newlines nor control characters (they break headers, ICS, feeds)."""
-    value = rules.text(value, field, max_length=max_length, required=required)
-    if CONTROL.search(value):
-        raise InvalidInput(f"{field} must be one line without control characters", field=field)
-    return value
+    return rules.line(value, field, max_length=max_length, required=required)
 
 
 def category(value: str | None) -> str | None:

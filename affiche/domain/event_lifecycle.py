@@ -46,7 +46,7 @@ def duplicate_event(ports: Ports, account: Account, uuid: str, *,
     copy = event.evolve(uuid=rules.new_id(), organizer=editor.name, title=event.title,
                         created_at=now, updated_at=now, participant_count=0, draft=True,
                         status="confirmed" if event.status == "cancelled" else event.status,
-                        version=0)
+                        version=0, sequence=0)
     ports.repo.commit(ChangeSet().put(copy))
     return copy
 
@@ -56,7 +56,8 @@ def delete_event(ports: Ports, account: Account, uuid: str, *,
     """Soft-delete the event (its id is never reused) and record a Delete: the outbox removes
     its pages and tells the group's followers."""
     event, group, _ = editable_event(ports, account, uuid, profile)
-    deleted = event.evolve(deleted=True, updated_at=ports.clock.now())
+    deleted = event.evolve(deleted=True, updated_at=ports.clock.now(),
+                           sequence=event.sequence + 1)
     changes = ChangeSet().put(deleted)
     if not event.draft:  # a draft was never published: nothing to take back
         changes.record(activities.new(ports, "Delete", group.name, deleted, uuid,

@@ -171,7 +171,9 @@ def save_event(ports: Ports, event: Event, group: Actor, values: dict[str, Any])
     published, Update of a published event, nothing for a draft."""
     if values.get("draft") and not event.draft:
         raise Conflict("a published event cannot become a draft again")
-    updated = event.evolve(updated_at=ports.clock.now(), **values)
+    # A draft's edits are nobody's revision: its first publication goes out as SEQUENCE 0.
+    sequence = event.sequence if event.draft else event.sequence + 1
+    updated = event.evolve(updated_at=ports.clock.now(), sequence=sequence, **values)
     changes = ChangeSet().put(updated)
     if not updated.draft:
         kind = "Create" if event.draft else "Update"

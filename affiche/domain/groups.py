@@ -34,7 +34,7 @@ def create_group(ports: Ports, account: Account, *, name: str, display_name: str
     public_pem, private_pem = ports.keys.generate()
     group = Actor(
         name=name, type="Group", created_at=now,
-        display_name=rules.text(display_name, "display_name", max_length=100),
+        display_name=rules.line(display_name, "display_name", max_length=100),
         summary_source=rules.text(summary, "summary", max_length=20000, required=False),
         summary_html=markdown_to_html(summary) if summary else "",
         visibility=rules.choice(visibility, "visibility", VISIBILITIES),
@@ -76,7 +76,7 @@ def _settings(*, display_name: str | None, summary: str | None, visibility: str 
               openness: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if display_name is not None:
-        values["display_name"] = rules.text(display_name, "display_name", max_length=100)
+        values["display_name"] = rules.line(display_name, "display_name", max_length=100)
     if summary is not None:
         source = rules.text(summary, "summary", max_length=20000, required=False)
         values["summary_source"] = source

@@ -203,6 +203,9 @@ class Event(Record):
     picture: str | None = None  # bucket key of the uploaded image (media/...)
     external_url: str | None = None  # where to register when join_mode is "external"
     draft: bool = False  # seen by the group's moderators only; never published nor federated
+    # iCalendar SEQUENCE (RFC 5545 3.8.7.4): +1 on each edit, cancellation or deletion of the
+    # published event, so calendar apps replace their copy (a moved or cancelled event).
+    sequence: int = 0
 
     @property
     def place(self) -> Address | None:

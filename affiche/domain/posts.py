@@ -19,7 +19,7 @@ def create_post(ports: Ports, account: Account, group_name: str, *, title: str, 
     group = existing_group(ports, group_name)
     author = acting_profile(ports, account, profile)
     authorize(membership_of(ports, group.name, author.name), "create_post")
-    title = rules.text(title, "title", max_length=200)
+    title = rules.line(title, "title", max_length=200)
     body = rules.text(body, "body", max_length=100000)
     # A slug is never reused, even after a delete (DESIGN.md §4: never reuse an object id).
     slug = f"{slugify(title)}-{rules.new_id()[:8]}"

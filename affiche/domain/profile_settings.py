@@ -41,7 +41,7 @@ def edit_profile(ports: Ports, account: Account, name: str, *, display_name: str
     profile = acting_profile(ports, account, name)
     updates: dict[str, str] = {}
     if display_name is not None:
-        updates["display_name"] = rules.text(display_name, "display_name", max_length=100)
+        updates["display_name"] = rules.line(display_name, "display_name", max_length=100)
     if summary is not None:
         source = rules.text(summary, "summary", max_length=SUMMARY_MAX, required=False)
         updates.update(summary_source=source,

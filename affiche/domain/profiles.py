@@ -19,7 +19,7 @@ def new_profile(ports: Ports, account: Account, *, name: str, display_name: str,
     from affiche.domain.text import markdown_to_html
 
     profile = Actor(name=name, type="Person",
-                    display_name=rules.text(display_name, "display_name", max_length=100),
+                    display_name=rules.line(display_name, "display_name", max_length=100),
                     created_at=ports.clock.now(), account_id=account.id,
                     summary_source=rules.text(summary, "summary", max_length=5000, required=False),
                     summary_html=markdown_to_html(summary) if summary else "",

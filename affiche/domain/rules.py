@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from affiche.domain.errors import InvalidInput
+from affiche.domain.text import is_line, is_text
 
 HANDLE = re.compile(r"^[a-z0-9_]{1,64}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -40,11 +41,23 @@ def password(value: str) -> str:
 
 
 def text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
+    """Multi-line text: anything every output can carry (text.is_text), within a length."""
     value = value.strip()
     if required and not value:
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(value) > max_length:
         raise InvalidInput(f"{field} must be at most {max_length} characters", field=field)
+    if not is_text(value):
+        raise InvalidInput(f"{field} must not contain control characters", field=field)
+    return value
+
+
+def line(value: str, field: str, *, max_length: int, required: bool = True) -> str:
+    """Single-line text (titles, names, display names, places): no line break nor control
+    character, which would break a page's title, an ICS property or a feed (DESIGN.md §9)."""
+    value = text(value, field, max_length=max_length, required=required)
+    if not is_line(value):
+        raise InvalidInput(f"{field} must be one line without control characters", field=field)
     return value
 
 

@@ -15,7 +15,8 @@ from affiche.publish.archive import local_year, years_of
 from affiche.publish.renderer import Output, Renderer
 
 Artifact = tuple[str, ...]
-INSTANCE: tuple[Artifact, ...] = (("home",), ("events_index",), ("instance_feeds",), ("nodeinfo",))
+INSTANCE: tuple[Artifact, ...] = (("home",), ("events_index",), ("instance_feeds",), ("nodeinfo",),
+                                  ("tags_index",), ("sitemaps",))
 
 
 def touched_by(activity: Activity) -> list[Artifact]:
@@ -24,13 +25,14 @@ def touched_by(activity: Activity) -> list[Artifact]:
     planned: list[Artifact] = []
     if activity.object_kind == "actor":
         planned.append(("actor", activity.object_key))
-        planned += [("home",), ("nodeinfo",)]
+        planned += [("home",), ("nodeinfo",), ("sitemaps",)]
     elif activity.object_kind == "event":
         planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE]
         planned += [("tag", tag) for tag in obj.get("tags", [])]
         planned += [("group_archive", str(obj.get("group")), year) for year in years_of(obj)]
     elif activity.object_kind == "post":
-        planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",)]
+        planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",),
+                    ("sitemaps",)]
     elif activity.object_kind == "membership":
         planned.append(("actor", str(obj.get("group"))))
     elif activity.object_kind == "comment" and activity.audience in {"public", "unlisted"}:

@@ -1,33 +1,50 @@
-"""iCalendar (RFC 5545) for one event, a group's events and the instance's events."""
+"""iCalendar (RFC 5545) for one event, a group's events and the instance's events.
+
+What calendar apps need to import an event right and keep it current: local times with a TZID
+and a VTIMEZONE of one RDATE a line (vtimezone.py), a SEQUENCE that grows with every change
+(Event.sequence) so a moved or cancelled event replaces the copy, STATUS:CANCELLED, one
+CATEGORIES line, a plain-text DESCRIPTION, URL, LOCATION and GEO. icalendar escapes text
+values (RFC 5545 3.3.11: commas, semicolons, backslashes, line breaks) and folds long lines.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, vText
 from icalendar import Event as VEvent
 
 from affiche.activitypub.vocabulary import Urls
 from affiche.domain.model import Event
-from affiche.domain.text import plain_text
+from affiche.domain.text import text_of
+from affiche.publish.vtimezone import vtimezone
+
+UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal",
+             "Etc/Universal", "GMT", "Etc/GMT", "Etc/Greenwich", "Greenwich"}
+
+
+def _zone(event: Event) -> ZoneInfo | None:
+    """The event's zone, or None for UTC (written as UTC times, needing no VTIMEZONE)."""
+    return None if event.timezone in UTC_NAMES else ZoneInfo(event.timezone)
 
 
 def _vevent(urls: Urls, event: Event) -> VEvent:
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(event.timezone)
+    zone = _zone(event)
     vevent = VEvent()
     vevent.add("uid", urls.event(event.uuid))
     vevent.add("summary", event.title)
     # Local wall-clock times with TZID, so calendars show the organiser's time zone correctly.
-    vevent.add("dtstart", event.begins_on.astimezone(zone))
-    vevent.add("dtend", event.ends_on.astimezone(zone))
-    vevent.add("dtstamp", event.updated_at)
-    vevent.add("created", event.created_at)
-    vevent.add("last-modified", event.updated_at)
+    vevent.add("dtstart", event.begins_on.astimezone(zone or UTC))
+    vevent.add("dtend", event.ends_on.astimezone(zone or UTC))
+    vevent.add("dtstamp", event.updated_at.astimezone(UTC))
+    vevent.add("created", event.created_at.astimezone(UTC))
+    vevent.add("last-modified", event.updated_at.astimezone(UTC))
+    vevent.add("sequence", event.sequence)
     vevent.add("url", urls.event(event.uuid))
     vevent.add("status", event.status.upper())
-    description = plain_text(event.description_html)
+    description = text_of(event.description_html)
     if event.online_url:
         description = f"{description}\n\n{event.online_url}".strip()
     if description:
@@ -36,8 +53,8 @@ def _vevent(urls: Urls, event: Event) -> VEvent:
         vevent.add("location", vText(event.place.one_line()))
     elif event.online_url:
         vevent.add("location", vText(event.online_url))
-    for tag in event.tags:
-        vevent.add("categories", tag)
+    if event.tags:
+        vevent.add("categories", list(event.tags))  # one property, comma-separated values
     if event.coordinates:
         vevent.add("geo", event.coordinates)  # RFC 5545 GEO: latitude;longitude
     return vevent
@@ -47,8 +64,19 @@ def calendar(urls: Urls, name: str, events: Iterable[Event]) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//affiche//affiche//EN")
     cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
+    years: dict[str, set[int]] = {}
+    vevents = []
     for event in events:
-        cal.add_component(_vevent(urls, event))
-    cal.add_missing_timezones()
+        zone = _zone(event)
+        if zone is not None:
+            years.setdefault(event.timezone, set()).update(
+                (event.begins_on.astimezone(zone).year, event.ends_on.astimezone(zone).year))
+        vevents.append(_vevent(urls, event))
+    for zone_name in sorted(years):
+        cal.add_component(vtimezone(zone_name, years[zone_name]))
+    for vevent in vevents:
+        cal.add_component(vevent)
     return cal.to_ical()

@@ -17,8 +17,8 @@ from affiche.activitypub import instance_actor
 from affiche.activitypub import vocabulary as ap
 from affiche.config import Settings
 from affiche.domain.model import Activity, Actor, Event, Post
-from affiche.domain.text import plain_text
-from affiche.publish import calendar, feeds, tombstones
+from affiche.domain.text import text_of
+from affiche.publish import calendar, feeds, sitemap, tombstones
 from affiche.publish.archive import history, local_year, year_bounds
 from affiche.publish.event_page import event_page_context
 from affiche.publish.theme import environment, instance_info
@@ -62,6 +62,7 @@ class Renderer:
         self.now = now
         self.urls = ap.Urls(settings.public_url)
         self._upcoming_cache: list[Event] | None = None
+        self._sitemap_cache: dict[str, list[sitemap.Url]] = {}
 
     # --- helpers --------------------------------------------------------------------------------
     @property
@@ -76,6 +77,12 @@ class Renderer:
         group = self.store.get(Actor, name)
         return group if group is not None and group.is_group and not group.deleted else None
 
+    def _meta(self, title: str, url: str, description: str = "", image: str | None = None,
+              kind: str = "website") -> dict[str, Any]:
+        """The page's canonical URL and sharing tags (OpenGraph, Twitter card): base.html."""
+        return {"title": title, "url": url, "type": kind, "image": image,
+                "description": " ".join(description.split())[:200]}
+
     def _upcoming(self) -> list[Event]:
         # Home, /events/, the feeds and every tag page read the same list: query it once.
         if self._upcoming_cache is None:
@@ -86,19 +93,81 @@ class Renderer:
     # --- instance pages ------------------------------------------------------------------------
     def home(self) -> Output:
         groups = self.store.listed_groups()
+        base = self.settings.public_url
         return Output([self.html("index.html", "home.html", events=self._upcoming(),
-                                 groups=groups, noindex=False)])
+                                 groups=groups, noindex=False,
+                                 page_meta=self._meta(self.settings.instance_name, f"{base}/"))])
 
     def events_index(self) -> Output:
         return Output([self.html("events/index.html", "events.html", events=self._upcoming(),
-                                 heading="Upcoming events", noindex=False)])
+                                 heading="Upcoming events", noindex=False,
+                                 page_meta=self._meta("Upcoming events",
+                                                      f"{self.settings.public_url}/events/"))])
 
     def tag(self, tag: str) -> Output:
         events = [e for e in self._upcoming() if tag in e.tags]
         if not events:  # a tag only private or past events carry must not be published
             return Output(deletes=[f"tags/{tag}/index.html"])
         return Output([self.html(f"tags/{tag}/index.html", "events.html", events=events,
-                                 heading=f"Events tagged #{tag}", noindex=False)])
+                                 heading=f"Events tagged #{tag}", noindex=False,
+                                 page_meta=self._meta(f"Events tagged #{tag}",
+                                                      f"{self.settings.public_url}/tags/{tag}/"))])
+
+    def _tag_counts(self) -> list[tuple[str, int]]:
+        """Tags of the upcoming listed events (those with a page), most used first."""
+        counts: dict[str, int] = {}
+        for event in self._upcoming():
+            for tag in event.tags:
+                counts[tag] = counts.get(tag, 0) + 1
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    def tags_index(self) -> Output:
+        """/tags/: every tag that has a page, with how many upcoming events carry it."""
+        url = f"{self.settings.public_url}/tags/"
+        return Output([self.html("tags/index.html", "tags.html", tags=self._tag_counts(),
+                                 noindex=False, page_meta=self._meta("Tags", url))])
+
+    # --- search engines ---------------------------------------------------------------------------
+    def sitemaps(self) -> Output:
+        """robots.txt, the sitemap index and the instance's own sitemap (sitemap.py); each
+        listed group's sitemap is written with its page (`actor`)."""
+        base = self.settings.public_url
+        site = [sitemap.Url(f"{base}/"), sitemap.Url(f"{base}/events/"),
+                sitemap.Url(f"{base}/tags/")]
+        site += [sitemap.Url(f"{base}/tags/{tag}/") for tag, _ in self._tag_counts()]
+        site += [sitemap.Url(f"{base}/{page['slug']}/") for page in self.instance["pages"]]
+        locations = [f"{base}/sitemap-site.xml"]
+        for group in sorted(self.store.listed_groups(), key=lambda g: g.name):
+            if group.listed and group.is_group:
+                count = len(self._group_sitemap(group))
+                locations += [f"{base}/{key}"
+                              for key in sitemap.chunk_names(f"@{group.name}/", count)]
+        return Output([
+            File("robots.txt", sitemap.robots(base), "text/plain; charset=utf-8"),
+            File("sitemap.xml", sitemap.index(locations), sitemap.CONTENT_TYPE),
+            File("sitemap-site.xml", sitemap.urlset(site), sitemap.CONTENT_TYPE),
+        ])
+
+    def _group_sitemap(self, group: Actor) -> list[sitemap.Url]:
+        """The group's page, yearly archives, listed events and public posts."""
+        if group.name not in self._sitemap_cache:
+            url = self.urls.actor(group.name)
+            events = [e for e in self.store.events_of_group(group.name) if e.listed]
+            posts = [p for p in self.store.posts_of_group(group.name)
+                     if p.visibility == "public" and not p.deleted]
+            urls = [sitemap.Url(url)]
+            urls += [sitemap.Url(f"{url}events/{year}/")
+                     for year in sorted({local_year(e) for e in events})]
+            urls += [sitemap.Url(self.urls.event(e.uuid), e.updated_at) for e in events]
+            urls += [sitemap.Url(self.urls.post(p.slug), p.updated_at) for p in posts]
+            self._sitemap_cache[group.name] = urls
+        return self._sitemap_cache[group.name]
+
+    def _group_sitemap_files(self, group: Actor) -> list[File]:
+        if not group.listed:
+            return []
+        return [File(key, body, sitemap.CONTENT_TYPE)
+                for key, body in sitemap.chunks(f"@{group.name}/", self._group_sitemap(group))]
 
     def instance_feeds(self) -> Output:
         events = self._upcoming()
@@ -163,7 +232,7 @@ class Renderer:
         actor = self.store.get(Actor, name)
         prefix = f"@{name}/"
         keys = ["index.html", "index.json", "outbox.json", "followers.json", "feed.atom",
-                "feed.ics", "following.json", "events.json", "posts.json"]
+                "feed.ics", "following.json", "events.json", "posts.json", "sitemap.xml"]
         if actor is not None and actor.is_remote:
             return Output()  # our copy of another server's actor: never a file here
         if actor is None or actor.deleted:
@@ -184,6 +253,7 @@ class Renderer:
                      if p.visibility == "public" and not p.deleted]
             feed_entries = [self._entry(e) for e in events] + [self._post_entry(p) for p in posts]
             files += self._group_collections(actor, events, posts)
+            files += self._group_sitemap_files(actor)
             files += [
                 File(prefix + "feed.atom", feeds.atom(url, actor.display_name, url + "feed.atom",
                                                       feed_entries, actor.created_at),
@@ -193,9 +263,13 @@ class Renderer:
             ]
         past, years = (history(self.store.events_of_group(name), self.now)
                        if actor.is_group else ([], []))
+        image = self.urls.media(actor.avatar) if actor.avatar else None
         files.append(self.html(prefix + "index.html", "actor.html", actor=actor, actor_url=url,
                                events=events, posts=posts, noindex=not actor.listed,
-                               past_events=past, archive_years=years))
+                               past_events=past, archive_years=years,
+                               page_meta=self._meta(actor.display_name, url,
+                                                    text_of(actor.summary_html), image,
+                                                    "profile")))
         return Output(files)
 
     def _outbox(self, actor: Actor) -> dict[str, Any]:
@@ -302,6 +376,9 @@ class Renderer:
             self.html(prefix + "index.html", "event.html", event=event, group=group,
                       event_url=url, summary=ap.event_summary(event),
                       json_ld=self._json_ld(event, group), noindex=not event.listed,
+                      page_meta=self._meta(
+                          event.title, url, ap.event_summary(event),
+                          self.urls.media(event.picture) if event.picture else None),
                       comments=thread(comments), calendar=True,
                       comment_authors=remote_authors(self.store, comments),
                       **event_page_context(event, self.now)),
@@ -320,19 +397,28 @@ class Renderer:
         if not events:
             return Output(deletes=[key])
         return Output([self.html(key, "archive.html", group=group, year=year, events=events,
-                                 now=self.now, noindex=not group.listed)])
+                                 now=self.now, noindex=not group.listed,
+                                 page_meta=self._meta(
+                                     f"{group.display_name}: events of {year}",
+                                     f"{self.urls.actor(name)}events/{year}/"))])
 
     def _json_ld(self, event: Event, group: Actor) -> dict[str, Any]:
-        """schema.org Event, as search engines read it."""
+        """schema.org Event, as search engines read it. Embedded with Jinja's `tojson`, which
+        writes <, >, & and ' as \\u escapes: a `</script>` in a title cannot end the element."""
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(event.timezone or "UTC")
         ld: dict[str, Any] = {
             "@context": "https://schema.org", "@type": "Event", "name": event.title,
-            "startDate": event.begins_on.isoformat(), "endDate": event.ends_on.isoformat(),
+            # Local time with its offset, as the organiser announced it (search results show it).
+            "startDate": event.begins_on.astimezone(zone).isoformat(),
+            "endDate": event.ends_on.astimezone(zone).isoformat(),
             "url": self.urls.event(event.uuid),
             "eventStatus": {"cancelled": "https://schema.org/EventCancelled"}.get(
                 event.status, "https://schema.org/EventScheduled"),
             "organizer": {"@type": "Organization", "name": group.display_name,
                           "url": self.urls.actor(group.name)},
-            "description": plain_text(event.description_html)[:500],
+            "description": text_of(event.description_html)[:500],
         }
         locations: list[dict[str, Any]] = []
         if event.place:
@@ -351,6 +437,12 @@ class Renderer:
             "https://schema.org/OfflineEventAttendanceMode")
         if event.capacity:
             ld["maximumAttendeeCapacity"] = event.capacity
+            left = max(event.capacity - event.participant_count, 0)
+            ld["remainingAttendeeCapacity"] = left
+            # Free entry with a limited number of places: an Offer says whether any are left.
+            ld["offers"] = {"@type": "Offer", "url": self.urls.event(event.uuid), "price": 0,
+                            "availability": "https://schema.org/InStock" if left
+                            else "https://schema.org/SoldOut"}
         if event.coordinates and event.place:
             lat, lon = event.coordinates
             where = ld["location"][0] if isinstance(ld["location"], list) else ld["location"]
@@ -373,7 +465,10 @@ class Renderer:
             File(prefix + "index.json", dump_json(ap.with_context(ap.post_object(self.urls, post))),
                  AS2),
             self.html(prefix + "index.html", "post.html", post=post, group=group, post_url=url,
-                      noindex=post.visibility != "public"),
+                      noindex=post.visibility != "public",
+                      page_meta=self._meta(post.title, url, text_of(post.body_html),
+                                           self.urls.media(group.avatar) if group.avatar
+                                           else None, "article")),
         ])
 
     def _removed(self, prefix: str, keys: list[str], gone_id: str | bool, former_type: str,
@@ -395,4 +490,4 @@ class Renderer:
     def _post_entry(self, post: Post) -> feeds.Entry:
         return feeds.Entry(id=self.urls.post(post.slug), title=post.title,
                            url=self.urls.post(post.slug), updated=post.updated_at,
-                           summary=plain_text(post.body_html)[:280], content_html=post.body_html)
+                           summary=text_of(post.body_html)[:280], content_html=post.body_html)

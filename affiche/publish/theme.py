@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from affiche.activitypub import vocabulary as ap
 from affiche.config import Settings
 from affiche.domain.model import Event
-from affiche.domain.text import plain_text
+from affiche.domain.text import text_of
 
 if TYPE_CHECKING:
     import jinja2
@@ -39,7 +39,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = when
-    env.filters["plain"] = plain_text
+    env.filters["plain"] = text_of  # autoescape escapes it once
     return env
 
 

@@ -288,7 +288,7 @@ def test_event_calendar_and_json_ld(world: World, tmp_path: Path) -> None:
     ld = json.loads(ld_text)
     assert ld["@type"] == "Event"
     assert ld["name"] == world.golden.title
-    assert ld["startDate"] == "2030-06-21T19:30:00+00:00"
+    assert ld["startDate"] == "2030-06-21T21:30:00+02:00"  # the organiser's wall clock
     assert ld["location"]["address"]["addressLocality"] == "Lyon"
     assert ld["maximumAttendeeCapacity"] == 30
     assert "<along>" not in page  # the title is escaped everywhere it is shown
