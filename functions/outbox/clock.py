@@ -7,7 +7,7 @@ from typing import Any
 
 from affiche.config import get_settings
 from affiche.domain.ports import SystemClock
-from affiche.publish import artifacts, sweep
+from affiche.publish import artifacts, cdn, sweep
 from affiche.publish.renderer import Renderer
 from affiche.publish.writers import BucketWriter
 from affiche.store.repository import DynamoRepository
@@ -20,4 +20,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     planned = sweep.due(store, now - sweep.WINDOW, now)
     output = artifacts.render(Renderer(settings, store, now), planned)
     BucketWriter(settings.site_bucket).apply(output)
+    cdn.invalidator().invalidate(cdn.paths_of([output]))
     return {"artifacts": len(planned), "files": len(output.files)}

@@ -31,6 +31,8 @@ from affiche.domain.model import Activity
 from affiche.domain.ports import SystemClock
 from affiche.mail import mailer
 from affiche.notify import notify
+from affiche.publish import cdn
+from affiche.publish.renderer import Output
 from affiche.publish.service import publish
 from affiche.publish.writers import BucketWriter
 from affiche.store.mail_ledger import MailLedger
@@ -38,6 +40,8 @@ from affiche.store.repository import DynamoRepository
 from affiche.store.stream import entity_from_image
 
 stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# What the records of the current batch wrote: one CDN invalidation after the batch (cdn.py).
+_published: list[Output] = []
 
 
 def handle_change(record: DynamoDBRecord) -> None:
@@ -54,8 +58,9 @@ def handle_change(record: DynamoDBRecord) -> None:
         return
     settings = get_settings()
     repo = DynamoRepository()
-    publish(activity, settings=settings, store=repo,
-            writer=BucketWriter(settings.site_bucket), now=SystemClock().now())
+    _published.append(publish(activity, settings=settings, store=repo,
+                              writer=BucketWriter(settings.site_bucket),
+                              now=SystemClock().now()))
     # After the pages: a remote server that fetches the object on receipt finds it written.
     # A failure here retries the record, re-rendering idempotently; deliveries are at least once.
     fan_out(activity, repo=repo, urls=Urls(settings.public_url))
@@ -74,5 +79,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records") or [{}]
     if records[0].get("eventSource") == "aws:sqs":
         return handle_deliveries(event)
-    return dict(process_partial_response(event=event, record_handler=handle_change,
-                                         processor=stream_processor, context=context))
+    _published.clear()
+    try:
+        return dict(process_partial_response(event=event, record_handler=handle_change,
+                                             processor=stream_processor, context=context))
+    finally:
+        # Paths written by records that failed later (fan-out, mail) are invalidated too.
+        paths = cdn.paths_of(_published)
+        _published.clear()
+        cdn.invalidator().invalidate(paths)
