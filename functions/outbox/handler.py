@@ -32,6 +32,8 @@ from affiche.domain.ports import SystemClock
 from affiche.mail import mailer
 from affiche.notify import notify
 from affiche.publish import cdn
+from affiche.publish.gone_index import apply as apply_gone
+from affiche.publish.gone_index import gone_index
 from affiche.publish.renderer import Output
 from affiche.publish.service import publish
 from affiche.publish.writers import BucketWriter
@@ -58,9 +60,12 @@ def handle_change(record: DynamoDBRecord) -> None:
         return
     settings = get_settings()
     repo = DynamoRepository()
-    _published.append(publish(activity, settings=settings, store=repo,
-                              writer=BucketWriter(settings.site_bucket),
-                              now=SystemClock().now()))
+    output = publish(activity, settings=settings, store=repo,
+                     writer=BucketWriter(settings.site_bucket), now=SystemClock().now())
+    index = gone_index()
+    if index is not None:  # deployed: the CDN answers 410 from it (gone_index.py)
+        apply_gone(index, output)
+    _published.append(output)
     # After the pages: a remote server that fetches the object on receipt finds it written.
     # A failure here retries the record, re-rendering idempotently; deliveries are at least once.
     fan_out(activity, repo=repo, urls=Urls(settings.public_url))

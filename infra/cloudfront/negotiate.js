@@ -4,6 +4,14 @@
 // Content-Type (the writer stores index.json as application/activity+json), and because the
 // cache key uses the rewritten URI, HTML and JSON are cached apart without varying on Accept.
 // This code is inlined in infra/template.yaml (NegotiateFunction); tests/infra checks they match.
+// Deleted objects answer 410 Gone: the outbox puts each deleted object's folder in the
+// distribution's KeyValueStore (affiche/publish/gone_index.py), its Tombstone as the value.
+
+import cf from 'cloudfront';
+
+var GONE_HTML = '<!doctype html><html lang="en"><meta charset="utf-8"><meta name="robots" ' +
+    'content="noindex"><title>Removed</title><main><h1>This page was removed</h1><p>What was ' +
+    'published here has been deleted.</p><p><a href="/">Back to the home page</a></p></main></html>';
 
 var AP_TYPE = 'application/activity+json';
 var AS_PROFILE = 'https://www.w3.org/ns/activitystreams';
@@ -203,12 +211,43 @@ function acceptHeader(headers) {
     return header.value;
 }
 
-function handler(event) {
+// The Tombstone of the deleted object whose folder holds key, or null (also when the store
+// cannot be read: serving the bucket's answer, a 404, beats failing the request).
+async function tombstoneFor(key) {
+    var cut = key.lastIndexOf('/');
+    if (cut <= 0) {
+        return null;
+    }
+    try {
+        return await cf.kvs().get(key.slice(0, cut));
+    } catch (e) {
+        return null;  // not a deleted folder (get throws for a missing key)
+    }
+}
+
+function gone(key, tombstone) {
+    var json = key.slice(-5) === '.json';
+    return {
+        statusCode: 410,
+        statusDescription: 'Gone',
+        headers: {
+            'content-type': { value: json ? AP_TYPE : 'text/html; charset=utf-8' },
+            'cache-control': { value: 'public, max-age=0, s-maxage=60' }
+        },
+        body: { encoding: 'text', data: json ? tombstone : GONE_HTML }
+    };
+}
+
+async function handler(event) {
     var request = event.request;
     var key = resolveKey(request.uri, acceptHeader(request.headers || {}));
     if (key === '') {
         // Never forward the empty key: that would be a request for the bucket root.
         return { statusCode: 404, statusDescription: 'Not Found' };
+    }
+    var tombstone = await tombstoneFor(key);
+    if (tombstone !== null) {
+        return gone(key, tombstone);
     }
     request.uri = keyToUri(key);
     return request;

@@ -1,37 +1,18 @@
-// Test runner for infra/cloudfront/negotiate.js: reads [{path, accept}] as JSON on stdin, runs
-// the CloudFront Function handler on a viewer-request event for each, and prints
-// [{uri, key, status}] as JSON: key is the decoded object key ('' when the function answered
-// itself, with that status), so it compares directly with the Python resolve().
+// Test runner for infra/cloudfront/negotiate.js: reads {vectors: [{path, accept}], gone} as JSON
+// on stdin (or a bare list of vectors), runs the CloudFront Function handler on a viewer-request
+// event for each, and prints [{uri, key, status, headers, body}] as JSON: key is the decoded
+// object key ('' when the function answered itself, with that status), so it compares directly
+// with the Python resolve().
 'use strict';
 
 const path = require('path');
-const { handler } = require(path.join(__dirname, '..', '..', 'infra', 'cloudfront', 'negotiate.js'));
+const { load, viewerRequest } = require(path.join(__dirname, 'load_negotiate.js'));
 
-function viewerRequest(rawPath, accept) {
-    // CloudFront hands the function the path and the query string separately.
-    const cut = rawPath.indexOf('?');
-    const headers = { host: { value: 'events.example.org' } };
-    if (accept !== null && accept !== undefined) {
-        headers.accept = { value: accept };
-    }
-    return {
-        version: '1.0',
-        context: { eventType: 'viewer-request' },
-        viewer: { ip: '192.0.2.1' },
-        request: {
-            method: 'GET',
-            uri: cut < 0 ? rawPath : rawPath.slice(0, cut),
-            querystring: {},
-            headers: headers,
-            cookies: {},
-        },
-    };
-}
-
-function run(vector) {
-    const result = handler(viewerRequest(vector.path, vector.accept));
+async function run(handler, vector) {
+    const result = await handler(viewerRequest(vector.path, vector.accept));
     if (result.statusCode !== undefined) {
-        return { uri: null, key: '', status: result.statusCode };
+        return { uri: null, key: '', status: result.statusCode,
+                 headers: result.headers || {}, body: result.body ? result.body.data : null };
     }
     return { uri: result.uri, key: decodeURIComponent(result.uri.slice(1)), status: null };
 }
@@ -39,6 +20,13 @@ function run(vector) {
 let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => { input += chunk; });
-process.stdin.on('end', () => {
-    process.stdout.write(JSON.stringify(JSON.parse(input).map(run)));
+process.stdin.on('end', async () => {
+    const request = JSON.parse(input);
+    const vectors = Array.isArray(request) ? request : request.vectors;
+    const handler = load(Array.isArray(request) ? {} : request.gone);
+    const results = [];
+    for (const vector of vectors) {
+        results.push(await run(handler, vector));
+    }
+    process.stdout.write(JSON.stringify(results));
 });
