@@ -307,3 +307,19 @@ def test_the_incremental_path_keeps_sitemaps_and_tags_current(instance: Instance
     files = instance.render(*planned)
     assert b"/tags/gravel/" in files["tags/index.html"]
     assert f"/events/{event.uuid}/".encode() in files["@cyclists/sitemap.xml"]
+
+
+def test_a_stored_control_character_cannot_break_the_atom_feed() -> None:
+    # Given a title stored before input refused control characters (or copied from elsewhere)
+    from affiche.publish import feeds
+
+    entry = feeds.Entry(id="https://affiche.test/events/x/", title="Bell \x01 ride",
+                        url="https://affiche.test/events/x/", updated=NOW,
+                        summary="a\x0bb", content_html="<p>c\x1fd</p>")
+    body = feeds.atom("https://affiche.test/", "Inst\x02", "https://affiche.test/feed.atom",
+                      [entry], NOW)
+    # Then the feed is still XML 1.0, the rest of the title kept
+    ET.fromstring(body)
+    feed = feedparser.parse(body)
+    assert not feed.bozo
+    assert feed.entries[0].title == "Bell  ride"
