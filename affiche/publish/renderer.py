@@ -63,6 +63,8 @@ class Renderer:
         self.urls = ap.Urls(settings.public_url)
         self._upcoming_cache: list[Event] | None = None
         self._sitemap_cache: dict[str, list[sitemap.Url]] = {}
+        self._group_events: dict[str, list[Event]] = {}
+        self._group_posts: dict[str, list[Post]] = {}
 
     # --- helpers --------------------------------------------------------------------------------
     @property
@@ -82,6 +84,17 @@ class Renderer:
         """The page's canonical URL and sharing tags (OpenGraph, Twitter card): base.html."""
         return {"title": title, "url": url, "type": kind, "image": image,
                 "description": " ".join(description.split())[:200]}
+
+    def _events_of(self, group: str) -> list[Event]:
+        """Every event of the group: its page's history and its sitemap read it (one query)."""
+        if group not in self._group_events:
+            self._group_events[group] = self.store.events_of_group(group)
+        return self._group_events[group]
+
+    def _posts_of(self, group: str) -> list[Post]:
+        if group not in self._group_posts:
+            self._group_posts[group] = self.store.posts_of_group(group)
+        return self._group_posts[group]
 
     def _upcoming(self) -> list[Event]:
         # Home, /events/, the feeds and every tag page read the same list: query it once.
@@ -152,8 +165,8 @@ class Renderer:
         """The group's page, yearly archives, listed events and public posts."""
         if group.name not in self._sitemap_cache:
             url = self.urls.actor(group.name)
-            events = [e for e in self.store.events_of_group(group.name) if e.listed]
-            posts = [p for p in self.store.posts_of_group(group.name)
+            events = [e for e in self._events_of(group.name) if e.listed]
+            posts = [p for p in self._posts_of(group.name)
                      if p.visibility == "public" and not p.deleted]
             urls = [sitemap.Url(url)]
             urls += [sitemap.Url(f"{url}events/{year}/")
@@ -249,7 +262,7 @@ class Renderer:
         if actor.is_group:
             # Only listed things: an unlisted event or post is reachable by its link alone.
             events = [e for e in self.store.events_of_group(name, since=self.now) if e.listed]
-            posts = [p for p in self.store.posts_of_group(name)
+            posts = [p for p in self._posts_of(name)
                      if p.visibility == "public" and not p.deleted]
             feed_entries = [self._entry(e) for e in events] + [self._post_entry(p) for p in posts]
             files += self._group_collections(actor, events, posts)
@@ -261,7 +274,7 @@ class Renderer:
                 File(prefix + "feed.ics", calendar.calendar(self.urls, actor.display_name, events),
                      "text/calendar; charset=utf-8"),
             ]
-        past, years = (history(self.store.events_of_group(name), self.now)
+        past, years = (history(self._events_of(name), self.now)
                        if actor.is_group else ([], []))
         image = self.urls.media(actor.avatar) if actor.avatar else None
         files.append(self.html(prefix + "index.html", "actor.html", actor=actor, actor_url=url,
