@@ -86,8 +86,10 @@ class Renderer:
     # --- instance pages ------------------------------------------------------------------------
     def home(self) -> Output:
         groups = self.store.listed_groups()
+        # The site's 404 page shares the home page's navigation, so it is rendered with it.
         return Output([self.html("index.html", "home.html", events=self._upcoming(),
-                                 groups=groups, noindex=False)])
+                                 groups=groups, noindex=False),
+                       self.html("404.html", "404.html", noindex=True)])
 
     def events_index(self) -> Output:
         return Output([self.html("events/index.html", "events.html", events=self._upcoming(),

@@ -210,7 +210,7 @@ def images(name: str) -> Response[str]:
         if page.form.get("clear"):
             group_images.clear_group_image(page.ports, page.me, name, slot, profile=profile)
             return f"The {slot} is removed."
-        upload = page.form.file("image")
+        upload = page.form.file(f"image-{slot}") or page.form.file("image")
         if upload is None:
             raise InvalidInput("choose an image file to upload", field=f"image-{slot}")
         with field_errors(f"image-{slot}"):  # shown at that slot's file field
