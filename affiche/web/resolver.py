@@ -18,6 +18,15 @@ from affiche.web import error_pages, errors
 log = logging.getLogger("affiche.api")
 
 
+def nosniff(response: dict[str, Any]) -> dict[str, Any]:
+    """`response` (a Lambda HTTP answer) with `X-Content-Type-Options: nosniff`: no browser may
+    read a JSON error or an uploaded image as HTML. CloudFront adds it to the bucket's files;
+    the functions' paths have no response-headers policy, so every function answer carries it."""
+    headers = dict(response.get("headers") or {})
+    headers["X-Content-Type-Options"] = "nosniff"
+    return {**response, "headers": headers}
+
+
 def json_error(status: int, code: str, message: str, **extra: Any) -> Response[dict[str, Any]]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
                     body={"error": code, "message": message, **extra})

@@ -169,3 +169,26 @@ def test_errors_are_pages_for_people_and_json_for_clients(ann: Browser,
     assert "disk is on fire" not in failed.body and 'href="/app/"' in failed.body
     me = ann.get("/api/me")
     assert me.status == 500 and me.body["error"] == "internal_error"
+
+
+def test_a_bad_event_picture_is_shown_at_its_field_and_the_form_is_kept(ann: Browser) -> None:
+    create_group(ann, "club")
+    form = ann.get("/app/groups/club/events/new")
+    assert "PNG, JPEG, WebP, GIF; at most 4 MiB and 24 megapixels." in form.body
+    fields = {"title": "Seed swap", "begins_on": "2031-03-14T14:00",
+              "ends_on": "2031-03-14T17:00", "timezone": "Europe/Paris", "csrf": ann.csrf}
+    # When the picture is too large in pixels (refused from its header)
+    body, headers = multipart_form(fields, ("picture", "huge.png", "image/png",
+                                            imagebytes.gif(8000, 8000)))
+    answer = ann.post("/app/groups/club/events/new", body, headers=headers)
+    # Then the form comes back, filled in, with the message at the picture field
+    assert answer.status == 400 and 'value="Seed swap"' in answer.body
+    field = re.search(r'<input type="file" name="picture"[^>]*>', answer.body).group(0)
+    assert 'aria-invalid="true"' in field and "autofocus" in field
+    assert 'id="event-picture-error"' in answer.body
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_json_answers_carry_nosniff(aws: Path, cheap_crypto: None) -> None:
+    answer = ApiClient(lambda_handler).get("/api/me")
+    assert answer.status == 401 and answer.headers["X-Content-Type-Options"] == "nosniff"
