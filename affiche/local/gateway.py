@@ -251,7 +251,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers: dict[str, Any], body: bytes) -> None:
         self.send_response(status)
-        # The managed security-headers policy adds this in front of CloudFront (infra/).
+        # The managed security-headers policy adds this in front of CloudFront (infra/); the
+        # functions already send it on their own answers (one header, not two).
+        headers = {k: v for k, v in headers.items() if k.lower() != "x-content-type-options"}
         self.send_header("X-Content-Type-Options", "nosniff")
         for name, value in headers.items():
             for one in value if isinstance(value, list) else [value]:
