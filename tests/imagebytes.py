@@ -59,3 +59,43 @@ def webp_extended(width: int = 1, height: int = 1) -> bytes:
 def _riff(chunk: bytes, payload: bytes) -> bytes:
     body = b"WEBP" + chunk + struct.pack("<I", len(payload)) + payload
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+# --- whole images, encoded by Pillow (what a camera or an editor writes) -----------------------
+
+def photo(fmt: str, width: int = 8, height: int = 6, *, exif: dict[int, object] | None = None,
+          icc: bytes | None = None, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """A complete image of one colour with a red marker pixel at its top left corner, in
+    Pillow format `fmt` (PNG, JPEG, WEBP, GIF), carrying the Exif tags and ICC profile given."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), rgb)
+    image.putpixel((0, 0), (255, 0, 0))
+    options: dict[str, object] = {}
+    if exif:
+        tags = Image.Exif()
+        for tag, value in exif.items():
+            tags[tag] = value
+        options["exif"] = tags.tobytes()
+    if icc:
+        options["icc_profile"] = icc
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def animation(fmt: str, frames: int = 3, width: int = 10, height: int = 10,
+              durations: list[int] | None = None) -> bytes:
+    """An animated GIF or WebP whose frames are each a different flat colour."""
+    import io
+
+    from PIL import Image
+
+    colours = [(255 * (i % 2), 40 * i % 256, 255 - 60 * i % 256) for i in range(frames)]
+    images = [Image.new("RGB", (width, height), c) for c in colours]
+    out = io.BytesIO()
+    images[0].save(out, fmt, save_all=True, append_images=images[1:],
+                   duration=durations or [100] * frames, loop=0)
+    return out.getvalue()

@@ -23,10 +23,14 @@ def instance_settings(ports: Ports) -> InstanceSettings:
 
 def signup(ports: Ports, *, email: str, password: str, username: str | None = None,
            display_name: str | None = None, invitation: str | None = None,
-           confirmed: bool = False, role: str = "user") -> Account | None:
+           confirmed: bool = False, role: str = "user",
+           resume: str | None = None) -> Account | None:
     """Create an account and its default profile, and mail a confirmation link.
 
-    The profile page is published only once the address is confirmed (see `confirm`).
+    The profile page is published only once the address is confirmed (see `confirm`). An
+    instance invitation sent to this very address already proves it: that account is created
+    confirmed, with no second mail to answer. `resume` is the members' page (a path the caller
+    checked) the confirmation link leads back to, e.g. the Join form the person came from.
 
     When the address already has an account, nothing is created and None is returned; the caller
     answers exactly as for a new account, so sign-up does not tell who has an account here. The
@@ -34,10 +38,10 @@ def signup(ports: Ports, *, email: str, password: str, username: str | None = No
     email = rules.email(email)
     password = rules.password(password)
     changes = ChangeSet()
-    _check_registration_open(ports, email, invitation, changes)
+    confirmed = _check_registration_open(ports, email, invitation, changes) or confirmed
     owner = ports.repo.claim_owner(f"email:{email}")
     if owner is not None:
-        _address_in_use(ports, owner, email, password)
+        _address_in_use(ports, owner, email, password, resume)
         return None
     now = ports.clock.now()
     account = Account(id=rules.new_id(), email=email, password_hash=ports.hasher.hash(password),
@@ -60,11 +64,12 @@ def signup(ports: Ports, *, email: str, password: str, username: str | None = No
                           expires_at=now + CONFIRM_TTL))
     ports.repo.commit(changes)
     if secret:
-        ports.mailer.send(email, "confirm", {"token": secret, "name": name})
+        ports.mailer.send(email, "confirm", {"token": secret, "name": name, "resume": resume})
     return account
 
 
-def _address_in_use(ports: Ports, owner_id: str, email: str, password: str) -> None:
+def _address_in_use(ports: Ports, owner_id: str, email: str, password: str,
+                    resume: str | None = None) -> None:
     """A sign-up with an address that has an account: mail its owner, change nothing they have.
 
     If that account is still unconfirmed, someone may have signed up with another person's
@@ -81,21 +86,31 @@ def _address_in_use(ports: Ports, owner_id: str, email: str, password: str) -> N
     ports.repo.commit(ChangeSet().put(Token(
         token_hash=rules.digest(secret), purpose="confirm", account_id=account.id,
         expires_at=ports.clock.now() + CONFIRM_TTL, payload={"password_hash": password_hash})))
-    ports.mailer.send(email, "confirm", {"token": secret, "name": account.default_profile or ""})
+    ports.mailer.send(email, "confirm", {"token": secret, "name": account.default_profile or "",
+                                         "resume": resume})
 
 
 def _check_registration_open(ports: Ports, email: str, invitation: str | None,
-                             changes: ChangeSet) -> None:
+                             changes: ChangeSet) -> bool:
+    """Refuse a sign-up the registration mode does not allow; True when an invitation sent to
+    `email` comes with it (it is used up by this sign-up, and it proves the address)."""
     mode = instance_settings(ports).registration_mode
-    if mode == "open":
-        return
     if mode == "closed":
         raise PermissionDenied("registrations are closed on this instance")
     token = _valid_token(ports, invitation, "instance_invite") if invitation else None
-    if token is None or token.payload.get("email") != email:
+    invited = token is not None and token.payload.get("email") == email
+    if mode != "open" and not invited:
         raise PermissionDenied("registration on this instance is by invitation only; "
                                "use the link from your invitation email")
-    changes.deletes.append(token)
+    if token is not None and invited:
+        changes.deletes.append(token)
+    return invited
+
+
+def invited_address(ports: Ports, invitation: str | None) -> str | None:
+    """The address an unexpired instance invitation was sent to, or None."""
+    token = _valid_token(ports, invitation, "instance_invite")
+    return str(token.payload.get("email")) if token is not None else None
 
 
 def _free_handle(ports: Ports, email: str) -> str:

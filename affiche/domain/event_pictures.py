@@ -1,25 +1,25 @@
-"""An event's picture: the same checks, metadata stripping and content-addressed keys as a
-group's banner (group_images.py), then saved like any other edit of the event."""
+"""An event's picture: the same checks, re-encoding and content-addressed keys as a group's
+banner (group_images.py), then saved like any other edit of the event."""
 
 from __future__ import annotations
 
-from affiche.domain import image_metadata
 from affiche.domain.context import Ports
 from affiche.domain.events import editable_event, save_event
 from affiche.domain.group_images import MediaStore, checked_image, media_key
+from affiche.domain.image_pipeline import PreparedImage
 from affiche.domain.model import Account, Event
 
 SLOT = "banner"  # an event picture spans the page like a banner: same size limit
 
 
-def set_event_picture(ports: Ports, account: Account, uuid: str, body: bytes, content_type: str,
-                      store_media: MediaStore, *, profile: str | None = None) -> Event:
+def set_event_picture(ports: Ports, account: Account, uuid: str, body: bytes | PreparedImage,
+                      content_type: str, store_media: MediaStore, *,
+                      profile: str | None = None) -> Event:
     """Upload `body` as the event's picture (the group's moderators); the updated event."""
     event, group, _ = editable_event(ports, account, uuid, profile)
-    info = checked_image(SLOT, body, content_type)
-    body = image_metadata.strip(body, info.content_type)  # no GPS position on a public page
-    key = media_key(group.name, body, info)
-    store_media(key, body, info.content_type)  # before the event points at it (group_images.py)
+    image = checked_image(SLOT, body, content_type)  # re-encoded: no GPS position on the page
+    key = media_key(group.name, image)
+    store_media(key, image.data, image.content_type)  # before the event points at it
     return save_event(ports, event, group, {"picture": key})
 
 

@@ -1,13 +1,12 @@
 """The type and size of an uploaded image, read from its header without decoding it.
 
-Uploaded images are published as received, less their metadata (image_metadata.py): the Lambda
-carries no imaging library, so nothing re-encodes them. This module is therefore the check
-that a body sent as `image/png` really is a PNG, and that its dimensions are sane (a
-40000x40000 image of a few kilobytes can freeze a visitor's browser). Only container headers
-are read: PNG's IHDR chunk, GIF's logical screen descriptor, JPEG's SOFn frame header and
-WebP's VP8 / VP8L / VP8X chunk. The rest of the file is not validated: a file with a good
-header and a broken body only renders badly, and only the group's own administrators can
-upload.
+Uploads are re-encoded from their pixels before they are published (image_reencode.py), and
+decoding is what costs memory: a PNG of a few kilobytes can declare 40000x40000 pixels and
+inflate to gigabytes. So the header is read first, and the sides and the pixel count are
+checked before any decoder runs. This module is also the check that a body sent as `image/png`
+really is a PNG. Only container headers are read: PNG's IHDR chunk, GIF's logical screen
+descriptor, JPEG's SOFn frame header and WebP's VP8 / VP8L / VP8X chunk; the decoder then
+refuses a broken body.
 """
 
 from __future__ import annotations
@@ -19,7 +18,11 @@ from typing import Any
 
 from affiche.domain.errors import InvalidInput, UnsupportedMediaType
 
-MAX_SIDE = 4096
+MAX_SIDE = 8192  # a wide panorama banner fits
+# Decoded, a pixel is 3 or 4 bytes: 24 million of them (a 6000x4000 camera photo) is ~100 MB,
+# which the function's memory holds along with the re-encoded copy. A 64-megapixel phone photo
+# is refused from its header, before it is decoded.
+MAX_PIXELS = 24_000_000
 # Declared Content-Type -> file extension of the stored copy. SVG is left out on purpose:
 # it is a document that can carry scripts, not a picture.
 TYPES: dict[str, str] = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp",
@@ -153,6 +156,11 @@ def inspect(data: bytes) -> ImageInfo:
     if width > MAX_SIDE or height > MAX_SIDE:
         raise InvalidInput(f"the image is {width}x{height} pixels; "
                            f"images may be at most {MAX_SIDE}x{MAX_SIDE}")
+    if width * height > MAX_PIXELS:
+        raise InvalidInput(f"the image is {width}x{height} pixels "
+                           f"({width * height / 1_000_000:.1f} megapixels); images may have at "
+                           f"most {MAX_PIXELS // 1_000_000} megapixels: shrink it and upload it "
+                           "again")
     return ImageInfo(content_type, width, height)
 
 

@@ -17,10 +17,12 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from affiche.aws import client
 from affiche.local.negotiation import AP_TYPE, resolve, route
 from affiche.publish import tombstones
+from affiche.web import error_pages
 
 log = logging.getLogger("affiche.local")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+NOT_FOUND_PAGE = "404.html"  # the static site's own 404 page (renderer.py; CloudFront uses it too)
 
 FUNCTIONS = {
     "api": "functions.api.handler",
@@ -72,6 +74,14 @@ def body_length(value: str | None) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
+def too_large_message() -> str:
+    from affiche.domain.group_images import MAX_BYTES, MIB
+
+    return (f"what you sent is larger than {MAX_BODY // MIB} MiB, more than this site accepts "
+            f"(an image may be at most {max(MAX_BYTES.values()) // MIB} MiB): go back, choose a "
+            "smaller file and send the form again")
+
+
 def latin1_header(value: str) -> str:
     """HTTP/1.1 header values are Latin-1: percent-encode anything else (a Location built from a
     `next=` holding non-Latin-1 text would otherwise make the server raise mid-answer)."""
@@ -120,12 +130,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         length = body_length(self.headers.get("Content-Length"))
         if length is None:
             self.close_connection = True  # the body's end is unknown: the connection cannot go on
-            self._send(400, {"Content-Type": "text/plain"},
-                       b"Content-Length must be a non-negative whole number")
+            self._send_error(400, "bad_request",
+                             "Content-Length must be a non-negative whole number")
             return
         if length > MAX_BODY:
             self.close_connection = True
-            self._send(413, {"Content-Type": "text/plain"}, b"request body too large")
+            self._send_error(413, "body_too_large", too_large_message(), back=self._referer())
             return
         body = self.rfile.read(length) if length else b""
         backend = route(urlsplit(self.path).path)
@@ -133,9 +143,39 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self._serve_site()
             return
         handler = self.server.handlers[backend]
-        response = handler(api_event(self.command, self.path, self._forwarded_headers(), body,
-                                     self.client_address[0]), None)
+        event = api_event(self.command, self.path, self._forwarded_headers(), body,
+                          self.client_address[0])
+        try:
+            response = handler(event, None)
+        except Exception:  # as Lambda does: logged, answered 500, the server lives on
+            log.exception("%s %s failed", self.command, self.path)
+            self._send_error(500, "internal_error", "something went wrong on our side; please "
+                             "try again in a moment")
+            return
         self._send_lambda(response)
+
+    def _send_error(self, status: int, code: str, message: str, back: str | None = None,
+                    extra: dict[str, str] | None = None) -> None:
+        """An error page in the site's layout for a browser, JSON for any other client."""
+        path = urlsplit(self.path).path
+        kind, body = error_pages.answer(path, dict(self.headers.items()), status, code, message)
+        if back and kind.startswith("text/html"):
+            from affiche.web.pages import render_html
+
+            body = render_html("app/error.html", heading=error_pages.heading(status),
+                               error={"message": message}, back=back)
+        self._send(status, {"Content-Type": kind, "Cache-Control": "no-store", **(extra or {})},
+                   body.encode())
+
+    def _referer(self) -> str | None:
+        """The page that sent the refused form, when it is one of ours (a path, no host)."""
+        from affiche.web.pages import safe_next
+
+        referer = urlsplit(self.headers.get("Referer", ""))
+        if referer.netloc and referer.netloc != self.headers.get("Host", ""):
+            return None
+        target = referer.path + (f"?{referer.query}" if referer.query else "")
+        return safe_next(target, default="") or None
 
     def _forwarded_headers(self) -> dict[str, str]:
         """The request's headers as CloudFront forwards them: whatever `CloudFront-Viewer-Address`
@@ -149,8 +189,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _serve_site(self) -> None:
         if self.command not in {"GET", "HEAD"}:
-            self._send(405, {"Allow": "GET, HEAD", "Content-Type": "text/plain"},
-                       b"method not allowed")
+            self._send_error(405, "method_not_allowed", "this address can only be read (GET)",
+                             extra={"Allow": "GET, HEAD"})
             return
         key, forced_type = resolve(urlsplit(self.path).path, self.headers.get("Accept"))
         s3 = client("s3")
@@ -177,13 +217,26 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         except s3.exceptions.NoSuchKey:
             gone = None
         if gone is None:
-            self._send(404, {"Content-Type": "text/html; charset=utf-8"},
-                       b"<!doctype html><title>Not found</title><h1>Not found</h1>")
+            self._send_not_found(forced_type == AP_TYPE or key.endswith(".json"))
         elif forced_type == AP_TYPE or key.endswith(".json"):
             self._send(410, {"Content-Type": AP_TYPE, "Vary": "Accept"}, gone)
         else:
             self._send(410, {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept"},
                        tombstones.HTML_PAGE)
+
+    def _send_not_found(self, machine: bool) -> None:
+        """The static site's 404 page, as CloudFront's custom error response serves it (JSON for
+        ActivityStreams clients); a page rendered here until the site is first built."""
+        if machine:
+            self._send(404, {"Content-Type": "application/json", "Vary": "Accept"},
+                       error_pages.json_body(404, "not_found", "no such object").encode())
+            return
+        s3 = client("s3")
+        try:
+            page = s3.get_object(Bucket=self.server.bucket, Key=NOT_FOUND_PAGE)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            page = error_pages.html(404, "There is nothing at this address.").encode()
+        self._send(404, {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept"}, page)
 
     def _send_lambda(self, response: dict[str, Any]) -> None:
         if "statusCode" not in response:  # payload v2 lets a handler return just a body
@@ -198,7 +251,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers: dict[str, Any], body: bytes) -> None:
         self.send_response(status)
-        # The managed security-headers policy adds this in front of CloudFront (infra/).
+        # The managed security-headers policy adds this in front of CloudFront (infra/); the
+        # functions already send it on their own answers (one header, not two).
+        headers = {k: v for k, v in headers.items() if k.lower() != "x-content-type-options"}
         self.send_header("X-Content-Type-Options", "nosniff")
         for name, value in headers.items():
             for one in value if isinstance(value, list) else [value]:

@@ -107,9 +107,11 @@ class Renderer:
     def home(self) -> Output:
         groups = self.store.listed_groups()
         base = self.settings.public_url
+        # The site's 404 page shares the home page's navigation, so it is rendered with it.
         return Output([self.html("index.html", "home.html", events=self._upcoming(),
                                  groups=groups, noindex=False,
-                                 page_meta=self._meta(self.settings.instance_name, f"{base}/"))])
+                                 page_meta=self._meta(self.settings.instance_name, f"{base}/")),
+                       self.html("404.html", "404.html", noindex=True)])
 
     def events_index(self) -> Output:
         return Output([self.html("events/index.html", "events.html", events=self._upcoming(),

@@ -19,7 +19,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from affiche.config import get_settings
 from affiche.domain.errors import DomainError
 from affiche.publish.theme import environment, instance_info
-from affiche.web import errors
+from affiche.web import error_pages, errors
 
 HTML = "text/html; charset=utf-8"
 FLASH_COOKIE = "affiche_flash"
@@ -33,6 +33,7 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
 }
 # Defaults every app template may rely on (the theme's environment uses StrictUndefined).
 DEFAULTS: dict[str, Any] = {"noindex": True, "me": None, "csrf": "", "flash": None,
@@ -45,8 +46,15 @@ def instance() -> dict[str, Any]:
     return instance_info(get_settings())
 
 
+def upload_hints() -> dict[str, str]:
+    """What every upload field states next to it: accepted formats, size and pixel limits."""
+    from affiche.domain.group_images import MAX_BYTES, accepted_description
+
+    return {slot: accepted_description(slot) for slot in MAX_BYTES}
+
+
 def render_html(template: str, **context: Any) -> str:
-    values = {**DEFAULTS, **context}
+    values = {**DEFAULTS, "upload_hints": upload_hints(), **context}
     return environment().get_template(template).render(instance=instance(), **values)
 
 
@@ -110,9 +118,11 @@ def login_location(next_path: str) -> str:
 
 def error_page(error: DomainError, **context: Any) -> Response[str]:
     """A whole page explaining a refusal, with the status the JSON API gives the same error."""
-    return render("app/error.html", status=errors.status_for(error), error=error,
+    status = errors.status_for(error)
+    return render("app/error.html", status=status, error=error, heading=error_pages.heading(status),
                   headers=errors.headers_for(error), **context)
 
 
 def not_found(message: str = "This page does not exist.") -> Response[str]:
-    return render("app/error.html", status=404, error={"message": message})
+    return render("app/error.html", status=404, error={"message": message},
+                  heading=error_pages.heading(404))

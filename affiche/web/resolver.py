@@ -5,13 +5,26 @@ Domain errors map to statuses once (errors.py); validation errors name every bad
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from affiche.domain.errors import DomainError
-from affiche.web import errors
+from affiche.web import error_pages, errors
+
+log = logging.getLogger("affiche.api")
+
+
+def nosniff(response: dict[str, Any]) -> dict[str, Any]:
+    """`response` (a Lambda HTTP answer) with `X-Content-Type-Options: nosniff`: no browser may
+    read a JSON error or an uploaded image as HTML. CloudFront adds it to the bucket's files;
+    the functions' paths have no response-headers policy, so every function answer carries it."""
+    headers = dict(response.get("headers") or {})
+    headers["X-Content-Type-Options"] = "nosniff"
+    return {**response, "headers": headers}
 
 
 def json_error(status: int, code: str, message: str, **extra: Any) -> Response[dict[str, Any]]:
@@ -49,4 +62,26 @@ def json_api() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     app.exception_handler(DomainError)(domain_error)
     app.exception_handler(RequestValidationError)(invalid_request)
+
+    def answer(status: int, code: str, message: str) -> Response[str]:
+        """A page for a person's browser, JSON for everyone else (error_pages.py)."""
+        event = app.current_event
+        kind, body = error_pages.answer(event.path, event.headers, status, code, message)
+        return Response(status_code=status, content_type=kind, body=body,
+                        headers={"Cache-Control": "no-store"})
+
+    @app.not_found
+    def not_found(_: Exception) -> Response[str]:
+        return answer(404, "not_found", "there is nothing at this address: check it for a typo")
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response[str]:
+        if isinstance(error, ServiceError):  # Powertools' own HTTP errors (405, ...)
+            return answer(error.status_code, "error", str(error.msg))
+        # Logged with its traceback (the failure is not swallowed); the visitor gets a page.
+        log.exception("unhandled error in %s %s", app.current_event.http_method,
+                      app.current_event.path)
+        return answer(500, "internal_error", "something went wrong on our side; please try "
+                      "again in a moment")
+
     return app

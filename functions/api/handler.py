@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from affiche.web.guard import refuse_unreadable_json
+from affiche.web.resolver import nosniff
 from functions.api.app import app
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return refuse_unreadable_json(event) or app.resolve(event, context)
+    return nosniff(refuse_unreadable_json(event) or app.resolve(event, context))

@@ -11,7 +11,7 @@ from affiche.domain import instance
 from affiche.domain.accounts import instance_settings
 from affiche.web import ratelimit
 from affiche.web.guard import refuse_unreadable_json
-from affiche.web.resolver import json_api
+from affiche.web.resolver import json_api, nosniff
 from functions.api.routes.common import Input, caller, json_response
 
 app = json_api()
@@ -106,4 +106,4 @@ def failed_inbound() -> Response[dict[str, Any]]:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return refuse_unreadable_json(event) or app.resolve(event, context)
+    return nosniff(refuse_unreadable_json(event) or app.resolve(event, context))

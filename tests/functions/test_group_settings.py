@@ -173,8 +173,8 @@ def test_a_write_that_keeps_losing_the_race_gets_a_conflict(ann: ApiClient) -> N
 
 @pytest.mark.parametrize(("slot", "body", "content_type", "extension"), [
     ("avatar", imagebytes.png(16, 16), "image/png", "png"),
-    ("avatar", imagebytes.jpeg(400, 400), "image/jpeg", "jpg"),
-    ("banner", imagebytes.webp_lossless(1500, 500), "image/webp", "webp"),
+    ("avatar", imagebytes.photo("JPEG", 400, 400), "image/jpeg", "jpg"),
+    ("banner", imagebytes.photo("WEBP", 1500, 500), "image/webp", "webp"),
     ("banner", imagebytes.gif(1500, 500), "image/gif", "gif"),
 ])
 def test_administrator_uploads_images(ann: ApiClient, slot: str, body: bytes, content_type: str,
@@ -209,7 +209,9 @@ def test_size_limits_are_per_slot(ann: ApiClient) -> None:
     (imagebytes.png(), "image/jpeg", 400, "is a PNG image but was sent as image/jpeg"),
     (b"GIF89a", "image/gif", 400, "truncated"),
     (b"not an image at all", "image/png", 400, "not a PNG, JPEG, WebP or GIF"),
-    (imagebytes.gif(5000, 10), "image/gif", 400, "at most 4096x4096"),
+    (imagebytes.gif(9000, 10), "image/gif", 400, "at most 8192x8192"),
+    (imagebytes.gif(8000, 8000), "image/gif", 400, "(64.0 megapixels); images may have at most"),
+    (imagebytes.jpeg(640, 480), "image/jpeg", 400, "cannot be decoded"),
     (b"", "image/png", 400, "send the image"),
 ])
 def test_bad_images_are_refused_and_nothing_is_stored(ann: ApiClient, body: bytes,

@@ -304,7 +304,9 @@ def test_refusals_come_back_next_to_the_form_that_caused_them(ann: Browser,
         (bob, "/app/groups/club/follow", {"action": "unfollow", "profile": "bob"}, 404, "follow"),
         (bob, "/app/profiles", {"action": "delete", "name": "bob"}, 409, "delete-bob"),
         (ann, "/app/groups/club/leave", {"profile": "ann"}, 403, "leave"),
-        (ann, "/app/groups/club/images", {"slot": "avatar", "profile": "ann"}, 400, "images"),
+        # (an upload error shows at its file field)
+        (ann, "/app/groups/club/images", {"slot": "avatar", "profile": "ann"}, 400,
+         "images-image-avatar"),
         (ann, "/app/account", {"action": "email", "email": "bob@example.org",
                                "current_password": PASSWORD}, 409, "email"),
     ]

@@ -9,6 +9,7 @@ import pytest
 
 from affiche.domain import group_images, images
 from affiche.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from affiche.domain.image_pipeline import prepare
 from tests import imagebytes
 
 BUILDERS: list[tuple[str, Callable[..., bytes]]] = [
@@ -30,21 +31,32 @@ def test_reads_type_and_dimensions_from_the_header(content_type: str,
 
 
 @pytest.mark.parametrize(("content_type", "build"), BUILDERS)
-def test_the_largest_accepted_side_is_4096(content_type: str, build: Callable[..., bytes]) -> None:
-    # a real 4096x4096 PNG body would be large: a header alone says the same
-    data = _png_header(4096, 4096) if build is imagebytes.png else build(4096, 4096)
+def test_the_largest_accepted_image_is_24_megapixels(content_type: str,
+                                                     build: Callable[..., bytes]) -> None:
+    # a real 6000x4000 PNG body would be large: a header alone says the same
+    data = _png_header(6000, 4000) if build is imagebytes.png else build(6000, 4000)
     info = images.inspect(data)
-    assert (info.content_type, info.width, info.height) == (content_type, 4096, 4096)
+    assert (info.content_type, info.width, info.height) == (content_type, 6000, 4000)
 
 
-@pytest.mark.parametrize(("width", "height"), [(4097, 1), (1, 4097), (40000, 40000)])
-def test_oversized_dimensions_are_refused(width: int, height: int) -> None:
+@pytest.mark.parametrize(("width", "height"), [(8193, 1), (1, 8193), (40000, 40000)])
+def test_oversized_sides_are_refused(width: int, height: int) -> None:
     for data in (_png_header(width, height), imagebytes.jpeg(width, height),
                  imagebytes.gif(width, height), imagebytes.webp_extended(width, height)):
-        with pytest.raises(InvalidInput, match="at most 4096x4096"):
+        with pytest.raises(InvalidInput, match="at most 8192x8192"):
             images.inspect(data)
-    with pytest.raises(InvalidInput, match="at most 4096x4096"):
+    with pytest.raises(InvalidInput, match="at most 8192x8192"):
         images.inspect(imagebytes.webp_lossless(min(width, 16384), min(height, 16384)))
+
+
+@pytest.mark.parametrize("build", [_b for _, _b in BUILDERS])
+def test_a_64_megapixel_image_is_refused_from_its_header(build: Callable[..., bytes]) -> None:
+    # Given 8000x8000 declared in the header (sides within the limit), When it is inspected,
+    # Then it is refused by its pixel count: nothing was decoded (there are no pixels here)
+    data = _png_header(8000, 8000) if build is imagebytes.png else build(8000, 8000)
+    with pytest.raises(InvalidInput, match=r"8000x8000 pixels \(64.0 megapixels\); images may "
+                                           "have at most 24 megapixels"):
+        images.inspect(data)
 
 
 def test_jpeg_frame_header_is_found_after_other_segments_and_fill_bytes() -> None:
@@ -117,14 +129,16 @@ def test_slot_size_limits_and_content_addressed_keys() -> None:
     big = imagebytes.png() + b"\x00" * group_images.MAX_BYTES["avatar"]
     with pytest.raises(PayloadTooLarge, match="at most 1 MiB"):
         group_images.checked_image("avatar", big, "image/png")
-    assert group_images.checked_image("banner", big, "image/png").width == 1  # 4 MiB there
+    banner = group_images.checked_image("banner", big, "image/png")  # 4 MiB there
+    assert banner.info.width == 1 and len(banner.data) < 100  # the padding did not survive
     with pytest.raises(InvalidInput, match="one of: avatar, banner"):
         group_images.checked_image("wallpaper", imagebytes.png(), "image/png")
-    info = images.inspect(imagebytes.png())
-    key = group_images.media_key("club", imagebytes.png(), info)
+    image = group_images.checked_image("avatar", imagebytes.png(), "image/png")
+    key = group_images.media_key("club", image)
     assert key.startswith("media/club/") and key.endswith(".png")
-    assert key == group_images.media_key("club", imagebytes.png(), info)
-    assert key != group_images.media_key("club", imagebytes.png(rgb=(1, 2, 3)), info)
+    assert key == group_images.media_key("club", prepare(imagebytes.png(), "image/png"))
+    other = prepare(imagebytes.png(rgb=(1, 2, 3)), "image/png")
+    assert key != group_images.media_key("club", other)
 
 
 def _png_header(width: int, height: int) -> bytes:

@@ -100,6 +100,18 @@ class Page:
                                          **{**extra, **values})) from error
 
 
+@contextmanager
+def field_errors(name: str) -> Iterator[None]:
+    """Domain errors raised inside are about form field `name` (an upload's size or type): the
+    form then shows them at that field, where the person is looking, not only atop the form."""
+    try:
+        yield
+    except DomainError as error:
+        if error.field is None:
+            error.field = name
+        raise
+
+
 def _method(router: APIGatewayHttpRouter) -> str:
     return router.current_event.request_context.http.method.upper()
 

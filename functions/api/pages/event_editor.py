@@ -18,11 +18,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from affiche.domain import event_fields, event_lifecycle, event_pictures, events, groups, roles
 from affiche.domain.errors import InvalidInput
 from affiche.domain.group_images import checked_image
+from affiche.domain.image_pipeline import PreparedImage
 from affiche.domain.model import Event, Membership
 from affiche.publish.event_page import event_page_context
 from affiche.publish.media import store_media
 from affiche.web.forms import Form
-from functions.api.pages.common import Page, html, member
+from functions.api.pages.common import Page, field_errors, html, member
 from functions.api.pages.event_views import EDITOR_OPTIONS, form_values, zone_options
 
 router = APIGatewayHttpRouter()
@@ -62,13 +63,15 @@ def input_from_form(form: Form) -> events.EventInput:
         external_url=form.optional("external_url"), draft=form.get("save") == "draft")
 
 
-def _picture(page: Page) -> tuple[bytes, str] | None:
-    """The uploaded picture, checked before anything is written (same rules as the API)."""
+def _picture(page: Page) -> tuple[PreparedImage, str] | None:
+    """The uploaded picture, checked and re-encoded before anything is written (same rules as
+    the API); the service then stores it without decoding it again."""
     upload = page.form.file("picture")
     if upload is None or not upload.data:
         return None
-    checked_image(event_pictures.SLOT, upload.data, upload.content_type)
-    return upload.data, upload.content_type
+    with field_errors("picture"):
+        image = checked_image(event_pictures.SLOT, upload.data, upload.content_type)
+    return image, image.content_type
 
 
 def _acting(page: Page, group: str) -> Membership:

@@ -20,7 +20,7 @@ from affiche.domain.errors import InvalidInput
 from affiche.domain.model import Actor, Membership
 from affiche.publish.media import store_media
 from affiche.web import ratelimit
-from functions.api.pages.common import Page, html, member
+from functions.api.pages.common import Page, field_errors, html, member
 from functions.api.pages.event_views import group_events, members_posts, zone_options
 from functions.api.pages.views import COMMON, my_profiles, profile_options
 from functions.api.routes.common import client_address
@@ -210,11 +210,12 @@ def images(name: str) -> Response[str]:
         if page.form.get("clear"):
             group_images.clear_group_image(page.ports, page.me, name, slot, profile=profile)
             return f"The {slot} is removed."
-        upload = page.form.file("image")
+        upload = page.form.file(f"image-{slot}") or page.form.file("image")
         if upload is None:
-            raise InvalidInput("choose an image file to upload", field="image")
-        group_images.set_group_image(page.ports, page.me, name, slot, upload.data,
-                                     upload.content_type, store_media, profile=profile)
+            raise InvalidInput("choose an image file to upload", field=f"image-{slot}")
+        with field_errors(f"image-{slot}"):  # shown at that slot's file field
+            group_images.set_group_image(page.ports, page.me, name, slot, upload.data,
+                                         upload.content_type, store_media, profile=profile)
         return f"The {slot} is updated."
 
     return _act(name, "images", act)
