@@ -181,7 +181,7 @@ class Renderer:
             # Only listed things: an unlisted event or post is reachable by its link alone.
             events = [e for e in self.store.events_of_group(name, since=self.now) if e.listed]
             posts = [p for p in self.store.posts_of_group(name)
-                     if p.visibility == "public" and not p.deleted]
+                     if p.visibility == "public" and p.is_public]
             feed_entries = [self._entry(e) for e in events] + [self._post_entry(p) for p in posts]
             files += self._group_collections(actor, events, posts)
             files += [
