@@ -254,6 +254,7 @@ class Post(Record):
     version: int = 0
     draft: bool = False  # seen by the group's moderators only, never published
     tags: list[str] = field(default_factory=list)
+    picture: str | None = None  # media key, as an event's picture
 
     @property
     def is_public(self) -> bool:

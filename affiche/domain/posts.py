@@ -97,7 +97,7 @@ def editable_post(ports: Ports, account: Account, slug: str,
     return post, group, editor
 
 
-def _save(ports: Ports, post: Post, group: Actor, values: dict[str, Any]) -> Post:
+def save_post(ports: Ports, post: Post, group: Actor, values: dict[str, Any]) -> Post:
     """Commit new values with the activity they cause (see the module docstring)."""
     now = ports.clock.now()
     updated = post.evolve(updated_at=now, **values)
@@ -125,7 +125,7 @@ def update_post(ports: Ports, account: Account, slug: str, data: PostInput, *,
     post, group, _ = editable_post(ports, account, slug, profile)
     values = _validated(data)
     values["draft"] = bool(data.draft)
-    return _save(ports, post, group, values)
+    return save_post(ports, post, group, values)
 
 
 def patch_post(ports: Ports, account: Account, slug: str, changes: dict[str, Any], *,
@@ -144,14 +144,14 @@ def patch_post(ports: Ports, account: Account, slug: str, changes: dict[str, Any
 def publish_post(ports: Ports, account: Account, slug: str, *,
                  profile: str | None = None) -> Post:
     post, group, _ = editable_post(ports, account, slug, profile)
-    return post if not post.draft else _save(ports, post, group, {"draft": False})
+    return post if not post.draft else save_post(ports, post, group, {"draft": False})
 
 
 def unpublish_post(ports: Ports, account: Account, slug: str, *,
                    profile: str | None = None) -> Post:
     """Back to a draft: its page goes away and followers are told to drop it."""
     post, group, _ = editable_post(ports, account, slug, profile)
-    return post if post.draft else _save(ports, post, group, {"draft": True})
+    return post if post.draft else save_post(ports, post, group, {"draft": True})
 
 
 def delete_post(ports: Ports, account: Account, slug: str, *,

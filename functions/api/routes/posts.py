@@ -11,9 +11,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from affiche.domain import posts
+from affiche.domain import post_pictures, posts
 from affiche.domain.errors import NotAuthenticated, PermissionDenied
 from affiche.domain.model import Account, Post
+from affiche.publish.media import store_media
+from affiche.web.guard import raw_body
 from affiche.web.ports import ports
 from affiche.web.sessions import account_for
 from functions.api.routes.common import Input, caller, json_response, session_secret
@@ -49,7 +51,7 @@ class PostFields(Input):
 def post_json(post: Post) -> dict[str, Any]:
     return {"slug": post.slug, "title": post.title, "group": post.group, "author": post.author,
             "body": post.body_source, "body_html": post.body_html, "tags": list(post.tags),
-            "visibility": post.visibility, "draft": post.draft,
+            "visibility": post.visibility, "draft": post.draft, "picture": post.picture,
             "published_at": post.published_at.isoformat(),
             "updated_at": post.updated_at.isoformat()}
 
@@ -95,3 +97,20 @@ def delete_post(slug: str) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     post = posts.delete_post(context, account, slug, profile=_profile_param())
     return json_response(200, {"slug": post.slug, "deleted": True})
+
+
+@router.post("/api/posts/<slug>/picture", summary="Upload the post's picture (image body)")
+def upload_picture(slug: str) -> Response[dict[str, Any]]:
+    context, account, _ = caller(router)
+    request = router.current_event
+    post = post_pictures.set_post_picture(
+        context, account, slug, raw_body(request.raw_event),
+        request.headers.get("content-type", ""), store_media, profile=_profile_param())
+    return json_response(200, post_json(post))
+
+
+@router.delete("/api/posts/<slug>/picture", summary="Remove the post's picture")
+def remove_picture(slug: str) -> Response[dict[str, Any]]:
+    context, account, _ = caller(router)
+    post = post_pictures.clear_post_picture(context, account, slug, profile=_profile_param())
+    return json_response(200, post_json(post))
