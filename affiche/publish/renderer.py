@@ -364,7 +364,8 @@ class Renderer:
         prefix = f"p/{slug}/"
         group = self._group(post.group) if post else None
         if post is None or group is None or not post.is_public:
-            gone = post is not None and post.deleted and post.visibility != "members"
+            gone = (post is not None and post.deleted and post.visibility != "members"
+                    and not post.draft)  # a draft never shown has nothing to take back
             return self._removed(prefix, ["index.html", "index.json"],
                                  gone and self.urls.post(slug), "Article",
                                  post.updated_at if post else None)
