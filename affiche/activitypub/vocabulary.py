@@ -267,6 +267,7 @@ def post_object(urls: Urls, post: Post, audience: str = "public") -> dict[str, A
         "updated": post.updated_at.isoformat(),
         "attributedTo": urls.actor(post.group),
         "actor": urls.actor(post.author),
+        **({"image": {"type": "Image", "url": urls.media(post.picture)}} if post.picture else {}),
         **_addressing(urls, post.group, audience),
     }
 

@@ -255,10 +255,13 @@ class Post(Record):
     visibility: str = "public"  # "public" | "unlisted" | "members"
     deleted: bool = False
     version: int = 0
+    draft: bool = False  # seen by the group's moderators only, never published
+    tags: list[str] = field(default_factory=list)
+    picture: str | None = None  # media key, as an event's picture
 
     @property
     def is_public(self) -> bool:
-        return self.visibility in {"public", "unlisted"} and not self.deleted
+        return self.visibility in {"public", "unlisted"} and not self.deleted and not self.draft
 
 
 @dataclass

@@ -169,7 +169,7 @@ class Renderer:
             url = self.urls.actor(group.name)
             events = [e for e in self._events_of(group.name) if e.listed]
             posts = [p for p in self._posts_of(group.name)
-                     if p.visibility == "public" and not p.deleted]
+                     if p.visibility == "public" and p.is_public]
             urls = [sitemap.Url(url)]
             urls += [sitemap.Url(f"{url}events/{year}/")
                      for year in sorted({local_year(e) for e in events})]
@@ -265,7 +265,7 @@ class Renderer:
             # Only listed things: an unlisted event or post is reachable by its link alone.
             events = [e for e in self.store.events_of_group(name, since=self.now) if e.listed]
             posts = [p for p in self._posts_of(name)
-                     if p.visibility == "public" and not p.deleted]
+                     if p.visibility == "public" and p.is_public]
             feed_entries = [self._entry(e) for e in events] + [self._post_entry(p) for p in posts]
             files += self._group_collections(actor, events, posts)
             files += self._group_sitemap_files(actor)
@@ -471,7 +471,8 @@ class Renderer:
         prefix = f"p/{slug}/"
         group = self._group(post.group) if post else None
         if post is None or group is None or not post.is_public:
-            gone = post is not None and post.deleted and post.visibility != "members"
+            gone = (post is not None and post.deleted and post.visibility != "members"
+                    and not post.draft)  # a draft never shown has nothing to take back
             return self._removed(prefix, ["index.html", "index.json"],
                                  gone and self.urls.post(slug), "Article",
                                  post.updated_at if post else None)

@@ -138,7 +138,7 @@ def keys_for(entity: Record) -> Keys:
                         gsi2pk=_agenda(entity), gsi2sk=when if _agenda(entity) else None)
         case Post():
             when = f"{entity.published_at.isoformat()}#{entity.slug}"
-            listed = entity.visibility == "public" and not entity.deleted
+            listed = entity.visibility == "public" and not entity.deleted and not entity.draft
             return Keys(pk, sk, gsi1pk=f"GROUP#{entity.group}#POSTS", gsi1sk=when,
                         gsi2pk="POSTS" if listed else None, gsi2sk=when if listed else None)
         case Membership():

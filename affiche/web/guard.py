@@ -20,6 +20,7 @@ UPLOADS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/api/groups/[^/]+/avatar"), "avatar"),
     (re.compile(r"/api/groups/[^/]+/banner"), "banner"),
     (re.compile(r"/api/events/[^/]+/picture"), "banner"),  # event_pictures.SLOT
+    (re.compile(r"/api/posts/[^/]+/picture"), "banner"),  # post_pictures: same slot
 )
 
 

@@ -255,6 +255,31 @@ def test_a_public_post_goes_to_followers(world: RemoteServer) -> None:
     assert delivery.activity["object"]["type"] == "Article"
 
 
+def test_a_post_edit_unpublish_and_delete_reach_followers(world: RemoteServer) -> None:
+    # Given followers and a draft post: nothing goes out for a draft
+    _followed_by_three(world)
+    repo = DynamoRepository()
+    post = posts.create_post(ports(), ann(), "club", title="News", body="Hello", draft=True)
+    assert [a for a in repo.outbox("club", limit=50) if a.object_key == post.slug] == []
+    # When it is published, edited, unpublished, published again and deleted
+    posts.publish_post(ports(), ann(), post.slug)
+    assert plan(latest("club", "Create"), repo, URLS)[0].activity["object"]["name"] == "News"
+    posts.patch_post(ports(), ann(), post.slug, {"title": "Better news"})
+    (update,) = plan(latest("club", "Update"), repo, URLS)
+    # Then followers get the new Article, then a Delete (Tombstone) for each withdrawal
+    assert update.activity["object"]["name"] == "Better news"
+    posts.unpublish_post(ports(), ann(), post.slug)
+    (withdrawn,) = plan(latest("club", "Delete"), repo, URLS)
+    assert withdrawn.activity["object"] == {"id": URLS.post(post.slug), "type": "Tombstone",
+                                            "formerType": "Article"}
+    posts.publish_post(ports(), ann(), post.slug)
+    posts.delete_post(ports(), ann(), post.slug)
+    deletes = [a for a in repo.outbox("club", limit=50)
+               if a.type == "Delete" and a.object_key == post.slug]
+    assert len(deletes) == 2
+    assert plan(deletes[0], repo, URLS)[0].activity["object"]["type"] == "Tombstone"
+
+
 def test_a_members_activity_is_relayed_by_the_group(world: RemoteServer) -> None:
     # Given a public activity performed by a member in the group (e.g. a comment, later)
     _followed_by_three(world)

@@ -69,6 +69,13 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/events/{private}", None, "read:view_members_only_content"),
     ("GET", "/api/events/{draft}", None, "read:edit_event"),
     ("POST", "/api/groups/{g}/posts", {"title": "News", "body": "Hello"}, "create_post"),
+    ("GET", "/api/posts/{post}", None, PUBLIC),
+    ("GET", "/api/posts/{members_post}", None, "read:view_members_only_content"),
+    ("GET", "/api/posts/{draft_post}", None, "read:edit_post"),
+    ("PATCH", "/api/posts/{post}", {"title": "Renamed news"}, "edit_post"),
+    ("DELETE", "/api/posts/{post}", None, "edit_post"),
+    ("POST", "/api/posts/{post}/picture", "png", "edit_post"),
+    ("DELETE", "/api/posts/{post}/picture", None, "edit_post"),
     ("POST", "/api/groups/{g}/avatar", "png", "upload_group_image"),
     ("DELETE", "/api/groups/{g}/avatar", None, "upload_group_image"),
     ("POST", "/api/groups/{g}/banner", "png", "upload_group_image"),
@@ -218,8 +225,12 @@ class World:
                                     events.EventInput(**EVENT, draft=True))
         post = posts.create_post(self.ports, self.owner, name, title="Minutes", body="Hi",
                                  visibility="members")
+        public_post = posts.create_post(self.ports, self.owner, name, title="News", body="Hi")
+        draft_post = posts.create_post(self.ports, self.owner, name, title="Soon", body="Hi",
+                                       draft=True)
         return {"g": name, "event": event.uuid, "mine": mine.id, "theirs": theirs.id,
-                "private": private.uuid, "draft": draft.uuid, "members_post": post.slug}
+                "private": private.uuid, "draft": draft.uuid, "members_post": post.slug,
+                "post": public_post.slug, "draft_post": draft_post.slug}
 
     def _profile(self, who: Account) -> Actor:
         found = self.ports.repo.get(Actor, str(who.default_profile))
@@ -352,7 +363,8 @@ def test_every_route_is_walked() -> None:
     def template(path: str) -> str:
         return (path.replace("{g}", "{name}").replace("{event}", "{uuid}")
                 .replace("{private}", "{uuid}").replace("{draft}", "{uuid}")
-                .replace("{members_post}", "{slug}")
+                .replace("{members_post}", "{slug}").replace("{draft_post}", "{slug}")
+                .replace("{post}", "{slug}")
                 .replace("/asker/", "/{member}/").replace("/victim", "/{member}")
                 .replace("{me}", "{name}").replace("{second}", "{name}")
                 .replace("{mine}", "{comment_id}").replace("{theirs}", "{comment_id}"))
@@ -395,6 +407,8 @@ def test_the_table_gives_mobilizon_roles_their_rights(role: str, can: set[str],
 # send anonymous visitors to the login page (303) and show suspended accounts a 403.
 LOGGED_IN = "logged-in"
 EDITOR_FORM = {**{k: str(v) for k, v in EVENT.items()}, "save": "publish"}
+POST_FORM = {"title": "News", "body": "Hello", "visibility": "public", "tags": "",
+             "save": "publish"}
 EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("GET", "/app/groups/{g}/events/new", None, "create_event"),
     ("POST", "/app/groups/{g}/events/new", EDITOR_FORM, "create_event"),
@@ -408,6 +422,17 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/events/{event}/delete", {}, "edit_event"),
     ("POST", "/app/events/{draft}/publish", {}, "read:edit_event"),
     ("GET", "/app/posts/{members_post}/", None, "read:view_members_only_content"),
+    # the post editor (moderators and above)
+    ("GET", "/app/groups/{g}/posts/", None, "edit_post"),
+    ("GET", "/app/groups/{g}/posts/new", None, "create_post"),
+    ("POST", "/app/groups/{g}/posts/new", POST_FORM, "create_post"),
+    ("GET", "/app/posts/{post}/", None, LOGGED_IN),
+    ("GET", "/app/posts/{draft_post}/", None, "read:edit_post"),
+    ("GET", "/app/posts/{post}/edit", None, "edit_post"),
+    ("POST", "/app/posts/{post}/edit", POST_FORM, "edit_post"),
+    ("POST", "/app/posts/{post}/unpublish", {}, "edit_post"),
+    ("POST", "/app/posts/{draft_post}/publish", {}, "read:edit_post"),
+    ("POST", "/app/posts/{post}/delete", {}, "edit_post"),
     # taking part (the event is free and public: anyone logged in joins it)
     ("POST", "/app/events/{event}/participate", {}, LOGGED_IN),
     ("GET", "/app/participations", None, LOGGED_IN),

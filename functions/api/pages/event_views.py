@@ -77,4 +77,4 @@ def members_posts(ports: Ports, group: str, mine: Membership | None) -> list[Pos
     if not allowed(mine, "view_members_only_content"):
         return []
     return [p for p in ports.repo.posts_of_group(group)
-            if p.visibility == "members" and not p.deleted]
+            if p.visibility == "members" and not p.deleted and not p.draft]

@@ -1,4 +1,4 @@
-"""Events and posts of a group.
+"""Events of a group (posts: routes/posts.py).
 
 `PATCH /api/events/{uuid}` changes only the fields sent; `PUT` needs the title and the times and
 also keeps every optional field it is not sent (so a client sending only a new time never erases
@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
-from affiche.domain import event_lifecycle, event_pictures, events, posts
+from affiche.domain import event_lifecycle, event_pictures, events
 from affiche.domain.errors import NotAuthenticated, NotFound, PermissionDenied
 from affiche.domain.model import Account, Event
 from affiche.publish.media import store_media
@@ -85,13 +85,6 @@ class EventBody(EventFields):
 class Acting(Input):
     """Bodies that only say which of the caller's profiles acts (default: the account's)."""
 
-    profile: str | None = None
-
-
-class PostBody(Input):
-    title: str
-    body: str
-    visibility: str = "public"
     profile: str | None = None
 
 
@@ -194,12 +187,3 @@ def read_event(uuid: str) -> Response[dict[str, Any]]:
     if not event.is_public:
         event = event_lifecycle.readable_event(ports(), _reader(), uuid)
     return json_response(200, event_json(event))
-
-
-@router.post("/api/groups/<name>/posts", summary="Publish a post in a group")
-def create_post(name: str, body: PostBody) -> Response[dict[str, Any]]:
-    context, account, _ = caller(router)
-    post = posts.create_post(context, account, name, title=body.title, body=body.body,
-                             visibility=body.visibility, profile=body.profile)
-    return json_response(201, {"slug": post.slug, "title": post.title, "group": post.group,
-                               "visibility": post.visibility})

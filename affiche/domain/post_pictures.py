@@ -1,0 +1,28 @@
+"""A post's picture: the same checks, metadata stripping and content-addressed keys as an
+event's picture (event_pictures.py), then saved like any other edit of the post."""
+
+from __future__ import annotations
+
+from affiche.domain import image_metadata
+from affiche.domain.context import Ports
+from affiche.domain.event_pictures import SLOT
+from affiche.domain.group_images import MediaStore, checked_image, media_key
+from affiche.domain.model import Account, Post
+from affiche.domain.posts import editable_post, save_post
+
+
+def set_post_picture(ports: Ports, account: Account, slug: str, body: bytes, content_type: str,
+                     store_media: MediaStore, *, profile: str | None = None) -> Post:
+    """Upload `body` as the post's picture (the group's moderators); the updated post."""
+    post, group, _ = editable_post(ports, account, slug, profile)
+    info = checked_image(SLOT, body, content_type)
+    body = image_metadata.strip(body, info.content_type)  # no GPS position on a public page
+    key = media_key(group.name, body, info)
+    store_media(key, body, info.content_type)  # before the post points at it (group_images.py)
+    return save_post(ports, post, group, {"picture": key})
+
+
+def clear_post_picture(ports: Ports, account: Account, slug: str, *,
+                       profile: str | None = None) -> Post:
+    post, group, _ = editable_post(ports, account, slug, profile)
+    return save_post(ports, post, group, {"picture": None})
