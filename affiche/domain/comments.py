@@ -111,7 +111,7 @@ def post_comment(ports: Ports, actor: Actor, uuid: str, text: str, *,
     event = commentable_event(ports, uuid, actor)
     if not event.comments_enabled:
         raise PermissionDenied("comments are closed on this event")
-    source = _text(text)
+    source = checked_text(text)
     if in_reply_to:
         parent = ports.repo.get(Comment, in_reply_to)
         if parent is None or parent.event != uuid or parent.deleted:
@@ -133,7 +133,7 @@ def edit_comment(ports: Ports, actor: Actor, comment_id: str, text: str) -> Comm
     comment, event = _existing(ports, comment_id, actor)
     if comment.author != actor.name:
         raise PermissionDenied("only its author can edit a comment")
-    source = _text(text)
+    source = checked_text(text)
     ports.limiter.hit(RATE_ACTION, actor.name)
     updated = comment.evolve(text_source=source, text_html=markdown_to_html(source),
                              updated_at=ports.clock.now())
@@ -190,7 +190,9 @@ def _check_actor(actor: Actor) -> None:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _text(text: str) -> str:
+def checked_text(text: str) -> str:
+    """Multi-line text people write (comments, discussion replies): no control characters,
+    not empty, at most TEXT_MAX characters."""
     if _CONTROL.search(text):
         raise InvalidInput("text must not contain control characters", field="text")
     return rules.text(text, "text", max_length=TEXT_MAX)

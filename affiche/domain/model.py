@@ -426,3 +426,64 @@ class CalendarFeed(Record):
     profile: str
     created_at: datetime
     version: int = 0
+
+
+@dataclass
+class Discussion(Record):
+    """A members-only thread of a group (domain/discussions.py): a title and replies.
+
+    `creator` and `DiscussionReply.author` are Actor names (a local profile, or a remote
+    member's ActivityPub id once federation lands). `last_reply_at` orders the group's list,
+    most recently active first. A deleted thread keeps a title-less item (its id is never
+    reused) and leaves the list."""
+
+    kind: ClassVar[str] = "discussion"
+    id: str
+    group: str
+    creator: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    last_reply_at: datetime
+    last_reply_by: str = ""
+    reply_count: int = 0  # live replies, the first message included
+    closed: bool = False  # moderators close a thread: it is read-only until reopened
+    deleted: bool = False
+    version: int = 0
+
+
+@dataclass
+class DiscussionReply(Record):
+    """One message of a discussion (the first one is the thread's opening message). A deleted
+    reply keeps its place, without its text, so the pages of the thread do not shift."""
+
+    kind: ClassVar[str] = "discussion_reply"
+    id: str
+    discussion: str
+    group: str
+    author: str
+    text_source: str
+    text_html: str
+    created_at: datetime
+    updated_at: datetime
+    deleted: bool = False
+    version: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.discussion}|{self.id}"
+
+
+@dataclass
+class DiscussionFollow(Record):
+    """Someone who is mailed about new replies of a discussion (its starter, by default)."""
+
+    kind: ClassVar[str] = "discussion_follow"
+    discussion: str
+    follower: str
+    created_at: datetime
+    version: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.discussion}|{self.follower}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from affiche.domain.model import (
     Account,
@@ -14,6 +14,9 @@ from affiche.domain.model import (
     Actor,
     CalendarFeed,
     Comment,
+    Discussion,
+    DiscussionFollow,
+    DiscussionReply,
     Event,
     Follow,
     Membership,
@@ -59,6 +62,22 @@ class ChangeSet:
     def record(self, activity: Activity) -> ChangeSet:
         self.activities.append(activity)
         return self
+
+
+#: A `before` cursor that stands after every key: the last page of a list.
+END = "~"
+
+
+@dataclass(frozen=True)
+class Slice(Generic[R]):
+    """One page of a long list, and the cursors of its neighbours (None: no such page).
+
+    Cursors are opaque strings (the store's sort keys): `after` asks for the items that follow
+    a cursor in the list's order, `before` for those that precede it."""
+
+    items: list[R]
+    before: str | None = None  # cursor to ask for the previous page
+    after: str | None = None  # cursor to ask for the next page
 
 
 class Repository(Protocol):
@@ -124,3 +143,19 @@ class Repository(Protocol):
         ...
 
     def calendar_feeds_of(self, profile: str) -> list[CalendarFeed]: ...
+
+    def discussions_of_group(self, group: str, *, limit: int, after: str | None = None,
+                             before: str | None = None) -> Slice[Discussion]:
+        """A page of the group's live discussions, most recently active first."""
+        ...
+
+    def replies_of_discussion(self, discussion: str, *, limit: int, after: str | None = None,
+                              before: str | None = None) -> Slice[DiscussionReply]:
+        """A page of a discussion's replies (deleted ones included), oldest first."""
+        ...
+
+    def discussion_followers(self, discussion: str) -> list[DiscussionFollow]: ...
+
+    def discussion_items(self, discussion: str) -> list[Record]:
+        """Everything stored under a discussion: the thread, its replies, its followers."""
+        ...

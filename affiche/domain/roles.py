@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, str] = {
     "upload_group_image": "administrator",
     "moderate_comments": "moderator",
     "manage_participants": "moderator",
+    "discuss": "member",
+    "moderate_discussions": "moderator",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -50,6 +52,8 @@ DESCRIPTIONS: dict[str, str] = {
     "upload_group_image": "change the group's images",
     "moderate_comments": "delete comments or close them on events",
     "manage_participants": "see and answer the participants of its events",
+    "discuss": "read and write in this group's discussions",
+    "moderate_discussions": "rename, close or delete discussions, or delete their replies",
 }
 
 

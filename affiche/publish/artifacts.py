@@ -17,10 +17,19 @@ from affiche.publish.renderer import Output, Renderer
 Artifact = tuple[str, ...]
 INSTANCE: tuple[Artifact, ...] = (("home",), ("events_index",), ("instance_feeds",), ("nodeinfo",),
                                   ("tags_index",), ("sitemaps",))
+# Members-only kinds: rendered by the functions on demand, never written to the bucket (and
+# their activities' `target`, the group, must not cause a re-render either).
+UNPUBLISHED_KINDS = frozenset({"discussion", "discussion_reply"})
 
 
 def touched_by(activity: Activity) -> list[Artifact]:
     """Artifacts to re-render after `activity`, in a stable order without duplicates."""
+    if activity.object_kind in UNPUBLISHED_KINDS:
+        return []
+    return _touched_by_published(activity)
+
+
+def _touched_by_published(activity: Activity) -> list[Artifact]:
     obj: dict[str, Any] = activity.object
     planned: list[Artifact] = []
     if activity.object_kind == "actor":

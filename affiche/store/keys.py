@@ -23,6 +23,9 @@
 | counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window} | (table.Counter)          |                                |
 | comment     | COMMENT#{id}      | A               | EVENT#{uuid}#COMMENTS / {time}#{id}|                                |
 | mail_sent   | MAILED#{key}#{to} | A               | (store/mail_ledger.py; TTL 30 days)|                                |
+| discussion  | DISCUSSION#{id}   | A               | GROUP#{group}#DISCUSSIONS / {last reply}#{id} (none once deleted) |   |
+| discussion_reply | DISCUSSION#{id} | REPLY#{reply id} | DISCUSSION#{id}#REPLIES / {time}#{reply id} |                   |
+| discussion_follow | DISCUSSION#{id} | FOLLOWER#{who} |                                   |                                |
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from affiche.domain.model import (
     ActorKey,
     CalendarFeed,
     Comment,
+    Discussion,
+    DiscussionFollow,
+    DiscussionReply,
     Event,
     Follow,
     InstanceSettings,
@@ -56,6 +62,7 @@ KINDS: dict[str, type[Record]] = {
 }
 KINDS[Comment.kind] = Comment
 KINDS.update({cls.kind: cls for cls in (Participation, CalendarFeed)})
+KINDS.update({cls.kind: cls for cls in (Discussion, DiscussionReply, DiscussionFollow)})
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
         return f"EVENT#{uuid}", f"PARTICIPANT#{participant}"
     if cls is CalendarFeed:
         return f"FEED#{key}", MAIN
+    if cls in DISCUSSION_KINDS:
+        return _discussion_primary_key(cls, key)
     prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
               Activity: "ACTIVITY", Session: "SESSION", Token: "TOKEN",
               InstanceSettings: "INSTANCE"}[cls]
@@ -102,13 +111,13 @@ def entity_key(entity: Record) -> str:
             return entity.id
         case Actor() | ActorKey():
             return entity.name
-        case Comment():
+        case Comment() | Discussion():
             return entity.id
         case Event():
             return entity.uuid
         case Post():
             return entity.slug
-        case Membership() | Follow() | Participation():
+        case Membership() | Follow() | Participation() | DiscussionReply() | DiscussionFollow():
             return entity.key
         case CalendarFeed():
             return entity.token_hash
@@ -121,8 +130,9 @@ def entity_key(entity: Record) -> str:
 
 def keys_for(entity: Record) -> Keys:
     pk, sk = primary_key(type(entity), entity_key(entity))
-    if isinstance(entity, Participation | CalendarFeed | Comment):
-        return _event_content_keys(entity, pk, sk)
+    if isinstance(entity, Participation | CalendarFeed | Comment | Discussion
+                  | DiscussionReply | DiscussionFollow):
+        return _content_keys(entity, pk, sk)
     match entity:
         case Actor():
             return Keys(
@@ -160,6 +170,13 @@ def keys_for(entity: Record) -> Keys:
     return Keys(pk, sk)
 
 
+def _content_keys(entity: Record, pk: str, sk: str) -> Keys:
+    if isinstance(entity, Discussion | DiscussionReply | DiscussionFollow):
+        return _discussion_keys(entity, pk, sk)
+    assert isinstance(entity, Participation | CalendarFeed | Comment)
+    return _event_content_keys(entity, pk, sk)
+
+
 def _event_content_keys(entity: Participation | CalendarFeed | Comment, pk: str, sk: str
                         ) -> Keys:
     if isinstance(entity, Comment):
@@ -172,6 +189,36 @@ def _event_content_keys(entity: Participation | CalendarFeed | Comment, pk: str,
     begins = entity.begins_on.isoformat() if entity.begins_on else ""
     return Keys(pk, sk, gsi1pk=f"PARTICIPATING#{entity.participant}",
                 gsi1sk=f"{begins}#{entity.event}")
+
+
+DISCUSSION_KINDS = (Discussion, DiscussionReply, DiscussionFollow)
+
+
+def _discussion_primary_key(cls: type[Record], key: str) -> tuple[str, str]:
+    """A thread, its replies and its followers share the partition DISCUSSION#{id}: deleting a
+    thread finds everything of it in one query."""
+    if cls is DiscussionFollow:
+        discussion, follower = key.split("|", 1)
+        return f"DISCUSSION#{discussion}", f"FOLLOWER#{follower}"
+    if cls is DiscussionReply:
+        discussion, reply = key.split("|", 1)
+        return f"DISCUSSION#{discussion}", f"REPLY#{reply}"
+    return f"DISCUSSION#{key}", MAIN
+
+
+def _discussion_keys(entity: Discussion | DiscussionReply | DiscussionFollow, pk: str,
+                     sk: str) -> Keys:
+    if isinstance(entity, Discussion):
+        # The group's list, most recently active first; a deleted thread leaves it, so pages of
+        # the list are always full.
+        if entity.deleted:
+            return Keys(pk, sk)
+        return Keys(pk, sk, gsi1pk=f"GROUP#{entity.group}#DISCUSSIONS",
+                    gsi1sk=f"{entity.last_reply_at.isoformat()}#{entity.id}")
+    if isinstance(entity, DiscussionReply):
+        return Keys(pk, sk, gsi1pk=f"DISCUSSION#{entity.discussion}#REPLIES",
+                    gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}")
+    return Keys(pk, sk)
 
 
 def _agenda(event: Event) -> str | None:

@@ -17,6 +17,9 @@ from affiche.domain.model import (
     Actor,
     CalendarFeed,
     Comment,
+    Discussion,
+    DiscussionFollow,
+    DiscussionReply,
     Event,
     Follow,
     Membership,
@@ -26,7 +29,7 @@ from affiche.domain.model import (
     Session,
     Token,
 )
-from affiche.domain.ports import ChangeSet, R
+from affiche.domain.ports import END, ChangeSet, R, Slice
 from affiche.store.keys import KINDS, MAIN, claim_key, entity_key, keys_for, primary_key
 from affiche.store.table import Counter, Item, bind
 
@@ -222,6 +225,50 @@ class DynamoRepository:
 
     def calendar_feeds_of(self, profile: str) -> list[CalendarFeed]:
         return self._load(self.model.gsi1.query(f"FEEDS#{profile}"))
+
+    def discussions_of_group(self, group: str, *, limit: int, after: str | None = None,
+                             before: str | None = None) -> Slice[Discussion]:
+        return self._slice(f"GROUP#{group}#DISCUSSIONS", limit=limit, after=after,
+                           before=before, newest_first=True)
+
+    def replies_of_discussion(self, discussion: str, *, limit: int, after: str | None = None,
+                              before: str | None = None) -> Slice[DiscussionReply]:
+        return self._slice(f"DISCUSSION#{discussion}#REPLIES", limit=limit, after=after,
+                           before=before, newest_first=False)
+
+    def discussion_followers(self, discussion: str) -> list[DiscussionFollow]:
+        items = self.model.query(f"DISCUSSION#{discussion}",
+                                 self.model.sk.startswith("FOLLOWER#"), consistent_read=True)
+        return self._load(items)
+
+    def discussion_items(self, discussion: str) -> list[Record]:
+        return self._load(self.model.query(f"DISCUSSION#{discussion}", consistent_read=True))
+
+    def _slice(self, pk: str, *, limit: int, after: str | None, before: str | None,
+               newest_first: bool) -> Slice[Any]:
+        """One page of a gsi1 listing by cursor (the neighbouring item's gsi1sk): one query of
+        limit + 1 items, the extra one only telling whether there is more that way."""
+        sk = self.model.gsi1sk
+        if before is not None:
+            # Walk from the cursor towards the start of the list, then put the page in order.
+            condition = sk > before if newest_first else sk < before
+            rows = list(self.model.gsi1.query(pk, condition, scan_index_forward=newest_first,
+                                              limit=limit + 1))
+            more_before, more_after = len(rows) > limit, before != END
+            rows = rows[:limit][::-1]
+        else:
+            condition = None
+            if after is not None:
+                condition = sk < after if newest_first else sk > after
+            rows = list(self.model.gsi1.query(pk, condition,
+                                              scan_index_forward=not newest_first,
+                                              limit=limit + 1))
+            more_before, more_after = after is not None, len(rows) > limit
+            rows = rows[:limit]
+        if not rows:  # past either end: offer the way back
+            return Slice([], before=after, after=before if before != END else None)
+        return Slice(self._load(rows), before=str(rows[0].gsi1sk) if more_before else None,
+                     after=str(rows[-1].gsi1sk) if more_after else None)
 
     def all_of_kind(self, kind: str) -> list[Any]:
         """Every entity of one kind (full builds and exports only: a scan)."""

@@ -9,6 +9,7 @@ from affiche.web.resolver import json_api
 from functions.api.pages import ROUTERS as PAGE_ROUTERS
 from functions.api.routes import account_settings, accounts, events, group_images, groups, profiles
 from functions.api.routes import comments as comment_routes
+from functions.api.routes import discussions as discussion_routes
 from functions.api.routes import following as following_routes
 from functions.api.routes import members as member_routes
 from functions.api.routes import participation as participation_routes
@@ -23,6 +24,7 @@ for router in (accounts.router, groups.router, events.router, group_images.route
 
 app.include_router(comment_routes.router)
 app.include_router(post_routes.router)
+app.include_router(discussion_routes.router)
 
 for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI document
     app.include_router(router)

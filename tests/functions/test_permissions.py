@@ -20,6 +20,7 @@ from affiche.config import reset_settings
 from affiche.domain import (
     accounts,
     comments,
+    discussions,
     events,
     follows,
     groups,
@@ -107,6 +108,19 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/events/{event}/participants.csv", None, "manage_participants"),
     ("POST", "/api/events/{event}/participants/invite", {"handle": "outsider"},
      "manage_participants"),
+    # group discussions (members only; @victim started {discussion}, the subject replied)
+    ("GET", "/api/groups/{g}/discussions", None, "discuss"),
+    ("POST", "/api/groups/{g}/discussions", {"title": "T", "text": "Hi"}, "discuss"),
+    ("GET", "/api/discussions/{discussion}", None, "discuss"),
+    ("PATCH", "/api/discussions/{discussion}", {"closed": True}, "moderate_discussions"),
+    ("DELETE", "/api/discussions/{discussion}", None, "moderate_discussions"),
+    ("POST", "/api/discussions/{discussion}/replies", {"text": "Hi"}, "discuss"),
+    ("PUT", "/api/discussions/{discussion}/replies/{my_reply}", {"text": "Hey"}, "discuss"),
+    ("DELETE", "/api/discussions/{discussion}/replies/{my_reply}", None, "discuss"),
+    ("DELETE", "/api/discussions/{discussion}/replies/{their_reply}", None,
+     "moderate_discussions"),
+    ("PUT", "/api/discussions/{discussion}/follow", {}, "discuss"),
+    ("DELETE", "/api/discussions/{discussion}/follow", None, "discuss"),
 ]
 
 # Routes about the caller's own account: they need a session, and group roles do not matter.
@@ -230,7 +244,19 @@ class World:
                                        draft=True)
         return {"g": name, "event": event.uuid, "mine": mine.id, "theirs": theirs.id,
                 "private": private.uuid, "draft": draft.uuid, "members_post": post.slug,
-                "post": public_post.slug, "draft_post": draft_post.slug}
+                "post": public_post.slug, "draft_post": draft_post.slug,
+                **self._discussion(name, subject, role)}
+
+    def _discussion(self, group: str, subject: Account, role: str) -> dict[str, str]:
+        """A thread @victim started, with the subject's reply when they are a member."""
+        started = discussions.start_discussion(self.ports, self._profile(self.by_name["victim"]),
+                                               group, "Plans", "Theirs")
+        theirs = discussions.replies(self.ports, self._profile(self.by_name["victim"]),
+                                     started.id).items[0]
+        mine = theirs
+        if role in {*MEMBER_ROLES, "suspended"}:
+            mine = discussions.reply(self.ports, self._profile(subject), started.id, "Mine")
+        return {"discussion": started.id, "my_reply": mine.id, "their_reply": theirs.id}
 
     def _profile(self, who: Account) -> Actor:
         found = self.ports.repo.get(Actor, str(who.default_profile))
@@ -367,7 +393,9 @@ def test_every_route_is_walked() -> None:
                 .replace("{post}", "{slug}")
                 .replace("/asker/", "/{member}/").replace("/victim", "/{member}")
                 .replace("{me}", "{name}").replace("{second}", "{name}")
-                .replace("{mine}", "{comment_id}").replace("{theirs}", "{comment_id}"))
+                .replace("{mine}", "{comment_id}").replace("{theirs}", "{comment_id}")
+                .replace("{discussion}", "{discussion_id}").replace("{my_reply}", "{reply_id}")
+                .replace("{their_reply}", "{reply_id}"))
 
     walked = ({(m, template(p)) for m, p, _, _ in GROUP_ROUTES}
               | {(m, template(p)) for m, p, _ in ACCOUNT_ROUTES} | ENTRY_ROUTES)
@@ -439,6 +467,24 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("GET", "/app/events/{event}/participants", None, "manage_participants"),
     ("POST", "/app/events/{event}/participants", {"decision": "reject", "participants": "victim"},
      "manage_participants"),
+    # group discussions (see GROUP_ROUTES)
+    ("GET", "/app/groups/{g}/discussions", None, "discuss"),
+    ("POST", "/app/groups/{g}/discussions", {"title": "T", "text": "Hi"}, "discuss"),
+    ("GET", "/app/groups/{g}/discussions/{discussion}", None, "discuss"),
+    ("POST", "/app/groups/{g}/discussions/{discussion}/replies", {"text": "Hi"}, "discuss"),
+    ("POST", "/app/groups/{g}/discussions/{discussion}/follow", {"follow": "on"}, "discuss"),
+    ("GET", "/app/groups/{g}/discussions/{discussion}/replies/{my_reply}/edit", None, "discuss"),
+    ("POST", "/app/groups/{g}/discussions/{discussion}/replies/{my_reply}/edit", {"text": "Hey"},
+     "discuss"),
+    ("POST", "/app/groups/{g}/discussions/{discussion}/replies/{my_reply}/delete", {},
+     "discuss"),
+    ("POST", "/app/groups/{g}/discussions/{discussion}/replies/{their_reply}/delete", {},
+     "moderate_discussions"),
+    ("POST", "/app/groups/{g}/discussions/{discussion}/rename", {"title": "New"},
+     "moderate_discussions"),
+    ("POST", "/app/groups/{g}/discussions/{discussion}/close", {"closed": "on"},
+     "moderate_discussions"),
+    ("POST", "/app/groups/{g}/discussions/{discussion}/delete", {}, "moderate_discussions"),
 ]
 
 

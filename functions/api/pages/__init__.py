@@ -17,6 +17,7 @@ from functions.api.pages import (
     profiles,
 )
 from functions.api.pages import comments as comment_pages
+from functions.api.pages import discussions as discussion_pages
 from functions.api.pages import following as following_pages
 from functions.api.pages import participation as participation_pages
 
@@ -26,3 +27,4 @@ ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     participation_pages.router, event_editor.router, members_posts.router, admin.router,
 )
 ROUTERS += (comment_pages.router,)
+ROUTERS += (discussion_pages.router,)

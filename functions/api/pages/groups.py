@@ -21,6 +21,7 @@ from affiche.domain.model import Actor, Membership
 from affiche.publish.media import store_media
 from affiche.web import ratelimit
 from functions.api.pages.common import Page, field_errors, html, member
+from functions.api.pages.discussion_views import latest_discussions
 from functions.api.pages.event_views import group_events, members_posts, zone_options
 from functions.api.pages.views import COMMON, my_profiles, profile_options
 from functions.api.routes.common import client_address
@@ -101,6 +102,7 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
             name, since=page.ports.clock.now()) if can["manage_participants"] else [],
         "group_events": group_events(page.ports, name, mine, page.ports.clock.now()),
         "members_posts": members_posts(page.ports, name, mine),
+        "latest_discussions": latest_discussions(page.ports, name, mine),
     }
 
 

@@ -1,0 +1,294 @@
+"""Group discussions (Mobilizon's): members-only threads, each a title and Markdown replies.
+
+Every service takes the *acting actor* (DESIGN.md §9): a local profile chosen by the web layer,
+or, once federation lands, a remote member resolved by the inbox; membership is looked up by the
+actor's name either way. Who may do what (affiche/domain/roles.py):
+
+- the group's members ("discuss") read the threads, start one, reply, follow or unfollow one;
+- a reply's author edits and deletes it; a thread's starter renames it;
+- moderators and above ("moderate_discussions") rename, close, reopen or delete any thread and
+  delete any reply.
+
+A thread is started with its opening message (as Mobilizon asks for one). Each change commits
+the entity and its Activity (object kind "discussion" or "discussion_reply", target the group)
+in one transaction, with the audience "members": the publisher renders nothing for it and the
+fan-out sends it nowhere, so nothing of a discussion ever reaches the bucket or a follower.
+Following a thread is a person's own switch (no activity); the starter follows from the start,
+and affiche/notify/rules/discussions.py mails followers each new reply.
+"""
+
+from __future__ import annotations
+
+from affiche.domain import activities, rules
+from affiche.domain.comments import RATE_ACTION, checked_text
+from affiche.domain.context import Ports
+from affiche.domain.errors import InvalidInput, NotFound, PermissionDenied
+from affiche.domain.event_fields import line
+from affiche.domain.groups import existing_group, membership_of
+from affiche.domain.model import (
+    Activity,
+    Actor,
+    Discussion,
+    DiscussionFollow,
+    DiscussionReply,
+    Membership,
+)
+from affiche.domain.ports import ChangeSet, Slice
+from affiche.domain.retry import optimistically
+from affiche.domain.roles import allowed, authorize
+from affiche.domain.text import markdown_to_html
+
+TITLE_MAX = 200
+PAGE_SIZE = 20
+PAGE_MAX = 100
+CURSOR_MAX = 200  # a cursor is a sort key: an ISO time, "#" and an id
+AUDIENCE = "members"  # never published, never federated to followers (DESIGN.md principle 2)
+BATCH = 90  # items per transaction when a deleted thread's replies are cleared (limit 100)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def member_in(ports: Ports, group: str, actor: Actor, action: str = "discuss") -> Membership:
+    """The actor's membership in `group` when it may do `action`; PermissionDenied otherwise."""
+    existing_group(ports, group)
+    if actor.deleted or actor.is_group:
+        raise PermissionDenied("only people take part in discussions")
+    return authorize(membership_of(ports, group, actor.name), action)
+
+
+def discussions(ports: Ports, actor: Actor, group: str, *, limit: int = PAGE_SIZE,
+                after: str | None = None, before: str | None = None) -> Slice[Discussion]:
+    """A page of the group's threads, most recently active first."""
+    member_in(ports, group, actor)
+    return ports.repo.discussions_of_group(group, limit=_limit(limit), after=_cursor(after),
+                                           before=_cursor(before))
+
+
+def discussion(ports: Ports, actor: Actor, discussion_id: str) -> Discussion:
+    """The thread, when `actor` is a member of its group."""
+    found = ports.repo.get(Discussion, discussion_id)
+    if found is None or found.deleted:
+        raise NotFound(f"no discussion {discussion_id}")
+    member_in(ports, found.group, actor)
+    return found
+
+
+def replies(ports: Ports, actor: Actor, discussion_id: str, *, limit: int = PAGE_SIZE,
+            after: str | None = None, before: str | None = None) -> Slice[DiscussionReply]:
+    """A page of the thread's replies, oldest first; deleted ones stay as placeholders."""
+    discussion(ports, actor, discussion_id)
+    return ports.repo.replies_of_discussion(discussion_id, limit=_limit(limit),
+                                            after=_cursor(after), before=_cursor(before))
+
+
+def latest(ports: Ports, actor: Actor, group: str, count: int = 5) -> list[Discussion]:
+    """The few most recently active threads (the group dashboard's block)."""
+    return discussions(ports, actor, group, limit=count).items
+
+
+def is_following(ports: Ports, actor: Actor, discussion_id: str) -> bool:
+    return ports.repo.get(DiscussionFollow, f"{discussion_id}|{actor.name}") is not None
+
+
+def can_moderate(ports: Ports, found: Discussion, actor: Actor) -> bool:
+    """Whether `actor` may rename, close or delete this thread and delete any reply (pages)."""
+    return allowed(membership_of(ports, found.group, actor.name), "moderate_discussions")
+
+
+def can_rename(ports: Ports, found: Discussion, actor: Actor) -> bool:
+    return found.creator == actor.name or can_moderate(ports, found, actor)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def start_discussion(ports: Ports, actor: Actor, group: str, title: str,
+                     text: str) -> Discussion:
+    """`actor` starts a thread in `group` with its opening message, and follows it."""
+    member_in(ports, group, actor)
+    title = line(title, "title", max_length=TITLE_MAX)
+    source = checked_text(text)
+    ports.limiter.hit(RATE_ACTION, actor.name)
+    now = ports.clock.now()
+    created = Discussion(id=rules.new_id(), group=group, creator=actor.name, title=title,
+                         created_at=now, updated_at=now, last_reply_at=now,
+                         last_reply_by=actor.name, reply_count=1)
+    opening = _new_reply(ports, created, actor, source)
+    changes = ChangeSet().put(created, opening,
+                              DiscussionFollow(discussion=created.id, follower=actor.name,
+                                               created_at=now))
+    changes.record(_activity(ports, "Create", actor, created))
+    ports.repo.commit(changes)
+    return created
+
+
+def reply(ports: Ports, actor: Actor, discussion_id: str, text: str) -> DiscussionReply:
+    """`actor` answers in a thread; its followers are mailed (from the change stream)."""
+    source = checked_text(text)
+    _open(discussion(ports, actor, discussion_id))
+    ports.limiter.hit(RATE_ACTION, actor.name)
+
+    def write() -> DiscussionReply:
+        found = _open(discussion(ports, actor, discussion_id))
+        answer = _new_reply(ports, found, actor, source)
+        changes = ChangeSet().put(answer, found.evolve(
+            reply_count=found.reply_count + 1, last_reply_at=answer.created_at,
+            last_reply_by=actor.name))
+        changes.record(_activity(ports, "Create", actor, answer))
+        ports.repo.commit(changes)
+        return answer
+
+    return optimistically(write)
+
+
+def edit_reply(ports: Ports, actor: Actor, discussion_id: str, reply_id: str,
+               text: str) -> DiscussionReply:
+    """The author changes the text of their reply."""
+    found, answer = _existing_reply(ports, actor, discussion_id, reply_id)
+    if answer.author != actor.name:
+        raise PermissionDenied("only its author can edit a reply")
+    _open(found)
+    source = checked_text(text)
+    ports.limiter.hit(RATE_ACTION, actor.name)
+    updated = answer.evolve(text_source=source, text_html=markdown_to_html(source),
+                            updated_at=ports.clock.now())
+    ports.repo.commit(ChangeSet().put(updated).record(_activity(ports, "Update", actor, updated)))
+    return updated
+
+
+def delete_reply(ports: Ports, actor: Actor, discussion_id: str, reply_id: str) -> None:
+    """The author, or a moderator of the group, deletes a reply: its text is wiped, its place
+    in the thread stays ("this reply was deleted")."""
+    found, answer = _existing_reply(ports, actor, discussion_id, reply_id)
+    if answer.author != actor.name and not can_moderate(ports, found, actor):
+        raise PermissionDenied("only its author or a group moderator can delete a reply")
+
+    def write() -> None:
+        thread, current = _existing_reply(ports, actor, discussion_id, reply_id)
+        gone = current.evolve(text_source="", text_html="", deleted=True,
+                              updated_at=ports.clock.now())
+        changes = ChangeSet().put(gone, thread.evolve(reply_count=max(thread.reply_count - 1, 0)))
+        changes.record(_activity(ports, "Delete", actor, gone))
+        ports.repo.commit(changes)
+
+    optimistically(write)
+
+
+def rename(ports: Ports, actor: Actor, discussion_id: str, title: str) -> Discussion:
+    """The thread's starter, or a moderator, changes its title."""
+    title = line(title, "title", max_length=TITLE_MAX)
+
+    def write() -> Discussion:
+        found = discussion(ports, actor, discussion_id)
+        if not can_rename(ports, found, actor):
+            raise PermissionDenied("only its starter or a group moderator can rename a "
+                                   "discussion")
+        if found.title == title:
+            return found
+        return _update(ports, actor, found.evolve(title=title, updated_at=ports.clock.now()))
+
+    return optimistically(write)
+
+
+def set_closed(ports: Ports, actor: Actor, discussion_id: str, closed: bool) -> Discussion:
+    """Moderators close a thread (no more replies nor edits) or reopen it."""
+
+    def write() -> Discussion:
+        found = discussion(ports, actor, discussion_id)
+        member_in(ports, found.group, actor, "moderate_discussions")
+        if found.closed == closed:
+            return found
+        return _update(ports, actor, found.evolve(closed=closed, updated_at=ports.clock.now()))
+
+    return optimistically(write)
+
+
+def delete_discussion(ports: Ports, actor: Actor, discussion_id: str) -> None:
+    """Moderators delete a thread with all its replies and follows. The thread's item stays,
+    title-less and out of the list, so its id is never reused; the replies are deleted with it,
+    the first BATCH in the same transaction and the rest right after (the thread is already
+    gone by then, so nothing of it can be read in between)."""
+    found = discussion(ports, actor, discussion_id)
+    member_in(ports, found.group, actor, "moderate_discussions")
+    gone = found.evolve(title="", deleted=True, reply_count=0, updated_at=ports.clock.now())
+    children = [item.evolve(version=0) for item in ports.repo.discussion_items(discussion_id)
+                if not isinstance(item, Discussion)]
+    changes = ChangeSet().put(gone)
+    changes.deletes.extend(children[:BATCH])
+    changes.record(_activity(ports, "Delete", actor, gone))
+    ports.repo.commit(changes)
+    for start in range(BATCH, len(children), BATCH):
+        rest = ChangeSet()
+        rest.deletes.extend(children[start:start + BATCH])
+        ports.repo.commit(rest)
+
+
+def follow(ports: Ports, actor: Actor, discussion_id: str) -> DiscussionFollow:
+    """`actor` will be mailed about the thread's new replies."""
+    found = discussion(ports, actor, discussion_id)
+    existing = ports.repo.get(DiscussionFollow, f"{found.id}|{actor.name}")
+    if existing is not None:
+        return existing
+    created = DiscussionFollow(discussion=found.id, follower=actor.name,
+                               created_at=ports.clock.now())
+    ports.repo.commit(ChangeSet().put(created))
+    return created
+
+
+def unfollow(ports: Ports, actor: Actor, discussion_id: str) -> None:
+    """No more mail about this thread (its starter too may stop following it)."""
+    found = discussion(ports, actor, discussion_id)
+    existing = ports.repo.get(DiscussionFollow, f"{found.id}|{actor.name}")
+    if existing is not None:
+        changes = ChangeSet()
+        changes.deletes.append(existing.evolve(version=0))
+        ports.repo.commit(changes)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= PAGE_MAX:
+        raise InvalidInput(f"limit must be a whole number from 1 to {PAGE_MAX}", field="limit")
+    return limit
+
+
+def _cursor(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value or len(value) > CURSOR_MAX or not value.isprintable():
+        raise InvalidInput("this page link is broken: go back to the first page", field="cursor")
+    return value
+
+
+def _open(found: Discussion) -> Discussion:
+    if found.closed:
+        raise PermissionDenied("this discussion is closed")
+    return found
+
+
+def _new_reply(ports: Ports, found: Discussion, actor: Actor, source: str) -> DiscussionReply:
+    now = ports.clock.now()
+    return DiscussionReply(id=rules.new_id(), discussion=found.id, group=found.group,
+                           author=actor.name, text_source=source,
+                           text_html=markdown_to_html(source), created_at=now, updated_at=now)
+
+
+def _existing_reply(ports: Ports, actor: Actor, discussion_id: str,
+                    reply_id: str) -> tuple[Discussion, DiscussionReply]:
+    found = discussion(ports, actor, discussion_id)
+    answer = ports.repo.get(DiscussionReply, f"{discussion_id}|{reply_id}")
+    if answer is None or answer.deleted:
+        raise NotFound(f"no reply {reply_id} in this discussion")
+    return found, answer
+
+
+def _update(ports: Ports, actor: Actor, updated: Discussion) -> Discussion:
+    ports.repo.commit(ChangeSet().put(updated).record(_activity(ports, "Update", actor, updated)))
+    return updated
+
+
+def _activity(ports: Ports, type_: str, actor: Actor,
+              obj: Discussion | DiscussionReply) -> Activity:
+    key = obj.key if isinstance(obj, DiscussionReply) else obj.id
+    return activities.new(ports, type_, actor.name, obj, key, audience=AUDIENCE,
+                          target=obj.group)
