@@ -31,6 +31,10 @@ PERMISSIONS: dict[str, str] = {
     "upload_group_image": "administrator",
     "moderate_comments": "moderator",
     "manage_participants": "moderator",
+    # Resources and the group's activity are every member's (Mobilizon: any member manages them).
+    "view_resources": "member",
+    "manage_resources": "member",
+    "view_group_activity": "member",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -50,6 +54,9 @@ DESCRIPTIONS: dict[str, str] = {
     "upload_group_image": "change the group's images",
     "moderate_comments": "delete comments or close them on events",
     "manage_participants": "see and answer the participants of its events",
+    "view_resources": "see this group's resources",
+    "manage_resources": "add, rename, move or delete this group's resources",
+    "view_group_activity": "see this group's activity",
 }
 
 

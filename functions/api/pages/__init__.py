@@ -19,6 +19,7 @@ from functions.api.pages import (
 from functions.api.pages import comments as comment_pages
 from functions.api.pages import following as following_pages
 from functions.api.pages import participation as participation_pages
+from functions.api.pages import resources as resource_pages
 
 ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     accounts.router, account.router, home.router, profiles.router, groups.router,
@@ -26,3 +27,4 @@ ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     participation_pages.router, event_editor.router, members_posts.router, admin.router,
 )
 ROUTERS += (comment_pages.router,)
+ROUTERS += (resource_pages.router,)
