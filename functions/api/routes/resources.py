@@ -98,6 +98,8 @@ def change_resource(resource_id: str, body: ResourceChange) -> Response[dict[str
     if "parent" in sent and sent & {"title", "summary"}:
         # Two commits could half-apply; one change per request keeps each whole.
         raise InvalidInput("rename and move in two requests", field="parent")
+    if not sent & {"title", "summary", "parent"}:
+        raise InvalidInput("send a new title, summary or parent", field="title")
     changed = resources.resource(context, actor, resource_id)
     if "title" in sent or "summary" in sent:
         changed = resources.update(context, actor, resource_id, title=body.title,
