@@ -26,6 +26,7 @@ from affiche.domain import (
     membership,
     participation,
     posts,
+    resources,
 )
 from affiche.domain.context import Ports
 from affiche.domain.model import Account, Actor
@@ -100,6 +101,13 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/events/{event}/participants.csv", None, "manage_participants"),
     ("POST", "/api/events/{event}/participants/invite", {"handle": "outsider"},
      "manage_participants"),
+    # a group's resources and activity (tests/functions/test_resources.py)
+    ("GET", "/api/groups/{g}/resources", None, "view_resources"),
+    ("POST", "/api/groups/{g}/resources", {"type": "folder", "title": "Docs"}, "manage_resources"),
+    ("GET", "/api/resources/{folder}", None, "view_resources"),
+    ("PATCH", "/api/resources/{folder}", {"title": "Renamed"}, "manage_resources"),
+    ("DELETE", "/api/resources/{link}", None, "manage_resources"),
+    ("GET", "/api/groups/{g}/activity", None, "view_group_activity"),
 ]
 
 # Routes about the caller's own account: they need a session, and group roles do not matter.
@@ -218,8 +226,12 @@ class World:
                                     events.EventInput(**EVENT, draft=True))
         post = posts.create_post(self.ports, self.owner, name, title="Minutes", body="Hi",
                                  visibility="members")
+        folder = resources.create_folder(self.ports, self._profile(self.owner), name, "Docs")
+        link = resources.add_link(self.ports, self._profile(self.owner), name,
+                                  "https://example.org/", title="Link")
         return {"g": name, "event": event.uuid, "mine": mine.id, "theirs": theirs.id,
-                "private": private.uuid, "draft": draft.uuid, "members_post": post.slug}
+                "private": private.uuid, "draft": draft.uuid, "members_post": post.slug,
+                "folder": folder.id, "link": link.id}
 
     def _profile(self, who: Account) -> Actor:
         found = self.ports.repo.get(Actor, str(who.default_profile))
@@ -355,7 +367,8 @@ def test_every_route_is_walked() -> None:
                 .replace("{members_post}", "{slug}")
                 .replace("/asker/", "/{member}/").replace("/victim", "/{member}")
                 .replace("{me}", "{name}").replace("{second}", "{name}")
-                .replace("{mine}", "{comment_id}").replace("{theirs}", "{comment_id}"))
+                .replace("{mine}", "{comment_id}").replace("{theirs}", "{comment_id}")
+                .replace("{folder}", "{resource_id}").replace("{link}", "{resource_id}"))
 
     walked = ({(m, template(p)) for m, p, _, _ in GROUP_ROUTES}
               | {(m, template(p)) for m, p, _ in ACCOUNT_ROUTES} | ENTRY_ROUTES)
@@ -414,6 +427,14 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("GET", "/app/events/{event}/participants", None, "manage_participants"),
     ("POST", "/app/events/{event}/participants", {"decision": "reject", "participants": "victim"},
      "manage_participants"),
+    # a group's resources and activity
+    ("GET", "/app/groups/{g}/resources", None, "view_resources"),
+    ("POST", "/app/groups/{g}/resources", {"type": "folder", "title": "Docs"}, "manage_resources"),
+    ("GET", "/app/resources/{folder}/edit", None, "view_resources"),
+    ("POST", "/app/resources/{folder}/edit", {"title": "Renamed"}, "manage_resources"),
+    ("POST", "/app/resources/{link}/move", {"parent": ""}, "manage_resources"),
+    ("POST", "/app/resources/{link}/delete", {}, "manage_resources"),
+    ("GET", "/app/groups/{g}/activity", None, "view_group_activity"),
 ]
 
 

@@ -3,6 +3,7 @@ members' pages, with remote pages faked by httpx.MockTransport behind the guarde
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +104,7 @@ def listing(client: ApiClient, folder: str | None = None, page: int = 1) -> dict
     return body
 
 
-# --- the API ---------------------------------------------------------------------------------------
+# --- the API --------------------------------------------------------------------------------------
 
 def test_members_keep_links_in_folders_with_previews_of_the_pages(club: Club,
                                                                    remote: Remote) -> None:
@@ -254,7 +255,7 @@ def test_bad_changes_and_pages_are_refused(club: Club) -> None:
     assert [r["title"] for r in listing(club.bob)["items"]] == ["A", "L"]
 
 
-# --- paging ----------------------------------------------------------------------------------------
+# --- paging ---------------------------------------------------------------------------------------
 
 def test_long_folders_member_lists_and_activity_come_a_page_at_a_time(club: Club, aws: Path
                                                                        ) -> None:
@@ -287,7 +288,7 @@ def test_long_folders_member_lists_and_activity_come_a_page_at_a_time(club: Club
     assert times == sorted(times, reverse=True)
 
 
-# --- the pages -------------------------------------------------------------------------------------
+# --- the pages ------------------------------------------------------------------------------------
 
 @pytest.fixture
 def pages(aws: Path, cheap_crypto: None, remote: Remote) -> tuple[Browser, Browser]:
@@ -363,3 +364,42 @@ def test_dashboard_members_come_in_pages(pages: tuple[Browser, Browser], aws: Pa
     second = ann.get("/app/groups/club/", query={"page": "2"})
     assert "Page 2 of 2" in text(second) and "<td>@p20</td>" in second.body
     assert "<td>@p20</td>" not in first.body and "<td>@ann</td>" in first.body
+
+
+# --- nothing of it is public ----------------------------------------------------------------------
+
+def test_resources_activity_and_member_names_never_reach_the_bucket(aws: Path, cheap_crypto: None,
+                                                                     remote: Remote) -> None:
+    from affiche.aws import client
+    from affiche.config import get_settings
+    from tests.functions.stream_support import OutboxStream
+
+    stream = OutboxStream()  # before the writes: it reads the stream from LATEST
+    remote.html("https://canary.example/", "<title>CANARY-FETCHED-TITLE</title>")
+    ann = person(aws / "mail", "ann@example.org", "ann")
+    assert ann.post("/api/groups", {"name": "club", "display_name": "Club",
+                                    "openness": "open"}).status == 201
+    extra_member("zelda_canary")
+    folder = ann.post("/api/groups/club/resources", {"type": "folder",
+                                                     "title": "CANARY-FOLDER"}).body
+    link = ann.post("/api/groups/club/resources", {
+        "type": "link", "url": "https://canary.example/", "summary": "CANARY-SUMMARY",
+        "parent": folder["id"]}).body
+    assert link["title"] == "CANARY-FETCHED-TITLE"
+    ann.call("PATCH", f"/api/resources/{link['id']}", {"parent": None})
+    ann.call("DELETE", f"/api/resources/{folder['id']}")
+    stream.drain()
+
+    s3 = client("s3")
+    bucket = get_settings().site_bucket
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for o in page.get("Contents", [])]
+    bodies = {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
+    # The group's public page and actor are there, with the member count only
+    assert "2 members" in bodies["@club/index.html"].decode()
+    assert json.loads(bodies["@club/index.json"])["memberCount"] == 2
+    secrets = [b"CANARY", b"canary.example", folder["id"].encode(), link["id"].encode()]
+    assert [(k, s) for k, body in bodies.items() for s in secrets if s in body] == []
+    # A member's own profile is public; that they belong to @club is not said anywhere
+    assert [k for k, body in bodies.items()
+            if b"zelda_canary" in body and not k.startswith("@zelda_canary/")] == []
