@@ -43,6 +43,7 @@ from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from affiche.domain.groups import existing_group, membership_of
 from affiche.domain.model import Account, Actor, Membership
+from affiche.domain.paging import Paged, page_of
 from affiche.domain.ports import ChangeSet
 from affiche.domain.profiles import acting_profile
 from affiche.domain.retry import optimistically
@@ -386,6 +387,15 @@ def members(ports: Ports, group: str) -> list[Membership]:
     """Members proper (roles in MEMBER_ROLES), highest role first, then by name."""
     found = [m for m in ports.repo.memberships_of_group(group) if m.role in MEMBER_ROLES]
     return sorted(found, key=lambda m: (-rank(m.role), m.member))
+
+
+MEMBERS_PER_PAGE = 20
+
+
+def members_page(ports: Ports, group: str, page: int = 1,
+                 per_page: int = MEMBERS_PER_PAGE) -> Paged[Membership]:
+    """One page of `members` (the dashboard, the API): a big group's list stays readable."""
+    return page_of(members(ports, group), page, per_page)
 
 
 def pending_requests(ports: Ports, group: str) -> list[Membership]:

@@ -487,3 +487,30 @@ class DiscussionFollow(Record):
     @property
     def key(self) -> str:
         return f"{self.discussion}|{self.follower}"
+
+
+@dataclass
+class Resource(Record):
+    """A link or a folder in a group's members-only resources (affiche/domain/resources.py).
+
+    Folders nest through `parent` (a folder's id; None is the group's root), so renaming or
+    moving a folder changes one item, never its contents. A link's `summary` and `image_url`
+    come from the page it points to when it could be fetched (plain text and a URL only)."""
+
+    kind: ClassVar[str] = "resource"
+    id: str
+    group: str
+    type: str  # "folder" | "link"
+    title: str
+    creator: str  # the acting actor's name (a local profile, or a remote actor's id)
+    created_at: datetime
+    updated_at: datetime
+    parent: str | None = None
+    url: str | None = None  # links only
+    summary: str = ""
+    image_url: str | None = None  # the page's og:image, never loaded by our pages
+    version: int = 0
+
+    @property
+    def is_folder(self) -> bool:
+        return self.type == "folder"

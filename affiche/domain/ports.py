@@ -23,6 +23,7 @@ from affiche.domain.model import (
     Participation,
     Post,
     Record,
+    Resource,
     Session,
     Token,
 )
@@ -158,4 +159,18 @@ class Repository(Protocol):
 
     def discussion_items(self, discussion: str) -> list[Record]:
         """Everything stored under a discussion: the thread, its replies, its followers."""
+        ...
+
+    def resources_in(self, group: str, parent: str | None) -> list[Resource]:
+        """One folder of a group's resources (None: its root), folders first, then by title."""
+        ...
+
+    def recent_resources(self, group: str, limit: int = 5) -> list[Resource]:
+        """A group's resources, last changed first."""
+        ...
+
+    def group_activity(self, group: str, *, before: str | None = None,
+                       limit: int = 20) -> list[Activity]:
+        """Activities about a group (group_activity.group_concerned), newest first, older than
+        the cursor `before` ("{published}#{id}" of the last one seen)."""
         ...

@@ -1,9 +1,8 @@
-"""A post's picture: the same checks, metadata stripping and content-addressed keys as an
+"""A post's picture: the same checks, re-encoding and content-addressed keys as an
 event's picture (event_pictures.py), then saved like any other edit of the post."""
 
 from __future__ import annotations
 
-from affiche.domain import image_metadata
 from affiche.domain.context import Ports
 from affiche.domain.event_pictures import SLOT
 from affiche.domain.group_images import MediaStore, checked_image, media_key
@@ -15,10 +14,9 @@ def set_post_picture(ports: Ports, account: Account, slug: str, body: bytes, con
                      store_media: MediaStore, *, profile: str | None = None) -> Post:
     """Upload `body` as the post's picture (the group's moderators); the updated post."""
     post, group, _ = editable_post(ports, account, slug, profile)
-    info = checked_image(SLOT, body, content_type)
-    body = image_metadata.strip(body, info.content_type)  # no GPS position on a public page
-    key = media_key(group.name, body, info)
-    store_media(key, body, info.content_type)  # before the post points at it (group_images.py)
+    image = checked_image(SLOT, body, content_type)  # re-encoded: no GPS position on the page
+    key = media_key(group.name, image)
+    store_media(key, image.data, image.content_type)  # before the post points at it
     return save_post(ports, post, group, {"picture": key})
 
 

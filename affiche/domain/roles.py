@@ -33,6 +33,10 @@ PERMISSIONS: dict[str, str] = {
     "manage_participants": "moderator",
     "discuss": "member",
     "moderate_discussions": "moderator",
+    # Resources and the group's activity are every member's (Mobilizon: any member manages them).
+    "view_resources": "member",
+    "manage_resources": "member",
+    "view_group_activity": "member",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -54,6 +58,9 @@ DESCRIPTIONS: dict[str, str] = {
     "manage_participants": "see and answer the participants of its events",
     "discuss": "read and write in this group's discussions",
     "moderate_discussions": "rename, close or delete discussions, or delete their replies",
+    "view_resources": "see this group's resources",
+    "manage_resources": "add, rename, move or delete this group's resources",
+    "view_group_activity": "see this group's activity",
 }
 
 

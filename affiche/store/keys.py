@@ -26,6 +26,11 @@
 | discussion  | DISCUSSION#{id}   | A               | GROUP#{group}#DISCUSSIONS / {last reply}#{id} (none once deleted) |   |
 | discussion_reply | DISCUSSION#{id} | REPLY#{reply id} | DISCUSSION#{id}#REPLIES / {time}#{reply id} |                   |
 | discussion_follow | DISCUSSION#{id} | FOLLOWER#{who} |                                   |                                |
+| resource    | RESOURCE#{id}     | A               | GROUP#{group}#RESOURCES#{parent or /} / {0 folder, 1 link}#{title}#{id} | GROUP#{group}#RESOURCES / {updated}#{id} |
+
+An activity about a group (its snapshot names a local `group`, or it is the group itself) is also
+in gsi2 GROUP#{group}#ACTIVITY / {time}#{id}: the members' activity page of the group, whoever
+acted (affiche/domain/group_activity.py decides which activities that is).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from affiche.domain.group_activity import group_concerned
 from affiche.domain.model import (
     Account,
     Activity,
@@ -51,6 +57,7 @@ from affiche.domain.model import (
     Participation,
     Post,
     Record,
+    Resource,
     Session,
     Token,
 )
@@ -63,6 +70,7 @@ KINDS: dict[str, type[Record]] = {
 KINDS[Comment.kind] = Comment
 KINDS.update({cls.kind: cls for cls in (Participation, CalendarFeed)})
 KINDS.update({cls.kind: cls for cls in (Discussion, DiscussionReply, DiscussionFollow)})
+KINDS[Resource.kind] = Resource
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,8 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
         return f"FEED#{key}", MAIN
     if cls in DISCUSSION_KINDS:
         return _discussion_primary_key(cls, key)
+    if cls is Resource:
+        return f"RESOURCE#{key}", MAIN
     prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
               Activity: "ACTIVITY", Session: "SESSION", Token: "TOKEN",
               InstanceSettings: "INSTANCE"}[cls]
@@ -111,7 +121,7 @@ def entity_key(entity: Record) -> str:
             return entity.id
         case Actor() | ActorKey():
             return entity.name
-        case Comment() | Discussion():
+        case Comment() | Discussion() | Resource():
             return entity.id
         case Event():
             return entity.uuid
@@ -131,7 +141,7 @@ def entity_key(entity: Record) -> str:
 def keys_for(entity: Record) -> Keys:
     pk, sk = primary_key(type(entity), entity_key(entity))
     if isinstance(entity, Participation | CalendarFeed | Comment | Discussion
-                  | DiscussionReply | DiscussionFollow):
+                  | DiscussionReply | DiscussionFollow | Resource):
         return _content_keys(entity, pk, sk)
     match entity:
         case Actor():
@@ -156,8 +166,11 @@ def keys_for(entity: Record) -> Keys:
         case Follow():
             return Keys(pk, sk, gsi1pk=f"FOLLOWING#{entity.follower}", gsi1sk=entity.followed)
         case Activity():
-            return Keys(pk, sk, gsi1pk=f"OUTBOX#{entity.actor}",
-                        gsi1sk=f"{entity.published.isoformat()}#{entity.id}")
+            when = f"{entity.published.isoformat()}#{entity.id}"
+            group = group_concerned(entity)
+            return Keys(pk, sk, gsi1pk=f"OUTBOX#{entity.actor}", gsi1sk=when,
+                        gsi2pk=f"GROUP#{group}#ACTIVITY" if group else None,
+                        gsi2sk=when if group else None)
         case Session():
             # Listed per account so a password reset or account deletion closes every session.
             return Keys(pk, sk, gsi1pk=f"SESSIONS#{entity.account_id}",
@@ -173,6 +186,8 @@ def keys_for(entity: Record) -> Keys:
 def _content_keys(entity: Record, pk: str, sk: str) -> Keys:
     if isinstance(entity, Discussion | DiscussionReply | DiscussionFollow):
         return _discussion_keys(entity, pk, sk)
+    if isinstance(entity, Resource):
+        return _resource_keys(entity, pk, sk)
     assert isinstance(entity, Participation | CalendarFeed | Comment)
     return _event_content_keys(entity, pk, sk)
 
@@ -219,6 +234,19 @@ def _discussion_keys(entity: Discussion | DiscussionReply | DiscussionFollow, pk
         return Keys(pk, sk, gsi1pk=f"DISCUSSION#{entity.discussion}#REPLIES",
                     gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}")
     return Keys(pk, sk)
+
+
+def resource_folder_partition(group: str, parent: str | None) -> str:
+    return f"GROUP#{group}#RESOURCES#{parent or '/'}"
+
+
+def _resource_keys(entity: Resource, pk: str, sk: str) -> Keys:
+    # One query lists a folder, folders first then by title (case-insensitive); a second index
+    # lists the whole group's resources by last change (the dashboard's "latest resources").
+    order = f"{0 if entity.is_folder else 1}#{entity.title.casefold()[:200]}#{entity.id}"
+    return Keys(pk, sk, gsi1pk=resource_folder_partition(entity.group, entity.parent),
+                gsi1sk=order, gsi2pk=f"GROUP#{entity.group}#RESOURCES",
+                gsi2sk=f"{entity.updated_at.isoformat()}#{entity.id}")
 
 
 def _agenda(event: Event) -> str | None:

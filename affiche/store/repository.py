@@ -26,11 +26,20 @@ from affiche.domain.model import (
     Participation,
     Post,
     Record,
+    Resource,
     Session,
     Token,
 )
 from affiche.domain.ports import END, ChangeSet, R, Slice
-from affiche.store.keys import KINDS, MAIN, claim_key, entity_key, keys_for, primary_key
+from affiche.store.keys import (
+    KINDS,
+    MAIN,
+    claim_key,
+    entity_key,
+    keys_for,
+    primary_key,
+    resource_folder_partition,
+)
 from affiche.store.table import Counter, Item, bind
 
 
@@ -269,6 +278,21 @@ class DynamoRepository:
             return Slice([], before=after, after=before if before != END else None)
         return Slice(self._load(rows), before=str(rows[0].gsi1sk) if more_before else None,
                      after=str(rows[-1].gsi1sk) if more_after else None)
+
+    def resources_in(self, group: str, parent: str | None) -> list[Resource]:
+        """One folder of a group's resources (None: its root), folders first, then by title."""
+        return self._load(self.model.gsi1.query(resource_folder_partition(group, parent)))
+
+    def recent_resources(self, group: str, limit: int = 5) -> list[Resource]:
+        return self._load(self.model.gsi2.query(f"GROUP#{group}#RESOURCES",
+                                                scan_index_forward=False, limit=limit))
+
+    def group_activity(self, group: str, *, before: str | None = None,
+                       limit: int = 20) -> list[Activity]:
+        """The activities about a group, newest first, older than the cursor `before`."""
+        condition = self.model.gsi2sk < before if before else None
+        return self._load(self.model.gsi2.query(f"GROUP#{group}#ACTIVITY", condition,
+                                                scan_index_forward=False, limit=limit))
 
     def all_of_kind(self, kind: str) -> list[Any]:
         """Every entity of one kind (full builds and exports only: a scan)."""

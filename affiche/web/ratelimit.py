@@ -39,6 +39,9 @@ PASSWORD_PER_ACCOUNT = Limit("password-check", 10, 900)
 COMMENT_PER_ACTOR = Limit("comment", 20, 600)
 # Limits the domain applies itself through the Ports.limiter port, by action name.
 DOMAIN_LIMITS = {COMMENT_PER_ACTOR.action: COMMENT_PER_ACTOR}
+# Adding a link makes this server fetch a stranger's page: a member's pace, not a crawler's.
+LINK_PER_ACTOR = Limit("resource-link", 60, 3600)
+DOMAIN_LIMITS[LINK_PER_ACTOR.action] = LINK_PER_ACTOR
 
 
 def subject_digest(subject: str) -> str:

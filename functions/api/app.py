@@ -14,6 +14,7 @@ from functions.api.routes import following as following_routes
 from functions.api.routes import members as member_routes
 from functions.api.routes import participation as participation_routes
 from functions.api.routes import posts as post_routes
+from functions.api.routes import resources as resource_routes
 
 app = json_api()
 
@@ -25,6 +26,7 @@ for router in (accounts.router, groups.router, events.router, group_images.route
 app.include_router(comment_routes.router)
 app.include_router(post_routes.router)
 app.include_router(discussion_routes.router)
+app.include_router(resource_routes.router)
 
 for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI document
     app.include_router(router)

@@ -27,6 +27,7 @@ from affiche.domain import (
     membership,
     participation,
     posts,
+    resources,
 )
 from affiche.domain.context import Ports
 from affiche.domain.model import Account, Actor
@@ -121,6 +122,13 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
      "moderate_discussions"),
     ("PUT", "/api/discussions/{discussion}/follow", {}, "discuss"),
     ("DELETE", "/api/discussions/{discussion}/follow", None, "discuss"),
+    # a group's resources and activity (tests/functions/test_resources.py)
+    ("GET", "/api/groups/{g}/resources", None, "view_resources"),
+    ("POST", "/api/groups/{g}/resources", {"type": "folder", "title": "Docs"}, "manage_resources"),
+    ("GET", "/api/resources/{folder}", None, "view_resources"),
+    ("PATCH", "/api/resources/{folder}", {"title": "Renamed"}, "manage_resources"),
+    ("DELETE", "/api/resources/{link}", None, "manage_resources"),
+    ("GET", "/api/groups/{g}/activity", None, "view_group_activity"),
 ]
 
 # Routes about the caller's own account: they need a session, and group roles do not matter.
@@ -242,9 +250,13 @@ class World:
         public_post = posts.create_post(self.ports, self.owner, name, title="News", body="Hi")
         draft_post = posts.create_post(self.ports, self.owner, name, title="Soon", body="Hi",
                                        draft=True)
+        folder = resources.create_folder(self.ports, self._profile(self.owner), name, "Docs")
+        link = resources.add_link(self.ports, self._profile(self.owner), name,
+                                  "https://example.org/", title="Link")
         return {"g": name, "event": event.uuid, "mine": mine.id, "theirs": theirs.id,
                 "private": private.uuid, "draft": draft.uuid, "members_post": post.slug,
                 "post": public_post.slug, "draft_post": draft_post.slug,
+                "folder": folder.id, "link": link.id,
                 **self._discussion(name, subject, role)}
 
     def _discussion(self, group: str, subject: Account, role: str) -> dict[str, str]:
@@ -395,7 +407,8 @@ def test_every_route_is_walked() -> None:
                 .replace("{me}", "{name}").replace("{second}", "{name}")
                 .replace("{mine}", "{comment_id}").replace("{theirs}", "{comment_id}")
                 .replace("{discussion}", "{discussion_id}").replace("{my_reply}", "{reply_id}")
-                .replace("{their_reply}", "{reply_id}"))
+                .replace("{their_reply}", "{reply_id}")
+                .replace("{folder}", "{resource_id}").replace("{link}", "{resource_id}"))
 
     walked = ({(m, template(p)) for m, p, _, _ in GROUP_ROUTES}
               | {(m, template(p)) for m, p, _ in ACCOUNT_ROUTES} | ENTRY_ROUTES)
@@ -485,6 +498,14 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/groups/{g}/discussions/{discussion}/close", {"closed": "on"},
      "moderate_discussions"),
     ("POST", "/app/groups/{g}/discussions/{discussion}/delete", {}, "moderate_discussions"),
+    # a group's resources and activity
+    ("GET", "/app/groups/{g}/resources", None, "view_resources"),
+    ("POST", "/app/groups/{g}/resources", {"type": "folder", "title": "Docs"}, "manage_resources"),
+    ("GET", "/app/resources/{folder}/edit", None, "view_resources"),
+    ("POST", "/app/resources/{folder}/edit", {"title": "Renamed"}, "manage_resources"),
+    ("POST", "/app/resources/{link}/move", {"parent": ""}, "manage_resources"),
+    ("POST", "/app/resources/{link}/delete", {}, "manage_resources"),
+    ("GET", "/app/groups/{g}/activity", None, "view_group_activity"),
 ]
 
 

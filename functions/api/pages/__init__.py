@@ -20,6 +20,7 @@ from functions.api.pages import comments as comment_pages
 from functions.api.pages import discussions as discussion_pages
 from functions.api.pages import following as following_pages
 from functions.api.pages import participation as participation_pages
+from functions.api.pages import resources as resource_pages
 
 ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     accounts.router, account.router, home.router, profiles.router, groups.router,
@@ -28,3 +29,4 @@ ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
 )
 ROUTERS += (comment_pages.router,)
 ROUTERS += (discussion_pages.router,)
+ROUTERS += (resource_pages.router,)

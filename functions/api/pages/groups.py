@@ -15,9 +15,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.config import get_settings
-from affiche.domain import group_images, groups, membership, roles
+from affiche.domain import group_activity, group_images, groups, membership, resources, roles
 from affiche.domain.errors import InvalidInput
 from affiche.domain.model import Actor, Membership
+from affiche.domain.paging import page_number
 from affiche.publish.media import store_media
 from affiche.web import ratelimit
 from functions.api.pages.common import Page, field_errors, html, member
@@ -91,7 +92,7 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
     can = {action: roles.allowed(mine, action) for action in roles.PERMISSIONS}
     return {
         "group": group, "mine": mine, "can": can,
-        "members": membership.members(page.ports, name),
+        **_members_and_latest(page, name, mine),
         "pending": membership.pending_requests(page.ports, name)
         if can["review_join_request"] else [],
         "invited": _invited(page, name) if can["invite_member"] else [],
@@ -104,6 +105,16 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
         "members_posts": members_posts(page.ports, name, mine),
         "latest_discussions": latest_discussions(page.ports, name, mine),
     }
+
+
+def _members_and_latest(page: Page, name: str, mine: Membership) -> dict[str, Any]:
+    """A page of members, and the latest resources and activity (pages/resources.py)."""
+    members = membership.members_page(page.ports, name, page_number(page.query("page")))
+    me = page.ports.repo.get(Actor, mine.member)
+    assert me is not None
+    return {"members": members.items, "members_paged": members,
+            "latest_resources": resources.recent(page.ports, me, name),
+            "latest_activity": group_activity.timeline(page.ports, me, name, per_page=5)}
 
 
 @router.get("/app/groups/<name>/", include_in_schema=False)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from affiche.config import get_settings
 from affiche.domain import follows, membership
 from affiche.domain.model import Event, Follow, Membership
+from affiche.domain.paging import page_number
 from affiche.web import ratelimit
 from functions.api.routes.common import Input, caller, client_address, json_response
 
@@ -140,13 +141,18 @@ def leave(name: str, body: ActingInput | None = None) -> Response[dict[str, Any]
     return json_response(200, {"group": name, "state": "left"})
 
 
-@router.get("/api/groups/<name>/members", summary="A group's members (members only)")
+@router.get("/api/groups/<name>/members",
+            summary="A group's members (members only), a page at a time (`page`, from 1)")
 def members(name: str) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     membership.viewer_membership(context, account, name, "view_members", _profile_param())
-    found = membership.members(context, name)
+    found = membership.members_page(context, name, page_number(
+        router.current_event.get_query_string_value("page")))
     return json_response(200, {"members": [{"member": m.member, "role": m.role,
-                                            "since": m.created_at.isoformat()} for m in found]})
+                                            "since": m.created_at.isoformat()}
+                                           for m in found.items],
+                               "page": found.page, "per_page": found.per_page,
+                               "total": found.total, "pages": found.pages})
 
 
 @router.put("/api/groups/<name>/members/<member>", summary="Change a member's role (admins)")
