@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from pydantic import Field
 
-from affiche.domain import instance
+from affiche.domain import audit, instance
 from affiche.domain.accounts import instance_settings
 from affiche.web import ratelimit
 from affiche.web.guard import refuse_unreadable_json
@@ -103,6 +103,18 @@ def failed_inbound() -> Response[dict[str, Any]]:
                "attempts": r.get("attempts"), "error": r.get("error")}
               for r in DynamoInbound().in_state("failed")]
     return json_response(200, {"failed": failed})
+
+
+@app.get("/api/mod/audit")
+def audit_log() -> Response[dict[str, Any]]:
+    """The audit log, newest first; `before` (the previous page's `next`) pages back."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    query = app.current_event.query_string_parameters or {}
+    limit = query.get("limit", str(audit.PAGE_SIZE))
+    page = audit.page(context, account, before=query.get("before"),
+                      limit=int(limit) if limit.isdigit() else 0)
+    entries = [{k: v for k, v in e.to_dict().items() if k != "version"} for e in page.entries]
+    return json_response(200, {"entries": entries, "next": page.next_cursor})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
