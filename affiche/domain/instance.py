@@ -57,3 +57,13 @@ def set_anonymous_participation(ports: Ports, admin: Account, allowed: bool) -> 
         ports, admin, "instance.anonymous_participation", "instance", InstanceSettings.key,
         reason="allowed" if updated.anonymous_participation else "refused")))
     return updated
+
+
+def set_anonymous_reports(ports: Ports, admin: Account, allowed: bool) -> InstanceSettings:
+    """Let visitors without an account report content (with an email address), or stop it."""
+    require_admin(admin)
+    updated = instance_settings(ports).evolve(anonymous_reports=bool(allowed))
+    ports.repo.commit(ChangeSet().put(updated, audit.record(
+        ports, admin, "instance.anonymous_reports", "instance", InstanceSettings.key,
+        reason="allowed" if updated.anonymous_reports else "refused")))
+    return updated

@@ -21,6 +21,7 @@ from affiche.domain.model import (
     Participation,
     Post,
     Record,
+    Report,
     Session,
     Token,
 )
@@ -129,3 +130,6 @@ class Repository(Protocol):
     def audit_entries(self, *, limit: int, before: str | None = None) -> list[AuditEntry]:
         """The audit log, newest first; `before` is the cursor of the previous page's last."""
         ...
+
+    def reports_in_state(self, state: str, *, limit: int,
+                         before: str | None = None) -> list[Report]: ...

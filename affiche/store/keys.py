@@ -23,6 +23,7 @@
 | counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window} | (table.Counter)          |                                |
 | comment     | COMMENT#{id}      | A               | EVENT#{uuid}#COMMENTS / {time}#{id}|                                |
 | mail_sent   | MAILED#{key}#{to} | A               | (store/mail_ledger.py; TTL 30 days)|                                |
+| report      | REPORT#{id}       | A               | REPORTS#{state} / {created}#{id}   |                                |
 | audit_entry | AUDIT#{id}        | A               | AUDIT / {at}#{id} (newest first; never deleted) |                   |
 """
 
@@ -47,6 +48,7 @@ from affiche.domain.model import (
     Participation,
     Post,
     Record,
+    Report,
     Session,
     Token,
 )
@@ -59,6 +61,7 @@ KINDS: dict[str, type[Record]] = {
 KINDS[Comment.kind] = Comment
 KINDS.update({cls.kind: cls for cls in (Participation, CalendarFeed)})
 KINDS[AuditEntry.kind] = AuditEntry
+KINDS[Report.kind] = Report
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
         return f"FEED#{key}", MAIN
     if cls is AuditEntry:
         return f"AUDIT#{key}", MAIN
+    if cls is Report:
+        return f"REPORT#{key}", MAIN
     prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
               Activity: "ACTIVITY", Session: "SESSION", Token: "TOKEN",
               InstanceSettings: "INSTANCE"}[cls]
@@ -103,7 +108,7 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
 def entity_key(entity: Record) -> str:
     """The one string identifying an entity of its type."""
     match entity:
-        case Account() | Activity() | Comment() | AuditEntry():
+        case Account() | Activity() | Comment() | AuditEntry() | Report():
             return entity.id
         case Actor() | ActorKey():
             return entity.name
@@ -124,7 +129,7 @@ def entity_key(entity: Record) -> str:
 
 def keys_for(entity: Record) -> Keys:
     pk, sk = primary_key(type(entity), entity_key(entity))
-    if isinstance(entity, Participation | CalendarFeed | Comment | AuditEntry):
+    if isinstance(entity, Participation | CalendarFeed | Comment | AuditEntry | Report):
         return _event_content_keys(entity, pk, sk)
     match entity:
         case Actor():
@@ -163,8 +168,12 @@ def keys_for(entity: Record) -> Keys:
     return Keys(pk, sk)
 
 
-def _event_content_keys(entity: Participation | CalendarFeed | Comment | AuditEntry, pk: str,
-                        sk: str) -> Keys:
+def _event_content_keys(entity: Participation | CalendarFeed | Comment | AuditEntry | Report,
+                        pk: str, sk: str) -> Keys:
+    if isinstance(entity, Report):
+        # Moderators list reports by state, newest first (the queue of open ones above all).
+        return Keys(pk, sk, gsi1pk=f"REPORTS#{entity.state}",
+                    gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}")
     if isinstance(entity, AuditEntry):
         # One partition lists the whole log by time; no TTL: the log is kept forever.
         return Keys(pk, sk, gsi1pk="AUDIT", gsi1sk=f"{entity.at.isoformat()}#{entity.id}")

@@ -24,6 +24,7 @@ from affiche.domain.model import (
     Participation,
     Post,
     Record,
+    Report,
     Session,
     Token,
 )
@@ -235,6 +236,13 @@ class DynamoRepository:
         condition = self.model.gsi1sk < before if before else None
         return self._load(self.model.gsi1.query("AUDIT", condition, scan_index_forward=False,
                                                 limit=limit))
+
+    def reports_in_state(self, state: str, *, limit: int,
+                         before: str | None = None) -> list[Report]:
+        """Reports in one state, newest first, older than the cursor `before` when given."""
+        condition = self.model.gsi1sk < before if before else None
+        return self._load(self.model.gsi1.query(f"REPORTS#{state}", condition,
+                                                scan_index_forward=False, limit=limit))
 
     def all_of_kind(self, kind: str) -> list[Any]:
         """Every entity of one kind (full builds and exports only: a scan)."""

@@ -39,6 +39,9 @@ PASSWORD_PER_ACCOUNT = Limit("password-check", 10, 900)
 COMMENT_PER_ACTOR = Limit("comment", 20, 600)
 # Limits the domain applies itself through the Ports.limiter port, by action name.
 DOMAIN_LIMITS = {COMMENT_PER_ACTOR.action: COMMENT_PER_ACTOR}
+# Reports, per reporting profile, remote actor or visitor's address.
+REPORT_PER_REPORTER = Limit("report", 10, 3600)
+DOMAIN_LIMITS[REPORT_PER_REPORTER.action] = REPORT_PER_REPORTER
 
 
 def subject_digest(subject: str) -> str:

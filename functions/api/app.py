@@ -12,6 +12,7 @@ from functions.api.routes import comments as comment_routes
 from functions.api.routes import following as following_routes
 from functions.api.routes import members as member_routes
 from functions.api.routes import participation as participation_routes
+from functions.api.routes import reports as report_routes
 
 app = json_api()
 
@@ -21,6 +22,7 @@ for router in (accounts.router, groups.router, events.router, group_images.route
     app.include_router(router)
 
 app.include_router(comment_routes.router)
+app.include_router(report_routes.router)
 
 for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI document
     app.include_router(router)
