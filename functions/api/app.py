@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from affiche import __version__
@@ -28,7 +31,22 @@ for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI docu
     app.include_router(router)
 
 
+def openapi_document() -> dict[str, Any]:
+    """This function's routes and the moderation function's (/api/mod/*, a separate Lambda
+    behind the same /api/ prefix): one document for the whole API."""
+    from functions.moderation.handler import app as moderation
+
+    schema: dict[str, Any] = json.loads(app.get_openapi_json_schema(title="affiche API",
+                                                                    version=__version__))
+    extra = json.loads(moderation.get_openapi_json_schema(title="affiche API",
+                                                          version=__version__))
+    schema["paths"].update(extra.get("paths", {}))
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(extra.get("components", {}).get("schemas", {}))
+    return schema
+
+
 @app.get("/api/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
-    schema = app.get_openapi_json_schema(title="affiche API", version=__version__)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=schema)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
+                    body=json.dumps(openapi_document()))
