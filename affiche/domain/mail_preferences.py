@@ -19,6 +19,7 @@ PREFERENCES: dict[str, str] = {
     "event_reminder": "A reminder the day before an event I take part in",
     "participation_request": "Someone asks to take part in an event I organise",
     "new_comment": "A new comment on an event I organise, or a reply to my comment",
+    "new_report": "A new report to this instance's moderators (moderators and administrators)",
 }
 
 

@@ -78,6 +78,12 @@ def test_a_reported_event_is_hidden_by_a_moderator_and_gone_from_the_site(
     reporter = logged_in(aws / "mail", monkeypatch, "bea@example.org", "bea")
     filed = report(reporter, world.event, comment="sells fake tickets")
     assert filed.status == 201, filed.body
+    world.stream.drain()
+    # Then the moderators are told by mail (the administrator too), without the reporter's address
+    from tests.functions.account_support import subjects_to
+
+    for moderator in ("mo@example.org", "root@example.org"):
+        assert subjects_to(aws / "mail", moderator) == ["New report on affiche: event (spam)"]
     # When a moderator reads the queue, notes, hides the event and resolves the report
     queue = world.moderator.get("/api/mod/reports?state=open").body
     assert [(r["id"], r["reporter"], r["reason"]) for r in queue["reports"]] == [

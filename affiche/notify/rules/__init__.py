@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("comments", "participation", "events", "membership")
+MODULES = ("comments", "participation", "events", "membership", "reports")
 _loaded = False
 
 
