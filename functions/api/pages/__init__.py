@@ -18,6 +18,7 @@ from functions.api.pages import (
 )
 from functions.api.pages import comments as comment_pages
 from functions.api.pages import following as following_pages
+from functions.api.pages import moderation as moderation_pages
 from functions.api.pages import participation as participation_pages
 
 ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
@@ -26,3 +27,4 @@ ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     participation_pages.router, event_editor.router, members_posts.router, admin.router,
 )
 ROUTERS += (comment_pages.router,)
+ROUTERS += (moderation_pages.router,)
