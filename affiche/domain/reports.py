@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from affiche.domain import activities, audit, rules
 from affiche.domain.accounts import instance_settings
 from affiche.domain.context import Ports
-from affiche.domain.errors import InvalidInput, NotFound, PermissionDenied
+from affiche.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from affiche.domain.model import Account, Actor, Comment, Event, Post, Record, Report
 from affiche.domain.ports import ChangeSet
 from affiche.domain.state_graph import StateGraph
@@ -33,6 +33,7 @@ REASONS = ("spam", "illegal", "harassment", "hateful", "violence", "sexual", "mi
 TARGETS: dict[str, type[Record]] = {"event": Event, "post": Post, "comment": Comment,
                                     "actor": Actor}
 MODERATOR_ROLES = frozenset({"moderator", "admin"})
+INSTANCE_SENDER = "~instance"  # the instance actor, as the actor of forwarded Flags
 COMMENT_MAX = 2000
 NOTE_MAX = 2000
 RATE_ACTION = "report"
@@ -137,4 +138,44 @@ def decide(ports: Ports, moderator: Account, report_id: str, action: str,
     updated = report.evolve(state=state, updated_at=ports.clock.now())
     ports.repo.commit(ChangeSet().put(updated, audit.record(
         ports, moderator, f"report.{action}", "report", report.id, reason=reason)))
+    return updated
+
+
+def remote_party(ports: Ports, report: Report) -> tuple[Actor, list[str]] | None:
+    """The remote actor responsible for the reported thing, and the ids to name in a Flag; None
+    when the thing is ours (nobody else to tell)."""
+    entity = reported_entity(ports, report.target_kind, report.target_key)
+    if isinstance(entity, Actor):
+        owner, objects = (entity.name, [entity.name]) if entity.is_remote else (None, [])
+    elif isinstance(entity, Event):
+        owner, objects = (entity.group, [entity.uuid]) if entity.is_remote else (None, [])
+    elif isinstance(entity, Comment) and entity.ap_id:
+        owner, objects = entity.author, [entity.author, entity.ap_id]
+    else:
+        owner, objects = None, []
+    actor = ports.repo.get(Actor, owner) if owner else None
+    return (actor, objects) if actor is not None and actor.delivery_inbox else None
+
+
+def forward(ports: Ports, moderator: Account, report_id: str) -> Report:
+    """Send the report to the server of the remote content, as a `Flag` from the instance actor
+    (the reporter is never named), through the delivery queue; on the audit log."""
+    report = existing_report(ports, moderator, report_id)
+    party = remote_party(ports, report)
+    if party is None:
+        raise InvalidInput("this report is about content of this instance: there is no other "
+                           "server to tell", field="report")
+    actor, objects = party
+    inbox = str(actor.delivery_inbox)
+    if inbox in report.forwarded_to:
+        raise Conflict("this report was already forwarded to that server")
+    updated = report.evolve(forwarded_to=[*report.forwarded_to, inbox],
+                            updated_at=ports.clock.now())
+    changes = ChangeSet().put(updated, audit.record(ports, moderator, "report.forward", "report",
+                                                    report.id, reason=inbox))
+    flag = activities.new(ports, "Flag", INSTANCE_SENDER, updated, report.id,
+                          audience="private", target=inbox)
+    flag.object = {"objects": objects, "about": actor.name, "comment": report.comment}
+    changes.record(flag)
+    ports.repo.commit(changes)
     return updated

@@ -197,6 +197,14 @@ def close_report(report_id: str, body: DecisionInput) -> Response[dict[str, Any]
     return json_response(200, {"report": report_json(updated, full=True)})
 
 
+@app.post("/api/mod/reports/<report_id>/forward")
+def forward_report(report_id: str) -> Response[dict[str, Any]]:
+    """Send the report to the remote server of the content, as a Flag from the instance actor."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    updated = reports.forward(context, account, report_id)
+    return json_response(202, {"report": report_json(updated, full=True)})
+
+
 class HideInput(Input):
     target_kind: str = Field(max_length=20)
     target_key: str = Field(max_length=2000)

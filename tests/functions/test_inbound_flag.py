@@ -49,3 +49,43 @@ def test_a_flag_naming_nothing_of_ours_is_ignored(anyone: None) -> None:  # noqa
     consumer.drain()
     (record,) = records()
     assert record["state"] == "ignored" and "nothing of ours" in record["reason"]
+
+
+def test_a_moderator_forwards_a_report_about_a_remote_account_as_a_flag(
+        anyone: None, aws: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from affiche.activitypub.actors import resolve_actor
+    from affiche.aws import client
+    from affiche.config import get_settings
+    from affiche.web.ports import ports
+    from tests.functions.stream_support import OutboxStream
+
+    # Given a remote account known here, reported by a member
+    stream = OutboxStream()
+    remote = "https://remote.example/users/spammer"
+    resolve_actor(ports().repo, remote)
+    bea = logged_in(aws / "mail", monkeypatch, "bea@example.org", "bea")
+    filed = bea.post("/api/reports", {"target_kind": "actor", "target_key": remote,
+                                      "reason": "spam", "comment": "ads everywhere"})
+    assert filed.status == 201, filed.body
+    stream.drain()
+    # When a moderator forwards it (once: a second time is refused)
+    moderator = moderator_client()
+    path = f"/api/mod/reports/{filed.body['id']}/forward"
+    assert moderator.post(path, {}).status == 202
+    assert moderator.post(path, {}).status == 409
+    stream.drain()
+    # Then a Flag from the instance actor, naming the account but not the reporter, is queued
+    queue = get_settings().delivery_queue_url
+    messages = client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+    bodies = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    flags = [b for b in bodies if b["activity"]["type"] == "Flag"]
+    assert len(flags) == 1
+    (flag,) = flags
+    assert flag["sender"] == "" and flag["activity"]["actor"] == "https://affiche.test/actor"
+    assert flag["activity"]["object"] == [remote]
+    assert flag["activity"]["content"] == "ads everywhere" and "bea" not in json.dumps(flag)
+    # And the forwarding is on the audit log
+    from tests.functions.account_support import admin_client
+
+    log = admin_client().get("/api/mod/audit").body["entries"]
+    assert [e["action"] for e in log] == ["report.forward"]

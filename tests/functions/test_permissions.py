@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
@@ -160,6 +161,7 @@ INSTANCE_ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/mod/reports/{report}/notes", {"text": "seen"}, MOD),
     ("POST", "/api/mod/reports/{report}/resolve", {}, MOD),
     ("POST", "/api/mod/reports/{report}/close", {}, MOD),
+    ("POST", "/api/mod/reports/{report}/forward", {}, MOD),
     ("POST", "/api/mod/content/hide", {"target_kind": "event", "target_key": "{event}"}, MOD),
 ]
 INSTANCE_ROLES = ("anonymous", "suspended", "user", "moderator", "admin")
@@ -391,8 +393,15 @@ def test_instance_route_for_role(world: World, method: str, path: str, body: Any
     if role == "anonymous":
         cookies = []
     event = world.group_with(world.owner, "non_member", following=False)["event"]
-    filed = reports.file_report(world.ports, world._profile(world.owner), target_kind="event",
-                                target_key=event, reason="spam")
+    target = ("event", event)
+    if path.endswith("/forward"):  # forwarding needs remote content, known with its inbox
+        remote = Actor(name=f"https://remote.example/users/r{next(names)}", type="Person",
+                       display_name="Remote", created_at=datetime.now(UTC),
+                       inbox="https://remote.example/inbox")
+        world.ports.repo.commit(ChangeSet().put(remote))
+        target = ("actor", remote.name)
+    filed = reports.file_report(world.ports, world._profile(world.owner), target_kind=target[0],
+                                target_key=target[1], reason="spam")
     filled = json.loads(json.dumps(body).replace("{event}", event))
     # When the caller uses the route
     response = _call(method, path.format(report=filed.id), filled, cookies)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from affiche.domain.model import Account, Activity, Report
-from affiche.domain.reports import MODERATOR_ROLES
+from affiche.domain.reports import INSTANCE_SENDER, MODERATOR_ROLES
 from affiche.notify import Mail, rule
 
 
@@ -18,6 +18,8 @@ def moderators(repo: Any) -> list[Account]:
 
 @rule("Flag", "report")
 def new_report(activity: Activity, repo: Any) -> list[Mail]:
+    if activity.actor == INSTANCE_SENDER:
+        return []  # a moderator forwarding it to another server: they know
     report = Report.from_dict(activity.object)
     context = {"report_id": report.id, "target_kind": report.target_kind,
                "target_key": report.target_key, "reason": report.reason,
