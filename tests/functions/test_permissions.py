@@ -525,3 +525,45 @@ def test_event_page_for_role(world: World, method: str, path: str, form: dict[st
     assert response["statusCode"] in expected_page(rule, role), response.get("body", "")[:300]
     if role == "anonymous":
         assert response["headers"]["Location"].startswith("/app/login")
+
+
+# --- the instance's moderation pages -----------------------------------------------------------
+MODERATION_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
+    ("GET", "/app/moderation/reports", None, MOD),
+    ("GET", "/app/moderation/reports/{report}", None, MOD),
+    ("POST", "/app/moderation/reports/{report}/notes", {"text": "seen"}, MOD),
+    ("POST", "/app/moderation/reports/{report}/decide", {"action": "close"}, MOD),
+    ("POST", "/app/moderation/reports/{report}/hide", {"reason": "spam"}, MOD),
+    ("GET", "/app/moderation/audit", None, ADMIN),
+]
+
+
+@pytest.mark.parametrize("role", INSTANCE_ROLES)
+@pytest.mark.parametrize(("method", "path", "form", "rule"), MODERATION_PAGES,
+                         ids=[f"{m} {p}" for m, p, _, _ in MODERATION_PAGES])
+def test_moderation_page_for_role(world: World, method: str, path: str,
+                                  form: dict[str, str] | None, rule: str, role: str) -> None:
+    from urllib.parse import urlencode
+
+    # Given an open report about a fresh event, and a caller with an instance `role`
+    cookies: list[str] = []
+    token = ""
+    if role != "anonymous":
+        subject = world.account(f"m{next(names)}")
+        subject = subject.evolve(role=role if role in {"moderator", "admin"} else "user",
+                                 suspended=role == "suspended")
+        world.ports.repo.commit(ChangeSet().put(subject))
+        secret, session = open_session(world.ports, subject)
+        cookies, token = [f"{cookie_name()}={secret}"], session.csrf_token
+    event = world.group_with(world.owner, "non_member", following=False)["event"]
+    filed = reports.file_report(world.ports, world._profile(world.owner), target_kind="event",
+                                target_key=event, reason="spam")
+    # When the caller opens the page or posts its form
+    body = urlencode({**form, "csrf": token}) if form is not None else None
+    headers = {"content-type": "application/x-www-form-urlencoded"} if form is not None else None
+    response = lambda_handler(http_event(method, path.format(report=filed.id), body=body,
+                                         headers=headers, cookies=cookies or None), None)
+    # Then only moderators (reports) and administrators (everything) get in
+    may = role == "admin" or (role == "moderator" and rule == MOD)
+    want = {"anonymous": {303}, "suspended": {403}}.get(role, {200, 303} if may else {403})
+    assert response["statusCode"] in want, response.get("body", "")[:300]
