@@ -49,8 +49,12 @@ def hide(ports: Ports, moderator: Account, target_kind: str, target_key: str,
         event = ports.repo.get(Event, entity.event)
         if event is not None:
             group = existing_group(ports, event.group)
-            changes.record(activities.new(ports, "Delete", entity.author, gone_comment,
-                                          entity.id, audience=event_audience(event, group)))
+            delete = activities.new(ports, "Delete", entity.author, gone_comment, entity.id,
+                                    audience=event_audience(event, group))
+            # The item keeps the text for the moderators; the activity, which the outbox and
+            # fan-out read, carries none of it.
+            delete.object.update(text_source="", text_html="")
+            changes.record(delete)
     changes.put(audit.record(ports, moderator, f"{target_kind}.hide", target_kind, target_key,
                              reason=reason))
     ports.repo.commit(changes)

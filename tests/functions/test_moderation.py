@@ -146,3 +146,26 @@ def test_moderation_routes_refuse_everyone_without_the_role(world: World, aws: P
         assert world.organiser.call(method, route, body).status == 403, route
         assert new_client().call(method, route, body).status == 401, route
     assert world.moderator.get(path).body["report"]["state"] == "open"
+
+
+def test_a_hidden_comment_is_gone_for_readers_but_not_for_moderators(world: World) -> None:
+    # Given a reported comment
+    posted = world.organiser.post(f"/api/events/{world.event}/comments", {"text": "Buy pills"})
+    assert posted.status == 201, posted.body
+    comment = posted.body["id"]
+    filed = world.organiser.post("/api/reports", {"target_kind": "comment", "target_key": comment,
+                                                  "reason": "spam"})
+    assert filed.status == 201, filed.body
+    # When a moderator hides it
+    assert world.moderator.post("/api/mod/content/hide", {
+        "target_kind": "comment", "target_key": comment}).status == 200
+    world.stream.drain()
+    # Then readers no longer see it, the moderator still reads it, and it is on the log
+    listed = world.organiser.get(f"/api/events/{world.event}/comments").body
+    assert comment not in str(listed)
+    detail = world.moderator.get(f"/api/mod/reports/{filed.body['id']}").body
+    assert "Buy pills" in detail["content"]["text_html"]
+    assert world.moderator.post("/api/mod/content/hide", {
+        "target_kind": "comment", "target_key": comment}).status == 409
+    assert [e["action"] for e in world.admin.get("/api/mod/audit").body["entries"]] == [
+        "comment.hide"]
