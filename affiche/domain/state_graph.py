@@ -11,6 +11,10 @@ from affiche.domain.errors import Conflict
 Transitions = dict[tuple[str | None, str], str | None]
 
 
+class MalformedGraph(AssertionError):
+    """A graph with states nothing leads to: a programming error, caught at import."""
+
+
 class StateGraph:
     def __init__(self, name: str, transitions: Transitions) -> None:
         self.name = name
@@ -23,7 +27,7 @@ class StateGraph:
             reached |= found
         states = {s for pair in self.transitions for s in (pair[0], self.transitions[pair])}
         if not states <= reached:
-            raise ValueError(f"{name}: unreachable states {states - reached}")
+            raise MalformedGraph(f"{name}: unreachable states {states - reached}")
         self.states = frozenset(s for s in states if s is not None)
 
     def allows(self, state: str | None, action: str) -> bool:
