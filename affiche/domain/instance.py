@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from affiche.domain import activities, rules
+from affiche.domain import activities, audit, rules
 from affiche.domain.accounts import instance_settings
 from affiche.domain.context import Ports
 from affiche.domain.errors import PermissionDenied
@@ -27,7 +27,9 @@ def set_registration_mode(ports: Ports, admin: Account, mode: str) -> InstanceSe
     # NodeInfo publishes `openRegistrations`: a public change, so it carries an activity that the
     # outbox turns into a fresh nodeinfo document. "private": nothing to federate (no instance
     # actor yet), only pages to re-render.
-    changes = ChangeSet().put(updated)
+    changes = ChangeSet().put(updated, audit.record(ports, admin, "instance.registration_mode",
+                                                    "instance", InstanceSettings.key,
+                                                    reason=updated.registration_mode))
     changes.record(activities.new(ports, "Update", admin.default_profile or "admin", updated,
                                   InstanceSettings.key, audience="private"))
     ports.repo.commit(changes)
@@ -41,7 +43,8 @@ def invite_to_register(ports: Ports, admin: Account, email: str) -> None:
     secret = rules.new_secret()
     ports.repo.commit(ChangeSet().put(Token(
         token_hash=rules.digest(secret), purpose="instance_invite", account_id=admin.id,
-        expires_at=ports.clock.now() + INVITATION_TTL, payload={"email": email})))
+        expires_at=ports.clock.now() + INVITATION_TTL, payload={"email": email}),
+        audit.record(ports, admin, "instance.invite", "email", email)))
     ports.mailer.send(email, "instance_invite", {"token": secret, "email": email})
 
 
@@ -50,5 +53,17 @@ def set_anonymous_participation(ports: Ports, admin: Account, allowed: bool) -> 
     require_admin(admin)
     current = instance_settings(ports)
     updated = current.evolve(anonymous_participation=bool(allowed))
-    ports.repo.commit(ChangeSet().put(updated))
+    ports.repo.commit(ChangeSet().put(updated, audit.record(
+        ports, admin, "instance.anonymous_participation", "instance", InstanceSettings.key,
+        reason="allowed" if updated.anonymous_participation else "refused")))
+    return updated
+
+
+def set_anonymous_reports(ports: Ports, admin: Account, allowed: bool) -> InstanceSettings:
+    """Let visitors without an account report content (with an email address), or stop it."""
+    require_admin(admin)
+    updated = instance_settings(ports).evolve(anonymous_reports=bool(allowed))
+    ports.repo.commit(ChangeSet().put(updated, audit.record(
+        ports, admin, "instance.anonymous_reports", "instance", InstanceSettings.key,
+        reason="allowed" if updated.anonymous_reports else "refused")))
     return updated

@@ -20,6 +20,7 @@ PREFERENCES: dict[str, str] = {
     "participation_request": "Someone asks to take part in an event I organise",
     "new_comment": "A new comment on an event I organise, or a reply to my comment",
     "discussion_reply": "A new reply in a group discussion I follow",
+    "new_report": "A new report to this instance's moderators (moderators and administrators)",
 }
 
 

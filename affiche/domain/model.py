@@ -363,6 +363,8 @@ class InstanceSettings(Record):
     version: int = 0
     # Whether events may let visitors take part with an email address only (see participation).
     anonymous_participation: bool = False
+    # Whether visitors without an account may report content (with their email address).
+    anonymous_reports: bool = False
 
     key: ClassVar[str] = "settings"
 
@@ -514,3 +516,44 @@ class Resource(Record):
     @property
     def is_folder(self) -> bool:
         return self.type == "folder"
+
+
+@dataclass
+class AuditEntry(Record):
+    """One moderation or administration action, on the record (affiche/domain/audit.py).
+
+    Written in the same ChangeSet as the action itself, so an action without its entry cannot
+    happen; never updated nor deleted (the repository refuses to delete one)."""
+
+    kind: ClassVar[str] = "audit_entry"
+    id: str
+    at: datetime
+    account_id: str  # who acted (the account: roles belong to accounts)
+    by: str  # the acting account's profile handle, as shown on the log ("" when it has none)
+    action: str  # e.g. "report.resolve", "event.hide", "instance.registration_mode"
+    target_kind: str  # "event" | "post" | "comment" | "actor" | "report" | "instance" ...
+    target_key: str
+    reason: str = ""
+    version: int = 0
+
+
+@dataclass
+class Report(Record):
+    """Someone's report of content or an account to this instance's moderators
+    (affiche/domain/reports.py; its flow is the state graph `reports.FLOW`)."""
+
+    kind: ClassVar[str] = "report"
+    id: str
+    target_kind: str  # "event" | "post" | "comment" | "actor" (a profile or a group)
+    target_key: str  # the entity's key: event uuid, post slug, comment id, actor name or AP id
+    reason: str  # one of reports.REASONS
+    created_at: datetime
+    updated_at: datetime
+    comment: str = ""
+    reporter: str = ""  # local profile name or remote actor id; "" for a visitor
+    reporter_email: str | None = None  # a visitor's address (never published)
+    state: str = "open"  # "open" | "resolved" | "closed"
+    notes: list[dict[str, str]] = field(default_factory=list)  # moderators' notes: by, at, text
+    remote_activity_id: str | None = None  # the Flag's id, when it came over ActivityPub
+    forwarded_to: list[str] = field(default_factory=list)  # remote inboxes sent a Flag
+    version: int = 0

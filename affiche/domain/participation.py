@@ -53,6 +53,7 @@ from affiche.domain.model import Actor, Event, Participation
 from affiche.domain.ports import ChangeSet
 from affiche.domain.retry import back_off
 from affiche.domain.roles import MEMBER_ROLES, authorize
+from affiche.domain.state_graph import StateGraph
 
 # (role before, action) -> role after; None is "no Participation item".
 TRANSITIONS: dict[tuple[str | None, str], str | None] = {
@@ -84,15 +85,9 @@ PARTICIPANT_MAX_BYTES = 900
 
 
 def check_graph(transitions: dict[tuple[str | None, str], str | None]) -> None:
-    """Fail loudly when the graph is malformed: everything must be reachable from `None`."""
-    reached: set[str | None] = {None}
-    changed = True
-    while changed:
-        found = {after for (before, _), after in transitions.items() if before in reached}
-        changed = not found <= reached
-        reached |= found
-    states = {s for pair in transitions for s in (pair[0], transitions[pair])}
-    assert states <= reached, f"unreachable states: {states - reached}"
+    """Fail loudly when the graph is malformed: everything must be reachable from `None`
+    (the one reusable state-graph type, affiche/domain/state_graph.py, checks it)."""
+    StateGraph("participation", transitions)
 
 
 check_graph(TRANSITIONS)

@@ -12,6 +12,7 @@ from affiche.domain.model import (
     Account,
     Activity,
     Actor,
+    AuditEntry,
     CalendarFeed,
     Comment,
     Discussion,
@@ -23,6 +24,7 @@ from affiche.domain.model import (
     Participation,
     Post,
     Record,
+    Report,
     Resource,
     Session,
     Token,
@@ -174,3 +176,9 @@ class Repository(Protocol):
         """Activities about a group (group_activity.group_concerned), newest first, older than
         the cursor `before` ("{published}#{id}" of the last one seen)."""
         ...
+    def audit_entries(self, *, limit: int, before: str | None = None) -> list[AuditEntry]:
+        """The audit log, newest first; `before` is the cursor of the previous page's last."""
+        ...
+
+    def reports_in_state(self, state: str, *, limit: int,
+                         before: str | None = None) -> list[Report]: ...

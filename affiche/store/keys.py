@@ -31,6 +31,8 @@
 An activity about a group (its snapshot names a local `group`, or it is the group itself) is also
 in gsi2 GROUP#{group}#ACTIVITY / {time}#{id}: the members' activity page of the group, whoever
 acted (affiche/domain/group_activity.py decides which activities that is).
+| report      | REPORT#{id}       | A               | REPORTS#{state} / {created}#{id}   |                                |
+| audit_entry | AUDIT#{id}        | A               | AUDIT / {at}#{id} (newest first; never deleted) |                   |
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from affiche.domain.model import (
     Activity,
     Actor,
     ActorKey,
+    AuditEntry,
     CalendarFeed,
     Comment,
     Discussion,
@@ -57,6 +60,7 @@ from affiche.domain.model import (
     Participation,
     Post,
     Record,
+    Report,
     Resource,
     Session,
     Token,
@@ -71,6 +75,8 @@ KINDS[Comment.kind] = Comment
 KINDS.update({cls.kind: cls for cls in (Participation, CalendarFeed)})
 KINDS.update({cls.kind: cls for cls in (Discussion, DiscussionReply, DiscussionFollow)})
 KINDS[Resource.kind] = Resource
+KINDS[AuditEntry.kind] = AuditEntry
+KINDS[Report.kind] = Report
 
 
 @dataclass(frozen=True)
@@ -97,31 +103,26 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
         return f"ACTOR#{group}", f"FOLLOWER#{follower}"
     if cls is ActorKey:
         return f"ACTOR#{key}", "KEY"
-    if cls is Comment:
-        return f"COMMENT#{key}", MAIN
     if cls is Participation:
         uuid, participant = key.split("|", 1)
         return f"EVENT#{uuid}", f"PARTICIPANT#{participant}"
-    if cls is CalendarFeed:
-        return f"FEED#{key}", MAIN
     if cls in DISCUSSION_KINDS:
         return _discussion_primary_key(cls, key)
-    if cls is Resource:
-        return f"RESOURCE#{key}", MAIN
     prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
               Activity: "ACTIVITY", Session: "SESSION", Token: "TOKEN",
-              InstanceSettings: "INSTANCE"}[cls]
+              InstanceSettings: "INSTANCE", Comment: "COMMENT", CalendarFeed: "FEED",
+              Resource: "RESOURCE", AuditEntry: "AUDIT", Report: "REPORT"}[cls]
     return f"{prefix}#{key}", MAIN
 
 
 def entity_key(entity: Record) -> str:
     """The one string identifying an entity of its type."""
     match entity:
-        case Account() | Activity():
+        case Account() | Activity() | Comment() | AuditEntry() | Report():
             return entity.id
         case Actor() | ActorKey():
             return entity.name
-        case Comment() | Discussion() | Resource():
+        case Discussion() | Resource():
             return entity.id
         case Event():
             return entity.uuid
@@ -141,7 +142,7 @@ def entity_key(entity: Record) -> str:
 def keys_for(entity: Record) -> Keys:
     pk, sk = primary_key(type(entity), entity_key(entity))
     if isinstance(entity, Participation | CalendarFeed | Comment | Discussion
-                  | DiscussionReply | DiscussionFollow | Resource):
+                  | DiscussionReply | DiscussionFollow | Resource | AuditEntry | Report):
         return _content_keys(entity, pk, sk)
     match entity:
         case Actor():
@@ -188,12 +189,19 @@ def _content_keys(entity: Record, pk: str, sk: str) -> Keys:
         return _discussion_keys(entity, pk, sk)
     if isinstance(entity, Resource):
         return _resource_keys(entity, pk, sk)
-    assert isinstance(entity, Participation | CalendarFeed | Comment)
+    assert isinstance(entity, Participation | CalendarFeed | Comment | AuditEntry | Report)
     return _event_content_keys(entity, pk, sk)
 
 
-def _event_content_keys(entity: Participation | CalendarFeed | Comment, pk: str, sk: str
-                        ) -> Keys:
+def _event_content_keys(entity: Participation | CalendarFeed | Comment | AuditEntry | Report,
+                        pk: str, sk: str) -> Keys:
+    if isinstance(entity, Report):
+        # Moderators list reports by state, newest first (the queue of open ones above all).
+        return Keys(pk, sk, gsi1pk=f"REPORTS#{entity.state}",
+                    gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}")
+    if isinstance(entity, AuditEntry):
+        # One partition lists the whole log by time; no TTL: the log is kept forever.
+        return Keys(pk, sk, gsi1pk="AUDIT", gsi1sk=f"{entity.at.isoformat()}#{entity.id}")
     if isinstance(entity, Comment):
         # One query lists an event's comments, oldest first (threads are built in memory).
         return Keys(pk, sk, gsi1pk=f"EVENT#{entity.event}#COMMENTS",

@@ -42,6 +42,9 @@ DOMAIN_LIMITS = {COMMENT_PER_ACTOR.action: COMMENT_PER_ACTOR}
 # Adding a link makes this server fetch a stranger's page: a member's pace, not a crawler's.
 LINK_PER_ACTOR = Limit("resource-link", 60, 3600)
 DOMAIN_LIMITS[LINK_PER_ACTOR.action] = LINK_PER_ACTOR
+# Reports, per reporting profile, remote actor or visitor's address.
+REPORT_PER_REPORTER = Limit("report", 10, 3600)
+DOMAIN_LIMITS[REPORT_PER_REPORTER.action] = REPORT_PER_REPORTER
 
 
 def subject_digest(subject: str) -> str:

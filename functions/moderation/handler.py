@@ -7,8 +7,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from pydantic import Field
 
-from affiche.domain import instance
+from affiche.domain import audit, content_moderation, instance, reports
 from affiche.domain.accounts import instance_settings
+from affiche.domain.errors import NotFound
+from affiche.domain.model import Report
 from affiche.web import ratelimit
 from affiche.web.guard import refuse_unreadable_json
 from affiche.web.resolver import json_api, nosniff
@@ -48,6 +50,18 @@ def write_anonymous_participation(body: AnonymousParticipationInput) -> Response
     context, account, _ = caller(app)  # type: ignore[arg-type]
     updated = instance.set_anonymous_participation(context, account, body.allowed)
     return json_response(200, {"anonymous_participation": updated.anonymous_participation})
+
+
+class AnonymousReportsInput(Input):
+    allowed: bool
+
+
+@app.put("/api/mod/settings/anonymous-reports")
+def write_anonymous_reports(body: AnonymousReportsInput) -> Response[dict[str, Any]]:
+    """Let visitors without an account report content with their email address, or stop it."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    updated = instance.set_anonymous_reports(context, account, body.allowed)
+    return json_response(200, {"anonymous_reports": updated.anonymous_reports})
 
 
 @app.post("/api/mod/invitations")
@@ -103,6 +117,107 @@ def failed_inbound() -> Response[dict[str, Any]]:
                "attempts": r.get("attempts"), "error": r.get("error")}
               for r in DynamoInbound().in_state("failed")]
     return json_response(200, {"failed": failed})
+
+
+@app.get("/api/mod/audit")
+def audit_log() -> Response[dict[str, Any]]:
+    """The audit log, newest first; `before` (the previous page's `next`) pages back."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    query = app.current_event.query_string_parameters or {}
+    limit = query.get("limit", str(audit.PAGE_SIZE))
+    page = audit.page(context, account, before=query.get("before"),
+                      limit=int(limit) if limit.isdigit() else 0)
+    entries = [{k: v for k, v in e.to_dict().items() if k != "version"} for e in page.entries]
+    return json_response(200, {"entries": entries, "next": page.next_cursor})
+
+
+def _query_limit(default: int) -> int:
+    limit = (app.current_event.query_string_parameters or {}).get("limit", str(default))
+    return int(limit) if limit.isdigit() and len(limit) < 6 else 0
+
+
+def report_json(report: Report, *, full: bool = False) -> dict[str, Any]:
+    data = {k: v for k, v in report.to_dict().items() if k != "version"}
+    if not full:
+        data.pop("notes")
+    return data
+
+
+@app.get("/api/mod/reports")
+def list_reports() -> Response[dict[str, Any]]:
+    """Reports in one state (`state`: open, resolved or closed), newest first, paged."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    query = app.current_event.query_string_parameters or {}
+    page = reports.listing(context, account, query.get("state", "open"),
+                           before=query.get("before"), limit=_query_limit(reports.PAGE_SIZE))
+    return json_response(200, {"reports": [report_json(r) for r in page.reports],
+                               "next": page.next_cursor})
+
+
+@app.get("/api/mod/reports/<report_id>")
+def read_report(report_id: str) -> Response[dict[str, Any]]:
+    """One report with its notes and the reported content, even when it is hidden."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    report = reports.existing_report(context, account, report_id)
+    try:
+        target = reports.reported_entity(context, report.target_kind, report.target_key)
+        content: dict[str, Any] | None = {k: v for k, v in target.to_dict().items()
+                                          if k not in {"version", "account_id", "email"}}
+    except NotFound:  # gone for good: the report still reads
+        content = None
+    return json_response(200, {"report": report_json(report, full=True), "content": content})
+
+
+class NoteInput(Input):
+    text: str = Field(max_length=reports.NOTE_MAX)
+
+
+@app.post("/api/mod/reports/<report_id>/notes")
+def add_note(report_id: str, body: NoteInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    updated = reports.add_note(context, account, report_id, body.text)
+    return json_response(201, {"report": report_json(updated, full=True)})
+
+
+class DecisionInput(Input):
+    reason: str = Field(default="", max_length=2000)
+
+
+@app.post("/api/mod/reports/<report_id>/resolve")
+def resolve_report(report_id: str, body: DecisionInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    updated = reports.decide(context, account, report_id, "resolve", body.reason)
+    return json_response(200, {"report": report_json(updated, full=True)})
+
+
+@app.post("/api/mod/reports/<report_id>/close")
+def close_report(report_id: str, body: DecisionInput) -> Response[dict[str, Any]]:
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    updated = reports.decide(context, account, report_id, "close", body.reason)
+    return json_response(200, {"report": report_json(updated, full=True)})
+
+
+@app.post("/api/mod/reports/<report_id>/forward")
+def forward_report(report_id: str) -> Response[dict[str, Any]]:
+    """Send the report to the remote server of the content, as a Flag from the instance actor."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    updated = reports.forward(context, account, report_id)
+    return json_response(202, {"report": report_json(updated, full=True)})
+
+
+class HideInput(Input):
+    target_kind: str = Field(max_length=20)
+    target_key: str = Field(max_length=2000)
+    reason: str = Field(default="", max_length=2000)
+
+
+@app.post("/api/mod/content/hide")
+def hide_content(body: HideInput) -> Response[dict[str, Any]]:
+    """Take an event, post or comment down: 410 on the site, Delete to followers."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    content_moderation.hide(context, account, body.target_kind, body.target_key, body.reason)
+    return json_response(200, {"hidden": {"target_kind": body.target_kind,
+                                          "target_key": body.target_key}})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
@@ -27,6 +28,7 @@ from affiche.domain import (
     membership,
     participation,
     posts,
+    reports,
     resources,
 )
 from affiche.domain.context import Ports
@@ -35,7 +37,7 @@ from affiche.domain.ports import ChangeSet
 from affiche.domain.roles import PERMISSIONS, allowed
 from affiche.web.passwords import Argon2Hasher
 from affiche.web.sessions import cookie_name, open_session
-from functions.api.app import app
+from functions.api.app import openapi_document
 from functions.api.handler import lambda_handler
 from tests import imagebytes
 from tests.apigw import http_event
@@ -166,7 +168,32 @@ ENTRY_ROUTES = {
     # (tests/functions/test_participation_anonymous.py, test_participation_api.py)
     ("POST", "/api/events/{uuid}/anonymous-participation"), ("POST", "/api/participations/confirm"),
     ("POST", "/api/participations/cancel"), ("GET", "/api/feeds/{token}.ics"),
+    # reporting, by a profile or (when the instance allows it) a visitor with an email
+    # (tests/functions/test_moderation.py)
+    ("POST", "/api/reports"),
 }
+
+# The instance's moderation and administration (/api/mod/*): by the account's role, not groups'.
+MOD, ADMIN = "instance-moderator", "instance-admin"
+INSTANCE_ROUTES: list[tuple[str, str, Any, str]] = [
+    ("GET", "/api/mod/settings", None, ADMIN),
+    ("PUT", "/api/mod/settings", {"registration_mode": "open"}, ADMIN),
+    ("PUT", "/api/mod/settings/anonymous-participation", {"allowed": False}, ADMIN),
+    ("PUT", "/api/mod/settings/anonymous-reports", {"allowed": False}, ADMIN),
+    ("POST", "/api/mod/invitations", {"email": "invitee@example.org"}, ADMIN),
+    ("GET", "/api/mod/deliveries/dead", None, ADMIN),
+    ("POST", "/api/mod/deliveries/replay", {"ids": ["none"]}, ADMIN),
+    ("GET", "/api/mod/inbound/failed", None, ADMIN),
+    ("GET", "/api/mod/audit", None, ADMIN),
+    ("GET", "/api/mod/reports", None, MOD),
+    ("GET", "/api/mod/reports/{report}", None, MOD),
+    ("POST", "/api/mod/reports/{report}/notes", {"text": "seen"}, MOD),
+    ("POST", "/api/mod/reports/{report}/resolve", {}, MOD),
+    ("POST", "/api/mod/reports/{report}/close", {}, MOD),
+    ("POST", "/api/mod/reports/{report}/forward", {}, MOD),
+    ("POST", "/api/mod/content/hide", {"target_kind": "event", "target_key": "{event}"}, MOD),
+]
+INSTANCE_ROLES = ("anonymous", "suspended", "user", "moderator", "admin")
 names = count()
 
 
@@ -318,7 +345,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             from affiche.web.ports import _ports
 
             _ports.cache_clear()
-            create_resources()
+            queues = create_resources()
+            # The administrators' dead-letter routes read the delivery queue's settings.
+            patch.setenv("AFFICHE_DELIVERY_QUEUE_URL", queues["queue"])
+            reset_settings()
             ports = Ports(repo=DynamoRepository(), hasher=Argon2Hasher(), keys=CannedKeys())
             made = World(ports=ports, owner=accounts.signup(
                 ports, email="owner@example.org", password="correct horse", username="owner",
@@ -347,6 +377,11 @@ def _call(method: str, path: str, body: Any, cookies: list[str]) -> dict[str, An
                            headers={"content-type": "image/png"})
     else:
         event = http_event(method, path, body=body, cookies=cookies or None)
+    if path.startswith("/api/mod/"):  # CloudFront sends /api/mod/* to the moderation function
+        from functions.moderation.handler import lambda_handler as moderation
+
+        answer: dict[str, Any] = moderation(event, None)
+        return answer
     response: dict[str, Any] = lambda_handler(event, None)
     return response
 
@@ -394,8 +429,39 @@ def test_account_route_for_role(world: World, method: str, path: str, body: Any,
     assert response["statusCode"] in want, response.get("body")
 
 
+@pytest.mark.parametrize("role", INSTANCE_ROLES)
+@pytest.mark.parametrize(("method", "path", "body", "rule"), INSTANCE_ROUTES,
+                         ids=[f"{m} {p}" for m, p, _, _ in INSTANCE_ROUTES])
+def test_instance_route_for_role(world: World, method: str, path: str, body: Any, rule: str,
+                                 role: str) -> None:
+    # Given an open report about a fresh event, and a caller with an instance `role`
+    subject, cookies = _subject(world, "suspended" if role == "suspended" else "non_member")
+    if subject is not None and role in {"moderator", "admin"}:
+        subject = subject.evolve(role=role)
+        world.ports.repo.commit(ChangeSet().put(subject))
+    if role == "anonymous":
+        cookies = []
+    event = world.group_with(world.owner, "non_member", following=False)["event"]
+    target = ("event", event)
+    if path.endswith("/forward"):  # forwarding needs remote content, known with its inbox
+        remote = Actor(name=f"https://remote.example/users/r{next(names)}", type="Person",
+                       display_name="Remote", created_at=datetime.now(UTC),
+                       inbox="https://remote.example/inbox")
+        world.ports.repo.commit(ChangeSet().put(remote))
+        target = ("actor", remote.name)
+    filed = reports.file_report(world.ports, world._profile(world.owner), target_kind=target[0],
+                                target_key=target[1], reason="spam")
+    filled = json.loads(json.dumps(body).replace("{event}", event))
+    # When the caller uses the route
+    response = _call(method, path.format(report=filed.id), filled, cookies)
+    # Then only the role the route needs gets through (moderators: the reports; admins: all)
+    may = role == "admin" or (role == "moderator" and rule == MOD)
+    want = {"anonymous": {401}, "suspended": {403}}.get(role, range(200, 300) if may else {403})
+    assert response["statusCode"] in want, response.get("body")
+
+
 def test_every_route_is_walked() -> None:
-    schema = json.loads(app.get_openapi_json_schema())
+    schema = openapi_document()
     declared = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
 
     def template(path: str) -> str:
@@ -408,10 +474,12 @@ def test_every_route_is_walked() -> None:
                 .replace("{mine}", "{comment_id}").replace("{theirs}", "{comment_id}")
                 .replace("{discussion}", "{discussion_id}").replace("{my_reply}", "{reply_id}")
                 .replace("{their_reply}", "{reply_id}")
-                .replace("{folder}", "{resource_id}").replace("{link}", "{resource_id}"))
+                .replace("{folder}", "{resource_id}").replace("{link}", "{resource_id}")
+                .replace("{report}", "{report_id}"))
 
     walked = ({(m, template(p)) for m, p, _, _ in GROUP_ROUTES}
-              | {(m, template(p)) for m, p, _ in ACCOUNT_ROUTES} | ENTRY_ROUTES)
+              | {(m, template(p)) for m, p, _ in ACCOUNT_ROUTES} | ENTRY_ROUTES
+              | {(m, template(p)) for m, p, _, _ in INSTANCE_ROUTES})
     assert declared - walked == set(), "routes missing from the permission walk"
     assert walked - declared == set(), "the walk names routes that do not exist"
 
@@ -549,3 +617,45 @@ def test_event_page_for_role(world: World, method: str, path: str, form: dict[st
     assert response["statusCode"] in expected_page(rule, role), response.get("body", "")[:300]
     if role == "anonymous":
         assert response["headers"]["Location"].startswith("/app/login")
+
+
+# --- the instance's moderation pages -----------------------------------------------------------
+MODERATION_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
+    ("GET", "/app/moderation/reports", None, MOD),
+    ("GET", "/app/moderation/reports/{report}", None, MOD),
+    ("POST", "/app/moderation/reports/{report}/notes", {"text": "seen"}, MOD),
+    ("POST", "/app/moderation/reports/{report}/decide", {"action": "close"}, MOD),
+    ("POST", "/app/moderation/reports/{report}/hide", {"reason": "spam"}, MOD),
+    ("GET", "/app/moderation/audit", None, ADMIN),
+]
+
+
+@pytest.mark.parametrize("role", INSTANCE_ROLES)
+@pytest.mark.parametrize(("method", "path", "form", "rule"), MODERATION_PAGES,
+                         ids=[f"{m} {p}" for m, p, _, _ in MODERATION_PAGES])
+def test_moderation_page_for_role(world: World, method: str, path: str,
+                                  form: dict[str, str] | None, rule: str, role: str) -> None:
+    from urllib.parse import urlencode
+
+    # Given an open report about a fresh event, and a caller with an instance `role`
+    cookies: list[str] = []
+    token = ""
+    if role != "anonymous":
+        subject = world.account(f"m{next(names)}")
+        subject = subject.evolve(role=role if role in {"moderator", "admin"} else "user",
+                                 suspended=role == "suspended")
+        world.ports.repo.commit(ChangeSet().put(subject))
+        secret, session = open_session(world.ports, subject)
+        cookies, token = [f"{cookie_name()}={secret}"], session.csrf_token
+    event = world.group_with(world.owner, "non_member", following=False)["event"]
+    filed = reports.file_report(world.ports, world._profile(world.owner), target_kind="event",
+                                target_key=event, reason="spam")
+    # When the caller opens the page or posts its form
+    body = urlencode({**form, "csrf": token}) if form is not None else None
+    headers = {"content-type": "application/x-www-form-urlencoded"} if form is not None else None
+    response = lambda_handler(http_event(method, path.format(report=filed.id), body=body,
+                                         headers=headers, cookies=cookies or None), None)
+    # Then only moderators (reports) and administrators (everything) get in
+    may = role == "admin" or (role == "moderator" and rule == MOD)
+    want = {"anonymous": {303}, "suspended": {403}}.get(role, {200, 303} if may else {403})
+    assert response["statusCode"] in want, response.get("body", "")[:300]

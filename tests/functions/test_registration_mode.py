@@ -137,3 +137,25 @@ def test_nodeinfo_follows_the_registration_mode(admin: ApiClient) -> None:
     assert open_registrations() is False
     set_mode(admin, "open")
     assert open_registrations() is True
+
+
+def test_each_administration_action_is_on_the_audit_log(admin: ApiClient, mail: Path) -> None:
+    user = new_client()
+    signed_up(user, mail, "bob@example.org", "bob")
+    # Given an administrator who closes registrations, allows anonymous participation and invites
+    set_mode(admin, "invite_only")
+    assert admin.call("PUT", "/api/mod/settings/anonymous-participation",
+                      {"allowed": True}).status == 200
+    invite(admin, mail, "zoe@example.org")
+    # When they read the audit log
+    log = admin.get("/api/mod/audit").body
+    # Then each action is there, newest first, with its target and who did it
+    assert [(e["action"], e["target_key"], e["reason"]) for e in log["entries"]] == [
+        ("instance.invite", "zoe@example.org", ""),
+        ("instance.anonymous_participation", "settings", "allowed"),
+        ("instance.registration_mode", "settings", "invite_only"),
+    ]
+    assert log["next"] is None and all(e["account_id"] for e in log["entries"])
+    # And nobody else reads it
+    assert user.get("/api/mod/audit").status == 403
+    assert new_client().get("/api/mod/audit").status == 401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("comments", "participation", "events", "membership", "discussions")
+MODULES = ("comments", "participation", "events", "membership", "discussions", "reports")
 _loaded = False
 
 

@@ -19,6 +19,7 @@ from functions.api.pages import (
 from functions.api.pages import comments as comment_pages
 from functions.api.pages import discussions as discussion_pages
 from functions.api.pages import following as following_pages
+from functions.api.pages import moderation as moderation_pages
 from functions.api.pages import participation as participation_pages
 from functions.api.pages import resources as resource_pages
 
@@ -30,3 +31,4 @@ ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
 ROUTERS += (comment_pages.router,)
 ROUTERS += (discussion_pages.router,)
 ROUTERS += (resource_pages.router,)
+ROUTERS += (moderation_pages.router,)
