@@ -420,3 +420,22 @@ class CalendarFeed(Record):
     profile: str
     created_at: datetime
     version: int = 0
+
+
+@dataclass
+class AuditEntry(Record):
+    """One moderation or administration action, on the record (affiche/domain/audit.py).
+
+    Written in the same ChangeSet as the action itself, so an action without its entry cannot
+    happen; never updated nor deleted (the repository refuses to delete one)."""
+
+    kind: ClassVar[str] = "audit_entry"
+    id: str
+    at: datetime
+    account_id: str  # who acted (the account: roles belong to accounts)
+    by: str  # the acting account's profile handle, as shown on the log ("" when it has none)
+    action: str  # e.g. "report.resolve", "event.hide", "instance.registration_mode"
+    target_kind: str  # "event" | "post" | "comment" | "actor" | "report" | "instance" ...
+    target_key: str
+    reason: str = ""
+    version: int = 0

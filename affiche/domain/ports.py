@@ -12,6 +12,7 @@ from affiche.domain.model import (
     Account,
     Activity,
     Actor,
+    AuditEntry,
     CalendarFeed,
     Comment,
     Event,
@@ -124,3 +125,7 @@ class Repository(Protocol):
         ...
 
     def calendar_feeds_of(self, profile: str) -> list[CalendarFeed]: ...
+
+    def audit_entries(self, *, limit: int, before: str | None = None) -> list[AuditEntry]:
+        """The audit log, newest first; `before` is the cursor of the previous page's last."""
+        ...

@@ -23,6 +23,7 @@
 | counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window} | (table.Counter)          |                                |
 | comment     | COMMENT#{id}      | A               | EVENT#{uuid}#COMMENTS / {time}#{id}|                                |
 | mail_sent   | MAILED#{key}#{to} | A               | (store/mail_ledger.py; TTL 30 days)|                                |
+| audit_entry | AUDIT#{id}        | A               | AUDIT / {at}#{id} (newest first; never deleted) |                   |
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from affiche.domain.model import (
     Activity,
     Actor,
     ActorKey,
+    AuditEntry,
     CalendarFeed,
     Comment,
     Event,
@@ -56,6 +58,7 @@ KINDS: dict[str, type[Record]] = {
 }
 KINDS[Comment.kind] = Comment
 KINDS.update({cls.kind: cls for cls in (Participation, CalendarFeed)})
+KINDS[AuditEntry.kind] = AuditEntry
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
         return f"EVENT#{uuid}", f"PARTICIPANT#{participant}"
     if cls is CalendarFeed:
         return f"FEED#{key}", MAIN
+    if cls is AuditEntry:
+        return f"AUDIT#{key}", MAIN
     prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
               Activity: "ACTIVITY", Session: "SESSION", Token: "TOKEN",
               InstanceSettings: "INSTANCE"}[cls]
@@ -98,12 +103,10 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
 def entity_key(entity: Record) -> str:
     """The one string identifying an entity of its type."""
     match entity:
-        case Account() | Activity():
+        case Account() | Activity() | Comment() | AuditEntry():
             return entity.id
         case Actor() | ActorKey():
             return entity.name
-        case Comment():
-            return entity.id
         case Event():
             return entity.uuid
         case Post():
@@ -121,7 +124,7 @@ def entity_key(entity: Record) -> str:
 
 def keys_for(entity: Record) -> Keys:
     pk, sk = primary_key(type(entity), entity_key(entity))
-    if isinstance(entity, Participation | CalendarFeed | Comment):
+    if isinstance(entity, Participation | CalendarFeed | Comment | AuditEntry):
         return _event_content_keys(entity, pk, sk)
     match entity:
         case Actor():
@@ -160,8 +163,11 @@ def keys_for(entity: Record) -> Keys:
     return Keys(pk, sk)
 
 
-def _event_content_keys(entity: Participation | CalendarFeed | Comment, pk: str, sk: str
-                        ) -> Keys:
+def _event_content_keys(entity: Participation | CalendarFeed | Comment | AuditEntry, pk: str,
+                        sk: str) -> Keys:
+    if isinstance(entity, AuditEntry):
+        # One partition lists the whole log by time; no TTL: the log is kept forever.
+        return Keys(pk, sk, gsi1pk="AUDIT", gsi1sk=f"{entity.at.isoformat()}#{entity.id}")
     if isinstance(entity, Comment):
         # One query lists an event's comments, oldest first (threads are built in memory).
         return Keys(pk, sk, gsi1pk=f"EVENT#{entity.event}#COMMENTS",

@@ -15,6 +15,7 @@ from affiche.domain.model import (
     Account,
     Activity,
     Actor,
+    AuditEntry,
     CalendarFeed,
     Comment,
     Event,
@@ -60,6 +61,11 @@ def _conflict_message(entity: Record | None, claim: str | None) -> str:
     return f"this {kind} was changed by someone else at the same time; reload and try again"
 
 
+def _refuse_deleting_the_record(changes: ChangeSet) -> None:
+    if any(isinstance(entity, AuditEntry) for entity in changes.deletes):
+        raise Conflict("entries of the audit log are never deleted")
+
+
 class DynamoRepository:
     """Reads and transactional writes; every method is one or two DynamoDB requests."""
 
@@ -98,6 +104,7 @@ class DynamoRepository:
 
     # --- the one write -----------------------------------------------------------------------
     def commit(self, changes: ChangeSet) -> None:
+        _refuse_deleting_the_record(changes)
         labels: list[tuple[Record | None, str | None]] = []
         with_transaction = TransactWrite(connection=self.model._get_connection().connection)
         try:
@@ -222,6 +229,12 @@ class DynamoRepository:
 
     def calendar_feeds_of(self, profile: str) -> list[CalendarFeed]:
         return self._load(self.model.gsi1.query(f"FEEDS#{profile}"))
+
+    def audit_entries(self, *, limit: int, before: str | None = None) -> list[AuditEntry]:
+        """The audit log, newest first, older than the cursor `before` when given."""
+        condition = self.model.gsi1sk < before if before else None
+        return self._load(self.model.gsi1.query("AUDIT", condition, scan_index_forward=False,
+                                                limit=limit))
 
     def all_of_kind(self, kind: str) -> list[Any]:
         """Every entity of one kind (full builds and exports only: a scan)."""
