@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from affiche.domain.model import (
     Account,
@@ -125,6 +125,10 @@ class Repository(Protocol):
         ...
 
     def calendar_feeds_of(self, profile: str) -> list[CalendarFeed]: ...
+
+    def all_of_kind(self, kind: str) -> list[Any]:
+        """Every entity of one kind: a scan (full builds, exports, administrators' lists)."""
+        ...
 
     def audit_entries(self, *, limit: int, before: str | None = None) -> list[AuditEntry]:
         """The audit log, newest first; `before` is the cursor of the previous page's last."""

@@ -23,8 +23,8 @@ def touched_by(activity: Activity) -> list[Artifact]:
     obj: dict[str, Any] = activity.object
     planned: list[Artifact] = []
     if activity.object_kind == "actor":
-        planned.append(("actor", activity.object_key))
-        planned += [("home",), ("nodeinfo",)]
+        planned += [("actor", activity.object_key), ("home",), ("nodeinfo",),
+                    *_suspension(activity)]
     elif activity.object_kind == "event":
         planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE]
         planned += [("tag", tag) for tag in obj.get("tags", [])]
@@ -48,6 +48,17 @@ def touched_by(activity: Activity) -> list[Artifact]:
     # Remote actors and their events are keyed by URL and never become files here.
     planned = [a for a in planned if not (len(a) > 1 and is_remote_name(a[1]))]
     return list(dict.fromkeys(planned))
+
+
+def _suspension(activity: Activity) -> list[Artifact]:
+    """An actor's suspension or its end (administration.py) changes more than its page: a
+    group's events and posts and the listings that show them; a person's comments. Only
+    administrators update an actor other than themselves."""
+    if activity.type != "Update" or activity.actor == activity.object_key:
+        return []
+    if activity.object.get("type") == "Group":
+        return [("group_content", activity.object_key), *INSTANCE]
+    return [("comments_by", activity.object_key)]
 
 
 def everything(store: Any) -> list[Artifact]:
