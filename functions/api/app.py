@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from affiche import __version__
@@ -26,7 +29,22 @@ for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI docu
     app.include_router(router)
 
 
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI document, with the moderation function's /api/mod routes: one document
+    for the one public API, whichever function serves a route."""
+    from functions.moderation.handler import app as moderation
+
+    document: dict[str, Any] = json.loads(
+        app.get_openapi_json_schema(title="affiche API", version=__version__))
+    theirs = json.loads(moderation.get_openapi_json_schema())
+    document.setdefault("paths", {}).update(theirs.get("paths", {}))
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in theirs.get("components", {}).get("schemas", {}).items():
+        schemas.setdefault(name, schema)
+    return document
+
+
 @app.get("/api/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
-    schema = app.get_openapi_json_schema(title="affiche API", version=__version__)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=schema)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
+                    body=json.dumps(openapi_document()))

@@ -28,7 +28,7 @@ class ReasonInput(Input):
     reason: str = Field(default="", max_length=2000)
 
 
-class RoleInput(Input):
+class AccountRoleInput(Input):
     role: str = Field(max_length=20)
     reason: str = Field(default="", max_length=2000)
 
@@ -38,7 +38,7 @@ class DomainInput(Input):
     reason: str = Field(default="", max_length=2000)
 
 
-class ModeInput(Input):
+class FederationModeInput(Input):
     federation_mode: str = Field(max_length=20)
 
 
@@ -98,7 +98,7 @@ def read_account(account_id: str) -> Response[dict[str, Any]]:
 
 
 @router.put("/api/mod/accounts/<account_id>/role")
-def put_role(account_id: str, body: RoleInput) -> Response[dict[str, Any]]:
+def put_role(account_id: str, body: AccountRoleInput) -> Response[dict[str, Any]]:
     context, account = _admin()
     updated = administration.change_role(context, account, account_id, body.role, body.reason)
     return json_response(200, account_view(context, updated))
@@ -201,7 +201,7 @@ def remove_domain(which: str, domain: str) -> Response[dict[str, Any]]:
 
 
 @router.put("/api/mod/federation-mode")
-def put_federation_mode(body: ModeInput) -> Response[dict[str, Any]]:
+def put_federation_mode(body: FederationModeInput) -> Response[dict[str, Any]]:
     from affiche.activitypub import domain_policy
 
     context, account = _admin()

@@ -269,7 +269,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             from affiche.web.ports import _ports
 
             _ports.cache_clear()
-            create_resources()
+            queues = create_resources()
+            patch.setenv("AFFICHE_DELIVERY_QUEUE_URL", queues["queue"])  # the /api/mod walk
+            reset_settings()
             ports = Ports(repo=DynamoRepository(), hasher=Argon2Hasher(), keys=CannedKeys())
             made = World(ports=ports, owner=accounts.signup(
                 ports, email="owner@example.org", password="correct horse", username="owner",
@@ -457,3 +459,83 @@ def test_event_page_for_role(world: World, method: str, path: str, form: dict[st
     assert response["statusCode"] in expected_page(rule, role), response.get("body", "")[:300]
     if role == "anonymous":
         assert response["headers"]["Location"].startswith("/app/login")
+
+
+# --- instance administration (/api/mod, the moderation function) -------------------------------
+# Every /api/mod route is for instance administrators: anonymous -> 401; a user, a moderator of
+# the instance (administration is not theirs) or a suspended account -> 403; an administrator
+# gets an answer about the request itself (2xx, or 404/409 for an id or a state), never 401/403.
+MOD_ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/api/mod/settings", None),
+    ("PUT", "/api/mod/settings", {"registration_mode": "open"}),
+    ("PUT", "/api/mod/settings/anonymous-participation", {"allowed": False}),
+    ("POST", "/api/mod/invitations", {"email": "guest@example.org"}),
+    ("GET", "/api/mod/deliveries/dead", None),
+    ("POST", "/api/mod/deliveries/replay", {"ids": ["none"]}),
+    ("GET", "/api/mod/inbound/failed", None),
+    ("GET", "/api/mod/dashboard", None),
+    ("GET", "/api/mod/instance", None),
+    ("PATCH", "/api/mod/instance", {"description": "A small instance"}),
+    ("GET", "/api/mod/accounts", None),
+    ("GET", "/api/mod/accounts/{account}", None),
+    ("PUT", "/api/mod/accounts/{account}/role", {"role": "user"}),
+    ("POST", "/api/mod/accounts/{account}/suspend", {"reason": "test"}),
+    ("POST", "/api/mod/accounts/{account}/restore", {}),
+    ("POST", "/api/mod/accounts/{account}/confirmation", {}),
+    ("GET", "/api/mod/profiles", None),
+    ("POST", "/api/mod/profiles/{profile}/suspend", {}),
+    ("POST", "/api/mod/profiles/{profile}/restore", {}),
+    ("GET", "/api/mod/groups", None),
+    ("POST", "/api/mod/groups/{group}/suspend", {}),
+    ("POST", "/api/mod/groups/{group}/restore", {}),
+    ("GET", "/api/mod/domains", None),
+    ("POST", "/api/mod/domains/{which}", {"domain": "spam.example"}),
+    ("DELETE", "/api/mod/domains/{which}/{domain}", None),
+    ("PUT", "/api/mod/federation-mode", {"federation_mode": "open"}),
+]
+MOD_ROLES = ("anonymous", "user", "moderator", "suspended", "admin")
+
+
+def _mod_caller(world: World, role: str) -> list[str]:
+    if role == "anonymous":
+        return []
+    subject = accounts.signup(world.ports, email=f"m{next(names)}@example.org",
+                              password="correct horse", username=f"m{next(names)}",
+                              confirmed=True, role="admin" if role == "admin" else "user")
+    assert subject is not None
+    if role in {"moderator", "suspended"}:
+        subject = subject.evolve(role="moderator", suspended=role == "suspended")
+        world.ports.repo.commit(ChangeSet().put(subject))
+    secret, _ = open_session(world.ports, subject)
+    return [f"{cookie_name()}={secret}"]
+
+
+@pytest.mark.parametrize("role", MOD_ROLES)
+@pytest.mark.parametrize(("method", "path", "body"), MOD_ROUTES,
+                         ids=[f"{m} {p}" for m, p, _ in MOD_ROUTES])
+def test_mod_route_for_role(world: World, method: str, path: str, body: Any, role: str) -> None:
+    from functions.moderation.handler import lambda_handler as moderation
+
+    cookies = _mod_caller(world, role)
+    target = world.account(f"t{next(names)}")
+    fill = {"account": target.id, "profile": str(target.default_profile),
+            "group": world.group_with(world.owner, "non_member", following=False)["g"]
+            if "{group}" in path else "g0", "which": "silenced", "domain": "spam.example"}
+    response = moderation(http_event(method, path.format(**fill), body=body,
+                                     cookies=cookies or None), None)
+    status = response["statusCode"]
+    if role == "admin":
+        assert status in range(200, 300) or status in {404, 409}, response.get("body")
+    else:
+        assert status == ({401} if role == "anonymous" else {403}).pop(), response.get("body")
+
+
+def test_every_mod_route_is_walked() -> None:
+    from functions.api.app import openapi_document
+
+    declared = {(method.upper(), path) for path, ops in openapi_document()["paths"].items()
+                for method in ops if path.startswith("/api/mod/")}
+    walked = {(m, p.replace("{account}", "{account_id}").replace("{profile}", "{name}")
+               .replace("{group}", "{name}")) for m, p, _ in MOD_ROUTES}
+    assert declared - walked == set(), "/api/mod routes missing from the walk"
+    assert walked - declared == set(), "the walk names /api/mod routes that do not exist"
