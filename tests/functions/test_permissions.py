@@ -539,3 +539,50 @@ def test_every_mod_route_is_walked() -> None:
                .replace("{group}", "{name}")) for m, p, _ in MOD_ROUTES}
     assert declared - walked == set(), "/api/mod routes missing from the walk"
     assert walked - declared == set(), "the walk names /api/mod routes that do not exist"
+
+
+# --- administrators' pages (/app/admin/): 303 to login when anonymous, 403 to anyone else but an
+# administrator, who gets the page (200) or its redirect (303).
+ADMIN_PAGES: list[tuple[str, str, dict[str, str] | None]] = [
+    ("GET", "/app/admin/", None),
+    ("GET", "/app/admin/deliveries", None),
+    ("POST", "/app/admin/deliveries/replay", {}),
+    ("GET", "/app/admin/accounts", None),
+    ("POST", "/app/admin/accounts/{account}/suspend", {"reason": "test"}),
+    ("POST", "/app/admin/accounts/{account}/role", {"role": "moderator"}),
+    ("GET", "/app/admin/profiles", None),
+    ("POST", "/app/admin/profiles/{profile}/suspend", {}),
+    ("GET", "/app/admin/groups", None),
+    ("POST", "/app/admin/groups/{group}/suspend", {}),
+    ("GET", "/app/admin/settings", None),
+    ("POST", "/app/admin/settings", {"name": "Neighbours", "group_creation": "anyone"}),
+    ("GET", "/app/admin/domains", None),
+    ("POST", "/app/admin/domains", {"domain": "spam.example", "list": "silenced"}),
+]
+
+
+@pytest.mark.parametrize("role", MOD_ROLES)
+@pytest.mark.parametrize(("method", "path", "form"), ADMIN_PAGES,
+                         ids=[f"{m} {p}" for m, p, _ in ADMIN_PAGES])
+def test_admin_page_for_role(world: World, method: str, path: str, form: dict[str, str] | None,
+                             role: str) -> None:
+    from urllib.parse import urlencode
+
+    from affiche.domain.model import Session
+    from affiche.domain.rules import digest
+
+    cookies = _mod_caller(world, role)
+    token = ""
+    if cookies:
+        session = world.ports.repo.get(Session, digest(cookies[0].split("=", 1)[1]))
+        token = session.csrf_token if session else ""
+    target = world.account(f"t{next(names)}")
+    fill = {"account": target.id, "profile": str(target.default_profile),
+            "group": world.group_with(world.owner, "non_member", following=False)["g"]
+            if "{group}" in path else "g0"}
+    body = urlencode({**form, "csrf": token}) if form is not None else None
+    headers = {"content-type": "application/x-www-form-urlencoded"} if form is not None else None
+    response = lambda_handler(http_event(method, path.format(**fill), body=body, headers=headers,
+                                         cookies=cookies or None), None)
+    want = {"anonymous": {303}, "admin": {200, 303}}.get(role, {403})
+    assert response["statusCode"] in want, response.get("body", "")[:300]

@@ -7,6 +7,7 @@ from functions.api.pages import (
     account,
     accounts,
     admin,
+    admin_users,
     dev,
     event_editor,
     events,
@@ -26,3 +27,4 @@ ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
     participation_pages.router, event_editor.router, members_posts.router, admin.router,
 )
 ROUTERS += (comment_pages.router,)
+ROUTERS += (admin_users.router,)
