@@ -124,8 +124,8 @@ def admin_settings() -> Response[str]:
 def admin_settings_save() -> Response[str]:
     page = _admin()
     form = page.form
-    values = {name: form.get(name) for name in (*instance_config.LINES, *instance_config.TEXTS,
-                                                 "group_creation")}
+    fields = (*instance_config.LINES, *instance_config.TEXTS, "group_creation")
+    values: dict[str, str | bool] = {name: form.get(name) for name in fields}
     values.update({flag: form.get(flag) == "1" for flag in instance_config.FLAGS})
     with page.errors_in("app/admin_settings.html", "settings"):
         instance_config.update(page.ports, page.me, values)
