@@ -42,7 +42,9 @@ def touched_by(activity: Activity) -> list[Artifact]:
         # takes part is never rendered (the activity is "private").
         planned.append(("event", str(obj.get("event"))))
     elif activity.object_kind == "instance":
-        planned.append(("nodeinfo",))  # openRegistrations follows the registration mode
+        # openRegistrations follows the registration mode; the name and the pages are edited
+        # online (affiche/domain/instance_config.py)
+        planned += [("nodeinfo",), ("instance_pages",)]
     if activity.target:
         planned.append(("actor", activity.target))
     # Remote actors and their events are keyed by URL and never become files here.

@@ -29,6 +29,9 @@ NODEINFO_21 = 'application/json; profile="http://nodeinfo.diaspora.software/ns/s
 UPCOMING_LIMIT = 50
 OUTBOX_PAGE = 20  # activities in the static outbox (one page, newest first)
 OUTBOX_SCAN = 200  # log entries read to fill it
+# The instance's own pages administrators edit online (InstanceSettings), by slug.
+INSTANCE_PAGES = {"about": "About", "rules": "Rules", "terms": "Terms of service",
+                  "privacy": "Privacy"}
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,31 @@ class Renderer:
                                       instance_actor.public_key_pem(private),
                                       self.settings.instance_name)
         return Output([File("actor.json", dump_json(doc), AS2)])
+
+    def instance_pages(self, only_edited: bool = False) -> Output:
+        """/about/, /rules/, /terms/, /privacy/ as administrators edited them online (Markdown,
+        sanitised); an empty text falls back to the page of content/, or to no page at all.
+        `only_edited`: the full build, where Pelican already wrote content/'s pages."""
+        from affiche.domain.model import InstanceSettings
+        from affiche.domain.text import markdown_to_html
+        from affiche.publish.theme import CONTENT
+
+        stored = self.store.get(InstanceSettings, InstanceSettings.key) or InstanceSettings()
+        output = Output()
+        for slug, title in INSTANCE_PAGES.items():
+            source = getattr(stored, slug, "")
+            default = CONTENT / f"{slug}.md"
+            if not source and only_edited:
+                continue
+            if not source and default.exists():
+                source = default.read_text().split("\n\n", 1)[-1]
+            key = f"{slug}/index.html"
+            if not source:
+                output.deletes.append(key)
+                continue
+            page = {"title": title, "content": markdown_to_html(source)}
+            output.files.append(self.html(key, "page.html", page=page, noindex=False))
+        return output
 
     def _stored_name(self) -> str:
         from affiche.domain.model import InstanceSettings

@@ -234,3 +234,18 @@ def test_lists_search_roles_and_dashboard(admin: ApiClient, mail: Path,
             "dead_letters"} <= set(counts)
     # and a moderator is not an administrator
     assert ann.get("/api/mod/dashboard").status == 403
+
+
+def test_rules_edited_online_are_published_as_the_static_page(admin: ApiClient) -> None:
+    from affiche.publish import artifacts
+
+    assert admin.call("PATCH", "/api/mod/instance",
+                      {"rules": "## Be kind\n\n<script>x()</script>No spam."}).status == 200
+    [activity] = [a for a in ports().repo.all_of_kind("activity") if a.object_kind == "instance"]
+    output = artifacts.render(renderer(), artifacts.touched_by(activity))
+    rules = next(f for f in output.files if f.key == "rules/index.html")
+    assert b"<h2>Be kind</h2>" in rules.body and b"<script>" not in rules.body
+    # the untouched about page keeps content/'s text; terms, never written, has no page
+    about = next(f for f in output.files if f.key == "about/index.html")
+    assert b"small home on the web" in about.body
+    assert "terms/index.html" in output.deletes
