@@ -84,10 +84,20 @@ def unique_inboxes(inboxes: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in inboxes if i))
 
 
+def federates(inbox: str) -> bool:
+    """Whether the instance's federation policy lets us deliver to `inbox` (not blocked; listed
+    when in allow-list mode): checked when queueing and again when sending."""
+    from urllib.parse import urlsplit
+
+    from affiche.activitypub import blocklist
+
+    return blocklist.refusal(urlsplit(inbox).hostname or "") is None
+
+
 def enqueue(activity: dict[str, Any], *, sender: str, inboxes: Iterable[str],
             queue: MessageQueue | None = None) -> int:
     """Queue `activity` for each distinct inbox; returns how many messages were queued."""
-    targets = unique_inboxes(inboxes)
+    targets = [inbox for inbox in unique_inboxes(inboxes) if federates(inbox)]
     if not targets:
         return 0
     bodies = [DeliveryMessage(activity, sender, inbox).to_json() for inbox in targets]

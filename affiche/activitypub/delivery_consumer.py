@@ -44,7 +44,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from affiche.activitypub import fetch
+from affiche.activitypub import blocklist, fetch
 from affiche.activitypub.delivery import DeliveryMessage, MessageQueue, SqsQueue
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,9 @@ MAX_PER_DOMAIN = 4
 BATCH_WORKERS = 10
 
 DELIVERED, RETRY, DEAD, WAITING = "delivered", "retry", "dead", "waiting"
+# Queued before its server was blocked (or left off the allow-list): dropped, not dead-lettered,
+# since sending it again is exactly what the administrator forbade.
+REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,8 @@ class Deliverer:
     health: DomainHealth
     post: Post = guarded_post
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # The federation policy (blocklist.refusal): why a host may not receive anything, or None.
+    refusal: Callable[[str], str | None] = lambda host: None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -303,6 +308,9 @@ class Deliverer:
         host = (urlsplit(message.inbox).hostname or "").lower()
         if not host:
             return Outcome(DEAD, "the inbox is not a URL")
+        refused = self.refusal(host)
+        if refused:
+            return Outcome(REFUSED, refused)
         if not self._may_try(host, now):
             return Outcome(DEAD, "domain unavailable")
         signer = self.signer_for(message.sender)
@@ -363,7 +371,8 @@ def default_deliverer() -> Deliverer:
     queue_url = get_settings().delivery_queue_url
     return Deliverer(queue=SqsQueue(queue_url),
                      dead_letters=SqsQueue(dead_letter_queue_url(queue_url)),
-                     signer_for=store_signer_for(), health=DynamoDomainHealth())
+                     signer_for=store_signer_for(), health=DynamoDomainHealth(),
+                     refusal=blocklist.refusal)
 
 
 def consume_batch(records: Iterable[dict[str, Any]],

@@ -195,13 +195,22 @@ def _actor(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery
     inboxes = tuple(remote_follower_inboxes(repo, activity.object_key))
     if not inboxes:
         return []
-    if activity.type == "Delete":
+    # A suspended group is gone for its followers (as Mastodon federates a suspension); when
+    # restored, its document is sent again as an Update.
+    gone = activity.type == "Delete" or bool(activity.object.get("suspended"))
+    if gone:
         obj: dict[str, Any] = {"id": urls.actor(activity.object_key), "type": "Tombstone",
                                "formerType": "Group"}
     else:
         obj = ap.actor_document(urls, Actor.from_dict(activity.object))
         obj.pop("@context", None)
-    return [Delivery(ap.activity_document(urls, activity, obj), activity.object_key, inboxes)]
+    doc = ap.activity_document(urls, activity, obj)
+    if activity.actor != activity.object_key:  # an administrator's change: the group says it
+        doc.update(actor=urls.actor(activity.object_key), to=[ap.PUBLIC],
+                   cc=[urls.actor(activity.object_key) + "followers"])
+    if gone:
+        doc["type"] = "Delete"
+    return [Delivery(doc, activity.object_key, inboxes)]
 
 
 register_content("event", ContentKind(

@@ -357,6 +357,8 @@ class Inbox:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     settings: Settings = field(default_factory=get_settings)
     blocked: Callable[[], frozenset[str]] = field(default=blocklist.blocked_domains)
+    # The whole policy, for the allow-list mode (only listed servers federate).
+    policy: Callable[[], blocklist.Policy] = field(default=blocklist.policy)
 
     def receive(self, request: InboundRequest) -> Answer:
         local = route(request.path)
@@ -382,6 +384,9 @@ class Inbox:
         blocked = self._blocked(actor, key_id)
         if blocked:
             return Answer.error(403, "domain_blocked", f"{blocked} is blocked on this instance")
+        not_allowed = self._not_allowed(actor, key_id)
+        if not_allowed:
+            return Answer.error(403, "domain_not_allowed", not_allowed)
         if key_id is None:
             return Answer.error(401, "unsigned", "sign the request (HTTP Signatures)")
         if is_self_delete_or_update(activity) and not self.keys.seen(key_id):
@@ -412,6 +417,18 @@ class Inbox:
             host = _host_of(url or "")
             if host and blocklist.is_blocked(host, domains):
                 return host
+        return None
+
+    def _not_allowed(self, actor: str | None, key_id: str | None) -> str | None:
+        """In allow-list mode, why the actor's or key's server may not federate."""
+        current = self.policy()
+        if current.mode != "allowlist":
+            return None
+        for url in (actor, key_id):
+            host = _host_of(url or "")
+            reason = current.refusal(host) if host else None
+            if reason:
+                return reason
         return None
 
     def _public_target(self, request: InboundRequest) -> tuple[str, str, str]:

@@ -12,6 +12,8 @@ from affiche.domain.model import Account, InstanceSettings, Record, Token
 from affiche.domain.ports import ChangeSet
 
 CONFIRM_TTL = timedelta(hours=48)
+SUSPENDED = ("this account is suspended by the instance's administrators: you cannot log in "
+             "or act with it; write to them if you think this is a mistake")
 # One fixed hash, verified when the email is unknown so that a failed login takes the same time
 # whether or not the address exists (login must not reveal which emails have accounts).
 _DUMMY_PASSWORD = "affiche-timing-equaliser"
@@ -187,7 +189,7 @@ def login(ports: Ports, *, email: str, password: str) -> Account:
     if not account.confirmed:
         raise PermissionDenied("confirm your email address first: follow the link we sent you")
     if account.suspended:
-        raise PermissionDenied("this account is suspended")
+        raise PermissionDenied(SUSPENDED)
     return account
 
 

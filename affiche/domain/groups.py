@@ -27,6 +27,9 @@ def create_group(ports: Ports, account: Account, *, name: str, display_name: str
                  profile: str | None = None, timezone: str = "") -> Actor:
     """Create a group with its key pair; the acting profile becomes its creator."""
     creator = acting_profile(ports, account, profile)
+    from affiche.domain.instance_config import may_create_group
+
+    may_create_group(ports, account)
     name = rules.handle(name, "name")
     if ports.repo.get(Actor, name) is not None:
         raise Conflict(f"the name @{name} is already taken")

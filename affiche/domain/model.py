@@ -70,7 +70,7 @@ class Account(Record):
     email: str
     password_hash: str
     created_at: datetime
-    role: str = "user"  # "user" | "admin"
+    role: str = "user"  # "user" | "moderator" | "admin" (affiche/domain/administration.py)
     confirmed: bool = False
     suspended: bool = False
     default_profile: str | None = None
@@ -101,6 +101,9 @@ class Actor(Record):
     public_key_pem: str = ""
     deleted: bool = False
     version: int = 0
+    # Suspended by the instance's administrators (administration.py): its pages answer 410
+    # and it cannot act, until restored. Nothing is deleted.
+    suspended: bool = False
     # Remote actors only (name = their ActivityPub id): what their document said when fetched.
     inbox: str | None = None
     shared_inbox: str | None = None
@@ -134,7 +137,8 @@ class Actor(Record):
 
     @property
     def listed(self) -> bool:
-        return self.visibility == "public" and not self.deleted and not self.is_remote
+        return (self.visibility == "public" and not self.deleted and not self.is_remote
+                and not self.suspended)
 
 
 @dataclass
@@ -363,8 +367,19 @@ class InstanceSettings(Record):
     version: int = 0
     # Whether events may let visitors take part with an email address only (see participation).
     anonymous_participation: bool = False
-    # Whether visitors without an account may report content (with their email address).
-    anonymous_reports: bool = False
+    # What administrators edit online (affiche/domain/instance.py); empty texts mean "the
+    # defaults": the name from the configuration, the pages of content/.
+    name: str = ""
+    description: str = ""
+    contact_email: str = ""
+    rules: str = ""  # Markdown of /rules/, and of the three pages below
+    terms: str = ""
+    privacy: str = ""
+    about: str = ""
+    group_creation: str = "anyone"  # "anyone" | "admins": who may create groups
+    anonymous_reports: bool = False  # whether visitors without an account may report content
+    # The federation mode and the domain lists live in one item the inbox reads cheaply
+    # (affiche/activitypub/blocklist.py), not here.
 
     key: ClassVar[str] = "settings"
 

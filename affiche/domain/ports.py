@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from affiche.domain.model import (
     Account,
@@ -176,9 +176,14 @@ class Repository(Protocol):
         """Activities about a group (group_activity.group_concerned), newest first, older than
         the cursor `before` ("{published}#{id}" of the last one seen)."""
         ...
+
     def audit_entries(self, *, limit: int, before: str | None = None) -> list[AuditEntry]:
         """The audit log, newest first; `before` is the cursor of the previous page's last."""
         ...
 
     def reports_in_state(self, state: str, *, limit: int,
                          before: str | None = None) -> list[Report]: ...
+
+    def all_of_kind(self, kind: str) -> list[Any]:
+        """Every entity of one kind: a scan (full builds, exports, administrators' lists)."""
+        ...

@@ -43,4 +43,6 @@ def acting_profile(ports: Ports, account: Account, name: str | None) -> Actor:
         raise NotFound(f"no profile @{name}")
     if profile.account_id != account.id:
         raise PermissionDenied(f"@{name} is not one of your profiles")
+    if profile.suspended:
+        raise PermissionDenied(f"@{name} is suspended by this instance's administrators")
     return profile

@@ -33,8 +33,8 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
     obj: dict[str, Any] = activity.object
     planned: list[Artifact] = []
     if activity.object_kind == "actor":
-        planned.append(("actor", activity.object_key))
-        planned += [("home",), ("nodeinfo",), ("sitemaps",)]
+        planned += [("actor", activity.object_key), ("home",), ("nodeinfo",), ("sitemaps",),
+                    *_suspension(activity)]
     elif activity.object_kind == "event":
         planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE]
         planned += [("tag", tag) for tag in obj.get("tags", [])]
@@ -53,12 +53,25 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
         # takes part is never rendered (the activity is "private").
         planned.append(("event", str(obj.get("event"))))
     elif activity.object_kind == "instance":
-        planned.append(("nodeinfo",))  # openRegistrations follows the registration mode
+        # openRegistrations follows the registration mode; the name and the pages are edited
+        # online (affiche/domain/instance_config.py)
+        planned += [("nodeinfo",), ("instance_pages",)]
     if activity.target:
         planned.append(("actor", activity.target))
     # Remote actors and their events are keyed by URL and never become files here.
     planned = [a for a in planned if not (len(a) > 1 and is_remote_name(a[1]))]
     return list(dict.fromkeys(planned))
+
+
+def _suspension(activity: Activity) -> list[Artifact]:
+    """An actor's suspension or its end (administration.py) changes more than its page: a
+    group's events and posts and the listings that show them; a person's comments. Only
+    administrators update an actor other than themselves."""
+    if activity.type != "Update" or activity.actor == activity.object_key:
+        return []
+    if activity.object.get("type") == "Group":
+        return [("group_content", activity.object_key), *INSTANCE]
+    return [("comments_by", activity.object_key)]
 
 
 def everything(store: Any) -> list[Artifact]:

@@ -16,7 +16,7 @@ from affiche import __version__
 from affiche.activitypub import instance_actor
 from affiche.activitypub import vocabulary as ap
 from affiche.config import Settings
-from affiche.domain.model import Activity, Actor, Event, Post
+from affiche.domain.model import Activity, Actor, Comment, Event, Post, is_remote_name
 from affiche.domain.text import text_of
 from affiche.publish import calendar, feeds, sitemap, tombstones
 from affiche.publish.archive import history, local_year, year_bounds
@@ -29,6 +29,9 @@ NODEINFO_21 = 'application/json; profile="http://nodeinfo.diaspora.software/ns/s
 UPCOMING_LIMIT = 50
 OUTBOX_PAGE = 20  # activities in the static outbox (one page, newest first)
 OUTBOX_SCAN = 200  # log entries read to fill it
+# The instance's own pages administrators edit online (InstanceSettings), by slug.
+INSTANCE_PAGES = {"about": "About", "rules": "Rules", "terms": "Terms of service",
+                  "privacy": "Privacy"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Renderer:
         self._sitemap_cache: dict[str, list[sitemap.Url]] = {}
         self._group_events: dict[str, list[Event]] = {}
         self._group_posts: dict[str, list[Post]] = {}
+        self._actors: dict[str, Actor | None] = {}
 
     # --- helpers --------------------------------------------------------------------------------
     @property
@@ -75,9 +79,20 @@ class Renderer:
         body = environment().get_template(template).render(instance=self.instance, **context)
         return File(key, body.encode(), HTML)
 
+    def _actor(self, name: str) -> Actor | None:
+        """An actor, read once per renderer (many events share a group, comments an author)."""
+        if name not in self._actors:
+            self._actors[name] = self.store.get(Actor, name)
+        return self._actors[name]
+
     def _group(self, name: str) -> Actor | None:
-        group = self.store.get(Actor, name)
-        return group if group is not None and group.is_group and not group.deleted else None
+        group = self._actor(name)
+        return (group if group is not None and group.is_group and not group.deleted
+                and not group.suspended else None)
+
+    def _suspended_group(self, name: str) -> bool:
+        group = self._actor(name)
+        return group is not None and group.suspended
 
     def _meta(self, title: str, url: str, description: str = "", image: str | None = None,
               kind: str = "website") -> dict[str, Any]:
@@ -98,10 +113,32 @@ class Renderer:
 
     def _upcoming(self) -> list[Event]:
         # Home, /events/, the feeds and every tag page read the same list: query it once.
+        # A suspended group's events leave every listing (administration.py).
         if self._upcoming_cache is None:
             self._upcoming_cache = [e for e in self.store.upcoming_events(self.now, UPCOMING_LIMIT)
-                                    if e.listed]
+                                    if e.listed and not self._suspended_group(e.group)]
         return self._upcoming_cache
+
+    def _shown_comments(self, comments: list[Comment]) -> list[Comment]:
+        """The comments public pages show: those of suspended people, and of people on blocked or
+        silenced servers, become placeholders (their replies keep their place in the thread)."""
+        hidden = {author for author in {c.author for c in comments} if self._hides(author)}
+        if not hidden:
+            return comments
+        return [c.evolve(deleted=True, text_html="", text_source="") if c.author in hidden else c
+                for c in comments]
+
+    def _hides(self, author: str) -> bool:
+        if is_remote_name(author):
+            from urllib.parse import urlsplit
+
+            from affiche.activitypub import blocklist
+
+            host = urlsplit(author).hostname or ""
+            current = blocklist.policy()
+            return current.refusal(host) is not None or current.is_silenced(host)
+        actor = self._actor(author)
+        return actor is not None and actor.suspended
 
     # --- instance pages ------------------------------------------------------------------------
     def home(self) -> Output:
@@ -213,7 +250,7 @@ class Renderer:
             "openRegistrations": self._open_registrations(),
             "usage": {"users": {"total": users, "activeMonth": users, "activeHalfyear": users},
                       "localPosts": self.store.counter("local_posts")},
-            "metadata": {"nodeName": self.settings.instance_name,
+            "metadata": {"nodeName": self._stored_name() or self.settings.instance_name,
                          "localGroups": self.store.counter("local_groups")},
         }
         host_meta = (
@@ -236,6 +273,37 @@ class Renderer:
                                       self.settings.instance_name)
         return Output([File("actor.json", dump_json(doc), AS2)])
 
+    def instance_pages(self, only_edited: bool = False) -> Output:
+        """/about/, /rules/, /terms/, /privacy/ as administrators edited them online (Markdown,
+        sanitised); an empty text falls back to the page of content/, or to no page at all.
+        `only_edited`: the full build, where Pelican already wrote content/'s pages."""
+        from affiche.domain.model import InstanceSettings
+        from affiche.domain.text import markdown_to_html
+        from affiche.publish.theme import CONTENT
+
+        stored = self.store.get(InstanceSettings, InstanceSettings.key) or InstanceSettings()
+        output = Output()
+        for slug, title in INSTANCE_PAGES.items():
+            source = getattr(stored, slug, "")
+            default = CONTENT / f"{slug}.md"
+            if not source and only_edited:
+                continue
+            if not source and default.exists():
+                source = default.read_text().split("\n\n", 1)[-1]
+            key = f"{slug}/index.html"
+            if not source:
+                output.deletes.append(key)
+                continue
+            page = {"title": title, "content": markdown_to_html(source)}
+            output.files.append(self.html(key, "page.html", page=page, noindex=False))
+        return output
+
+    def _stored_name(self) -> str:
+        from affiche.domain.model import InstanceSettings
+
+        settings = self.store.get(InstanceSettings, InstanceSettings.key)
+        return settings.name if settings is not None else ""
+
     def _open_registrations(self) -> bool:
         from affiche.domain.model import InstanceSettings
 
@@ -250,7 +318,7 @@ class Renderer:
                 "feed.ics", "following.json", "events.json", "posts.json", "sitemap.xml"]
         if actor is not None and actor.is_remote:
             return Output()  # our copy of another server's actor: never a file here
-        if actor is None or actor.deleted:
+        if actor is None or actor.deleted or actor.suspended:
             gone = actor is not None and actor.visibility in {"public", "unlisted"}
             return self._removed(prefix, keys, gone and self.urls.actor(name),
                                  actor.type if actor else "", None)
@@ -354,8 +422,6 @@ class Renderer:
 
     def _comment_document(self, activity: Activity) -> dict[str, Any]:
         from affiche.activitypub import comments as ap_comments
-        from affiche.domain.model import Comment
-
         comment = Comment.from_dict(activity.object)
         current = self.store.get(Comment, comment.id)
         if comment.deleted or current is None or current.deleted:
@@ -370,8 +436,9 @@ class Renderer:
         prefix = f"events/{uuid}/"
         group = self._group(event.group) if event else None
         if event is None or group is None or not event.is_public:
-            gone = (event is not None and event.deleted and event.visibility != "private"
-                    and not getattr(event, "draft", False))
+            # Deleted, or its group suspended: a public event's URLs answer 410.
+            gone = (event is not None and (event.deleted or self._suspended_group(event.group))
+                    and event.visibility != "private" and not getattr(event, "draft", False))
             return self._removed(prefix, ["index.html", "index.json", "event.ics"],
                                  gone and self.urls.event(uuid), "Event",
                                  event.updated_at if event else None)
@@ -382,7 +449,7 @@ class Renderer:
         url = self.urls.event(uuid)
         audience = event_audience(event, group)
         doc = ap.with_context(ap.event_object(self.urls, event, audience))
-        comments = self.store.comments_of_event(uuid)
+        comments = self._shown_comments(self.store.comments_of_event(uuid))
         doc["replies"] = ap_comments.replies(self.urls, event, comments, audience)
         return Output([
             File(prefix + "index.json", dump_json(doc), AS2),
@@ -398,6 +465,35 @@ class Renderer:
                       comment_authors=remote_authors(self.store, comments),
                       **event_page_context(event, self.now)),
         ])
+
+    def group_content(self, name: str) -> Output:
+        """Every event and post of a group, its archive years and its events' tags: what a
+        suspension (or its end) of the group changes at once (administration.py)."""
+        output = Output()
+        tags: set[str] = set()
+        years: set[str] = set()
+        for event in self.store.events_of_group(name):
+            if event.is_remote or (event.visibility == "private" and not event.deleted):
+                continue
+            output.extend(self.event(event.uuid))
+            tags.update(event.tags)
+            years.add(str(local_year(event)))
+        for post in self.store.posts_of_group(name):
+            output.extend(self.post(post.slug))
+        for tag in sorted(tags):
+            output.extend(self.tag(tag))
+        for year in sorted(years):
+            output.extend(self.group_archive(name, year))
+        return output
+
+    def comments_by(self, author: str) -> Output:
+        """The pages of the events `author` commented on (a scan: suspensions only)."""
+        output = Output()
+        events = {c.event for c in self.store.all_of_kind(Comment.kind) if c.author == author}
+        for uuid in sorted(events):
+            if not is_remote_name(uuid):
+                output.extend(self.event(uuid))
+        return output
 
     def group_archive(self, name: str, year: str) -> Output:
         """/@{group}/events/{year}/: the group's listed events of one year (local time of each
@@ -471,7 +567,8 @@ class Renderer:
         prefix = f"p/{slug}/"
         group = self._group(post.group) if post else None
         if post is None or group is None or not post.is_public:
-            gone = (post is not None and post.deleted and post.visibility != "members"
+            gone = (post is not None and (post.deleted or self._suspended_group(post.group))
+                    and post.visibility != "members"
                     and not post.draft)  # a draft never shown has nothing to take back
             return self._removed(prefix, ["index.html", "index.json"],
                                  gone and self.urls.post(slug), "Article",

@@ -12,6 +12,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from affiche.config import Settings, get_settings
 from affiche.domain import rules
+from affiche.domain.accounts import SUSPENDED
 from affiche.domain.context import Ports
 from affiche.domain.errors import NotAuthenticated, PermissionDenied
 from affiche.domain.model import Account, Session
@@ -55,7 +56,7 @@ def account_for(ports: Ports, secret: str | None) -> tuple[Account, Session]:
     if account is None:
         raise NotAuthenticated("log in first")
     if account.suspended:
-        raise PermissionDenied("this account is suspended")
+        raise PermissionDenied(SUSPENDED)
     return account, session
 
 

@@ -38,18 +38,18 @@ for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI docu
 
 
 def openapi_document() -> dict[str, Any]:
-    """This function's routes and the moderation function's (/api/mod/*, a separate Lambda
-    behind the same /api/ prefix): one document for the whole API."""
+    """The API's OpenAPI document, with the moderation function's /api/mod routes: one document
+    for the one public API, whichever function serves a route."""
     from functions.moderation.handler import app as moderation
 
-    schema: dict[str, Any] = json.loads(app.get_openapi_json_schema(title="affiche API",
-                                                                    version=__version__))
-    extra = json.loads(moderation.get_openapi_json_schema(title="affiche API",
-                                                          version=__version__))
-    schema["paths"].update(extra.get("paths", {}))
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.update(extra.get("components", {}).get("schemas", {}))
-    return schema
+    document: dict[str, Any] = json.loads(
+        app.get_openapi_json_schema(title="affiche API", version=__version__))
+    theirs = json.loads(moderation.get_openapi_json_schema())
+    document.setdefault("paths", {}).update(theirs.get("paths", {}))
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in theirs.get("components", {}).get("schemas", {}).items():
+        schemas.setdefault(name, schema)
+    return document
 
 
 @app.get("/api/openapi.json", include_in_schema=False)

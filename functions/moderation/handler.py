@@ -15,8 +15,10 @@ from affiche.web import ratelimit
 from affiche.web.guard import refuse_unreadable_json
 from affiche.web.resolver import json_api, nosniff
 from functions.api.routes.common import Input, caller, json_response
+from functions.moderation import admin_routes
 
 app = json_api()
+app.include_router(admin_routes.router)  # accounts, groups, settings, domains, dashboard
 
 
 class ModeInput(Input):

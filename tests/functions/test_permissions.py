@@ -479,7 +479,9 @@ def test_every_route_is_walked() -> None:
 
     walked = ({(m, template(p)) for m, p, _, _ in GROUP_ROUTES}
               | {(m, template(p)) for m, p, _ in ACCOUNT_ROUTES} | ENTRY_ROUTES
-              | {(m, template(p)) for m, p, _, _ in INSTANCE_ROUTES})
+              | {(m, template(p)) for m, p, _, _ in INSTANCE_ROUTES}
+              | {(m, p.replace("{account}", "{account_id}").replace("{profile}", "{name}")
+                  .replace("{group}", "{name}")) for m, p, _ in MOD_ROUTES})
     assert declared - walked == set(), "routes missing from the permission walk"
     assert walked - declared == set(), "the walk names routes that do not exist"
 
@@ -658,4 +660,113 @@ def test_moderation_page_for_role(world: World, method: str, path: str,
     # Then only moderators (reports) and administrators (everything) get in
     may = role == "admin" or (role == "moderator" and rule == MOD)
     want = {"anonymous": {303}, "suspended": {403}}.get(role, {200, 303} if may else {403})
+    assert response["statusCode"] in want, response.get("body", "")[:300]
+
+
+# --- instance administration (/api/mod, the moderation function) -------------------------------
+# Every /api/mod route is for instance administrators: anonymous -> 401; a user, a moderator of
+# the instance (administration is not theirs) or a suspended account -> 403; an administrator
+# gets an answer about the request itself (2xx, or 404/409 for an id or a state), never 401/403.
+MOD_ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/api/mod/dashboard", None),
+    ("GET", "/api/mod/instance", None),
+    ("PATCH", "/api/mod/instance", {"description": "A small instance"}),
+    ("GET", "/api/mod/accounts", None),
+    ("GET", "/api/mod/accounts/{account}", None),
+    ("PUT", "/api/mod/accounts/{account}/role", {"role": "user"}),
+    ("POST", "/api/mod/accounts/{account}/suspend", {"reason": "test"}),
+    ("POST", "/api/mod/accounts/{account}/restore", {}),
+    ("POST", "/api/mod/accounts/{account}/confirmation", {}),
+    ("GET", "/api/mod/profiles", None),
+    ("POST", "/api/mod/profiles/{profile}/suspend", {}),
+    ("POST", "/api/mod/profiles/{profile}/restore", {}),
+    ("GET", "/api/mod/groups", None),
+    ("POST", "/api/mod/groups/{group}/suspend", {}),
+    ("POST", "/api/mod/groups/{group}/restore", {}),
+    ("GET", "/api/mod/domains", None),
+    ("POST", "/api/mod/domains/{which}", {"domain": "spam.example"}),
+    ("DELETE", "/api/mod/domains/{which}/{domain}", None),
+    ("PUT", "/api/mod/federation-mode", {"federation_mode": "open"}),
+]
+MOD_ROLES = ("anonymous", "user", "moderator", "suspended", "admin")
+
+
+def _mod_caller(world: World, role: str) -> list[str]:
+    if role == "anonymous":
+        return []
+    subject = accounts.signup(world.ports, email=f"m{next(names)}@example.org",
+                              password="correct horse", username=f"m{next(names)}",
+                              confirmed=True, role="admin" if role == "admin" else "user")
+    assert subject is not None
+    if role in {"moderator", "suspended"}:
+        subject = subject.evolve(role="moderator", suspended=role == "suspended")
+        world.ports.repo.commit(ChangeSet().put(subject))
+    secret, _ = open_session(world.ports, subject)
+    return [f"{cookie_name()}={secret}"]
+
+
+@pytest.mark.parametrize("role", MOD_ROLES)
+@pytest.mark.parametrize(("method", "path", "body"), MOD_ROUTES,
+                         ids=[f"{m} {p}" for m, p, _ in MOD_ROUTES])
+def test_mod_route_for_role(world: World, method: str, path: str, body: Any, role: str) -> None:
+    from functions.moderation.handler import lambda_handler as moderation
+
+    cookies = _mod_caller(world, role)
+    target = world.account(f"t{next(names)}")
+    fill = {"account": target.id, "profile": str(target.default_profile),
+            "group": world.group_with(world.owner, "non_member", following=False)["g"]
+            if "{group}" in path else "g0", "which": "silenced", "domain": "spam.example"}
+    response = moderation(http_event(method, path.format(**fill), body=body,
+                                     cookies=cookies or None), None)
+    status = response["statusCode"]
+    if role == "admin":
+        assert status in range(200, 300) or status in {404, 409}, response.get("body")
+    else:
+        assert status == ({401} if role == "anonymous" else {403}).pop(), response.get("body")
+
+
+# --- administrators' pages (/app/admin/): 303 to login when anonymous, 403 to anyone else but an
+# administrator, who gets the page (200) or its redirect (303).
+ADMIN_PAGES: list[tuple[str, str, dict[str, str] | None]] = [
+    ("GET", "/app/admin/", None),
+    ("GET", "/app/admin/deliveries", None),
+    ("POST", "/app/admin/deliveries/replay", {}),
+    ("GET", "/app/admin/accounts", None),
+    ("POST", "/app/admin/accounts/{account}/suspend", {"reason": "test"}),
+    ("POST", "/app/admin/accounts/{account}/role", {"role": "moderator"}),
+    ("GET", "/app/admin/profiles", None),
+    ("POST", "/app/admin/profiles/{profile}/suspend", {}),
+    ("GET", "/app/admin/groups", None),
+    ("POST", "/app/admin/groups/{group}/suspend", {}),
+    ("GET", "/app/admin/settings", None),
+    ("POST", "/app/admin/settings", {"name": "Neighbours", "group_creation": "anyone"}),
+    ("GET", "/app/admin/domains", None),
+    ("POST", "/app/admin/domains", {"domain": "spam.example", "list": "silenced"}),
+]
+
+
+@pytest.mark.parametrize("role", MOD_ROLES)
+@pytest.mark.parametrize(("method", "path", "form"), ADMIN_PAGES,
+                         ids=[f"{m} {p}" for m, p, _ in ADMIN_PAGES])
+def test_admin_page_for_role(world: World, method: str, path: str, form: dict[str, str] | None,
+                             role: str) -> None:
+    from urllib.parse import urlencode
+
+    from affiche.domain.model import Session
+    from affiche.domain.rules import digest
+
+    cookies = _mod_caller(world, role)
+    token = ""
+    if cookies:
+        session = world.ports.repo.get(Session, digest(cookies[0].split("=", 1)[1]))
+        token = session.csrf_token if session else ""
+    target = world.account(f"t{next(names)}")
+    fill = {"account": target.id, "profile": str(target.default_profile),
+            "group": world.group_with(world.owner, "non_member", following=False)["g"]
+            if "{group}" in path else "g0"}
+    body = urlencode({**form, "csrf": token}) if form is not None else None
+    headers = {"content-type": "application/x-www-form-urlencoded"} if form is not None else None
+    response = lambda_handler(http_event(method, path.format(**fill), body=body, headers=headers,
+                                         cookies=cookies or None), None)
+    want = {"anonymous": {303}, "admin": {200, 303}}.get(role, {403})
     assert response["statusCode"] in want, response.get("body", "")[:300]

@@ -7,6 +7,7 @@ from functions.api.pages import (
     account,
     accounts,
     admin,
+    admin_users,
     dev,
     event_editor,
     events,
@@ -32,3 +33,4 @@ ROUTERS += (comment_pages.router,)
 ROUTERS += (discussion_pages.router,)
 ROUTERS += (resource_pages.router,)
 ROUTERS += (moderation_pages.router,)
+ROUTERS += (admin_users.router,)

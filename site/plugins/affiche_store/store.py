@@ -10,7 +10,7 @@ from typing import Any
 
 from affiche.config import get_settings
 from affiche.publish import artifacts
-from affiche.publish.renderer import Renderer
+from affiche.publish.renderer import INSTANCE_PAGES, Renderer
 from affiche.publish.theme import environment
 from affiche.publish.writers import FolderWriter
 from affiche.store.repository import DynamoRepository
@@ -50,7 +50,10 @@ def write_store(output: Path, now: datetime) -> int:
     rendered = artifacts.render(Renderer(get_settings(), store, now), artifacts.everything(store))
     # Pelican wrote the content/ pages first, into a folder it had emptied: a store file landing
     # on one of them (a page with `Slug: events`, say) would silently replace it. Fail instead.
-    taken = sorted(f.key for f in rendered.files if (output / f.key).exists())
+    # The instance's pages edited online replace content/'s defaults on purpose.
+    rendered.extend(Renderer(get_settings(), store, now).instance_pages(only_edited=True))
+    taken = sorted(f.key for f in rendered.files if (output / f.key).exists()
+                   and f.key.split("/", 1)[0] not in INSTANCE_PAGES)
     if taken:
         raise StoreCollision(
             "pages in content/ use paths the store publishes to (change their Slug): "
