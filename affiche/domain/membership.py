@@ -258,7 +258,7 @@ def _remote_account(user: str, host: str) -> str:
     if not _REMOTE_USER.match(user) or not _HOST.match(host) or "." not in host.split(":")[0]:
         raise InvalidInput("handle must be a local name, @user@host or an actor URL",
                            field="handle")
-    return f"@{user}@{host.lower()}"
+    return f"@{user.lower()}@{host.lower()}"
 
 
 def _remote(handle_or_url: str, resolve_remote: RemoteResolver | None) -> str:

@@ -204,7 +204,7 @@ def test_a_remote_invitee_is_stored_with_a_normalised_address_and_gets_no_mail(
     club(ports, ann)
     before = mail_count(aws)
     # (WebFinger and the actor document answer with the actor id: one key per person)
-    ids = {"@Zoe@mastodon.example": "https://mastodon.example/users/zoe",
+    ids = {"@zoe@mastodon.example": "https://mastodon.example/users/zoe",
            "https://gancio.example/users/max": "https://gancio.example/users/max"}
     asked: list[str] = []
 
@@ -215,7 +215,7 @@ def test_a_remote_invitee_is_stored_with_a_normalised_address_and_gets_no_mail(
     membership.invite(ports, ann, "club", "@Zoe@Mastodon.Example", resolve_remote=resolve)
     membership.invite(ports, ann, "club", "https://gancio.example/users/max",
                       resolve_remote=resolve)
-    assert asked == ["@Zoe@mastodon.example", "https://gancio.example/users/max"]
+    assert asked == ["@zoe@mastodon.example", "https://gancio.example/users/max"]
     assert role(ports, "https://mastodon.example/users/zoe") == "invited"
     assert role(ports, "https://gancio.example/users/max") == "invited"
     assert mail_count(aws) == before
