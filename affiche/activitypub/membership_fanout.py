@@ -9,6 +9,9 @@ each goes to the one remote person it concerns, at their personal inbox:
 - an administrator removing a remote member -> the group's `Remove` (object: the member,
   origin: the group).
 What a remote person did themselves (their Accept, Leave) sends nothing back.
+
+And the other way, one of our people in a remote group's flow: their answer to its Invite
+(`Accept`/`Reject` echoing the Invite's id) and their `Leave` go to that group's inbox.
 """
 
 from __future__ import annotations
@@ -45,9 +48,32 @@ def _remote_join_accepted(activity: Activity, membership: Membership) -> bool:
             and membership.role == "member")
 
 
+def _to_remote_group(activity: Activity, membership: Membership, repo: Repository,
+                     urls: ap.Urls) -> list[Delivery]:
+    """Our person's answer to a remote group's Invite, or their Leave of it."""
+    group = repo.get(Actor, membership.group)
+    if activity.actor != membership.member or group is None or not group.inbox:
+        return []
+    me = urls.actor(membership.member)
+    if activity.type in {"Accept", "Reject"} and membership.activity_id:
+        obj: dict[str, Any] | str = membership.activity_id
+    elif activity.type in {"Accept", "Reject"}:
+        obj = {"type": "Invite", "object": membership.group, "target": me}
+    elif activity.type == "Leave":
+        obj = membership.group
+    else:
+        return []
+    doc = {"@context": ap.CONTEXT, "id": urls.activity(activity.id), "type": activity.type,
+           "actor": me, "object": obj, "to": [membership.group], "cc": [],
+           "published": activity.published.isoformat()}
+    return [Delivery(doc, membership.member, (group.inbox,))]
+
+
 @register_planner("membership")
 def _membership(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
     membership = Membership.from_dict(activity.object)
+    if is_remote_name(membership.group):
+        return _to_remote_group(activity, membership, repo, urls)
     if not is_remote_name(membership.member):
         return []
     person = repo.get(Actor, membership.member)

@@ -157,7 +157,8 @@ class Change:
             changes.put(self.after)
         elif self.before is not None:
             changes.deletes.append(self.before)
-        if self.delta or self.lock_group:
+        remote = self.group.is_remote  # a remote group's count is its own server's business
+        if (self.delta or self.lock_group) and not remote:
             # Putting the group checks its version: two transitions racing on the same group
             # cannot both commit a count (or an administrator set) computed from stale reads.
             changes.put(self.group.evolve(member_count=self.group.member_count + self.delta))
@@ -166,7 +167,7 @@ class Change:
         # a public outbox (DESIGN.md principle 2, tests/functions/test_group_public_output.py).
         changes.record(activities.new(ports, self.activity, self.actor, self.membership,
                                       self.membership.key, audience="members",
-                                      target=self.group.name))
+                                      target=None if remote else self.group.name))
         return changes
 
 
@@ -265,6 +266,32 @@ def _remote(handle_or_url: str, resolve_remote: RemoteResolver | None) -> str:
     if resolve_remote is None:
         raise InvalidInput("remote people cannot be invited from here", field="handle")
     return resolve_remote(handle_or_url)
+
+
+def receive_invitation(ports: Ports, inviter: Actor, group: Actor, member: str,
+                       activity_id: str | None) -> Membership:
+    """A remote group invites one of our profiles (its Invite reached our inbox): the
+    invitation waits on the person's page, answered with accept/decline_invitation, whose
+    Accept/Reject the fan-out sends back echoing `activity_id`."""
+    person = ports.repo.get(Actor, member)
+    if person is None or person.deleted or person.is_group or person.is_remote:
+        raise NotFound(f"no profile @{member}")
+    if not group.is_remote or not group.is_group:
+        raise InvalidInput("only a remote group can invite from another server", field="object")
+
+    def decide(g: Actor) -> Change:
+        before = membership_of(ports, g.name, member)
+        role = next_role(before, "invite", g.name, member)
+        assert role is not None
+        now = ports.clock.now()
+        after = Membership(group=g.name, member=member, role=role, created_at=now,
+                           updated_at=now, invited_by=inviter.name, activity_id=activity_id)
+        if before is not None:
+            after = before.evolve(role=role, updated_at=now, invited_by=inviter.name,
+                                  activity_id=activity_id)
+        return Change(g, before, after, "Invite", inviter.name)
+
+    return _apply(ports, group.name, decide).membership
 
 
 def accept_invitation(ports: Ports, account: Account, group: str,

@@ -6,7 +6,9 @@ consumer that runs the handlers, and the fan-out; remote servers are httpx.MockT
   member, listed with the others; her Reject{Invite} (by id) drops the invitation.
 - Her Join of an open group is accepted at once (Accept{Join} to her), of a moderated one waits
   for the administrators; her Leave ends it; an administrator's Remove is sent to her.
-- An Undo naming her event Join by id frees her place."""
+- An Undo naming her event Join by id frees her place.
+- A remote group's Invite of one of our people shows in their space, where they accept or
+  decline it; the answer goes back to the group echoing its Invite."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from tests.conftest import load_fixture
 from tests.functions.api_client import ApiClient
 from tests.functions.test_group_federation import (  # noqa: F401  (fixtures)
     ALICE,
+    GARDEN,
     PUBLIC,
     URLS,
     RemoteServer,
@@ -32,6 +35,7 @@ from tests.functions.test_group_federation import (  # noqa: F401  (fixtures)
     remote,
 )
 from tests.functions.test_group_federation import world as the_world
+from tests.functions.test_pages import Browser, text
 from tests.functions.test_remote_participation import mobilizon_join, new_event
 
 world = the_world
@@ -159,3 +163,61 @@ def test_undo_of_an_event_join_given_by_id(world: RemoteServer) -> None:
     status, body = deliver_as(undo, ALICE)
     assert (status, body["status"]) == (202, "accepted"), body
     assert DynamoRepository().get(Participation, f"{event.uuid}|{ALICE}") is None
+
+
+# --- one of our people invited to a remote group ------------------------------------------------
+
+def garden_invites_ann() -> dict[str, Any]:
+    """Mobilizon's Invite (its real payload): the group invites ann of ours."""
+    return load_fixture("mobilizon/mobilizon-invite-activity.json", actor=GARDEN, object=GARDEN,
+                        target=f"{PUBLIC}/@ann/", id=f"{GARDEN}/member/ann")
+
+
+def browser() -> Browser:
+    page = Browser(lambda_handler)
+    page.get("/app/login")
+    login = page.submit("/app/login", {"email": "ann@example.org", "password": "correct horse",
+                                       "next": "/app/"})
+    assert login.status == 303, login.body
+    return page
+
+
+def test_a_remote_group_invites_one_of_ours_who_accepts(world: RemoteServer) -> None:
+    # When the remote group garden invites ann
+    status, body = deliver_as(garden_invites_ann(), GARDEN)
+    assert (status, body["status"]) == (202, "accepted"), body
+    # Then her space shows the invitation, with the group's name and address
+    page = browser()
+    home = text(page.get("/app/"))
+    assert "Garden club" in home and "@garden@remote.example" in home
+    assert "Accept the invitation to Garden club" in home
+    # When she accepts it there
+    accepted = page.submit("/app/invitations/-/accept", {"profile": "ann", "group": GARDEN})
+    assert accepted.status == 303, accepted.body
+    # Then she is a member, and her Accept goes to the group, echoing its Invite
+    assert DynamoRepository().get(Membership, f"{GARDEN}|ann").role == "member"  # type: ignore[union-attr]
+    sent = [d for a in DynamoRepository().outbox("ann", limit=20)
+            if a.object_kind == "membership" for d in plan(a, DynamoRepository(), URLS)]
+    (accept,) = sent
+    assert (accept.activity["type"], accept.activity["actor"]) == ("Accept", f"{PUBLIC}/@ann/")
+    assert accept.activity["object"] == f"{GARDEN}/member/ann"
+    assert accept.sender == "ann" and accept.inboxes == (f"{GARDEN}/inbox",)
+    # And our copy of the remote group keeps its own count (its server's business)
+    assert "My groups" in text(page.get("/app/"))
+
+
+def test_a_remote_invitation_declined_from_the_page(world: RemoteServer) -> None:
+    deliver_as(garden_invites_ann(), GARDEN)
+    page = browser()
+    page.get("/app/")
+    declined = page.submit("/app/invitations/-/decline", {"profile": "ann", "group": GARDEN})
+    assert declined.status == 303, declined.body
+    assert DynamoRepository().get(Membership, f"{GARDEN}|ann") is None
+    (reject,) = [d for a in DynamoRepository().outbox("ann", limit=20)
+                 if a.object_kind == "membership" for d in plan(a, DynamoRepository(), URLS)]
+    assert reject.activity["type"] == "Reject"
+
+
+def test_an_invite_for_a_group_of_another_server_is_ignored(world: RemoteServer) -> None:
+    forged = {**garden_invites_ann(), "object": "https://elsewhere.example/groups/x"}
+    assert deliver_as(forged, GARDEN)[1]["status"] == "ignored"

@@ -39,6 +39,7 @@ SUPPORTED: frozenset[tuple[str, str]] = frozenset({
     ("Join", ANY), ("Join", "Event"), ("Leave", ANY), ("Leave", "Event"), ("Undo", "Join"),
     ("Create", "Note"), ("Update", "Note"),
     ("Accept", "Invite"), ("Reject", "Invite"), ("Accept", ANY), ("Reject", ANY), ("Undo", ANY),
+    ("Invite", ANY), ("Invite", "Group"),
 })
 
 

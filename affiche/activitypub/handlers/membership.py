@@ -8,6 +8,8 @@ the remote person as the acting `Actor`:
 - `Leave` of our group (or `Undo{Join}` of it): leave_as;
 - `Accept{Invite}` / `Reject{Invite}` by the invitee: accept_invitation_as / decline_invitation_as.
   The Invite is read embedded (its `object` is our group) or by the id we gave it.
+- `Invite` from a remote group to one of our people: receive_invitation (their answer goes back
+  through the fan-out).
 `Accept` and `Reject` by id alone (Mastodon answers a Follow that way) are told apart by the
 activity of ours they name.
 """
@@ -17,8 +19,15 @@ from __future__ import annotations
 from typing import Any
 
 from affiche.activitypub.actors import resolve_actor
+from affiche.activitypub.fetch import FetchError
 from affiche.activitypub.handlers import ANY, InboundContext, Outcome, register
-from affiche.activitypub.handlers.support import id_of, local_name, local_path, ports
+from affiche.activitypub.handlers.support import (
+    id_of,
+    local_name,
+    local_path,
+    ports,
+    same_host,
+)
 from affiche.domain import membership
 from affiche.domain.errors import DomainError
 from affiche.domain.model import Activity, Actor
@@ -126,3 +135,27 @@ def accept_by_id(activity: dict[str, Any], context: InboundContext) -> Outcome:
 @register("Reject", ANY)
 def reject_by_id(activity: dict[str, Any], context: InboundContext) -> Outcome:
     return _answer_by_id(activity, context, accepted=False)
+
+
+@register("Invite", ANY)
+@register("Invite", "Group")
+def invite(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    """A remote group (its `object`) invites one of our people (its `target`). The inviter is
+    the signer: the group itself or one of its administrators, on the group's server."""
+    member = local_name(id_of(activity.get("target")))
+    group_id = id_of(activity.get("object"))
+    if member is None or group_id is None or not same_host(group_id, context.signer):
+        return Outcome("ignored", "an Invite must name a group of the inviter's server and "
+                                  "one of our people")
+    context_ports = ports()
+    try:
+        group = resolve_actor(context_ports.repo, group_id)
+        inviter = resolve_actor(context_ports.repo, context.signer)
+    except FetchError as error:
+        return Outcome("ignored", f"the group could not be fetched ({error.reason})")
+    try:
+        membership.receive_invitation(context_ports, inviter, group, member,
+                                      id_of(activity.get("id")))
+    except DomainError as error:
+        return Outcome("ignored", str(error))
+    return Outcome("handled", f"@{member} is invited to {group.name}")
