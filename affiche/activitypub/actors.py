@@ -196,3 +196,26 @@ def resolve_handle(repo: Repository, handle: str, *, fetcher: Fetcher | None = N
         return resolve_actor(repo, actor_id, fetcher=fetcher, now=now)
     except FetchError as error:
         raise NotFound(f"{handle} could not be fetched ({error.reason})") from error
+
+
+def remote_person_id(repo: Repository, handle_or_url: str, *,
+                     fetcher: Fetcher | None = None) -> str:
+    """The actor id of the remote person `@user@host` or `https://...` names, fetched and
+    stored, for membership.invite's `resolve_remote`: WebFinger first, so one person never has
+    two keys. An id of ours names the local profile (its handle is returned)."""
+    from affiche.activitypub.handlers.support import local_name
+
+    if handle_or_url.startswith(("http://", "https://")):
+        mine = local_name(handle_or_url)
+        if mine:
+            return mine
+        try:
+            person = resolve_actor(repo, handle_or_url, fetcher=fetcher)
+        except FetchError as error:
+            raise NotFound(f"{handle_or_url} could not be fetched ({error.reason})") from error
+    else:
+        person = resolve_handle(repo, handle_or_url, fetcher=fetcher)
+    if person.is_group:
+        raise InvalidInput(f"{handle_or_url} is a group; only people can be invited",
+                           field="handle")
+    return person.name

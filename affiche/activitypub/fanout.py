@@ -62,10 +62,11 @@ CONTENT: dict[str, ContentKind] = {}
 #: `plan` on first use, like the inbound handlers' HANDLER_MODULES.
 PLANNER_MODULES: tuple[str, ...] = ("affiche.activitypub.participation_fanout",
                                    "affiche.activitypub.comment_fanout",
-                                   "affiche.activitypub.report_fanout")
+                                   "affiche.activitypub.report_fanout",
+                                   "affiche.activitypub.membership_fanout")
 _loaded = False
 #: Kinds whose activities by a remote actor still send something: our answer to them.
-ANSWERED: frozenset[str] = frozenset({"follow", "participation"})
+ANSWERED: frozenset[str] = frozenset({"follow", "participation", "membership"})
 
 
 def register_planner(kind: str) -> Callable[[Planner], Planner]:

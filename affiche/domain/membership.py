@@ -158,7 +158,8 @@ class Change:
             changes.put(self.after)
         elif self.before is not None:
             changes.deletes.append(self.before)
-        if self.delta or self.lock_group:
+        remote = self.group.is_remote  # a remote group's count is its own server's business
+        if (self.delta or self.lock_group) and not remote:
             # Putting the group checks its version: two transitions racing on the same group
             # cannot both commit a count (or an administrator set) computed from stale reads.
             changes.put(self.group.evolve(member_count=self.group.member_count + self.delta))
@@ -167,7 +168,7 @@ class Change:
         # a public outbox (DESIGN.md principle 2, tests/functions/test_group_public_output.py).
         changes.record(activities.new(ports, self.activity, self.actor, self.membership,
                                       self.membership.key, audience="members",
-                                      target=self.group.name))
+                                      target=None if remote else self.group.name))
         return changes
 
 
@@ -200,13 +201,21 @@ def _keep_an_administrator(ports: Ports, membership: Membership, message: str) -
 
 # --- invitations ---------------------------------------------------------------------------------
 
+#: Finds a remote person from `@user@host` or their actor URL and returns their actor id (the
+#: one key they have here): WebFinger then the actor document, stored (affiche.activitypub.actors).
+RemoteResolver = Callable[[str], str]
+
+
 def invite(ports: Ports, account: Account, group: str, invitee_handle: str,
-           profile: str | None = None, *, home_host: str | None = None) -> Membership:
+           profile: str | None = None, *, home_host: str | None = None,
+           resolve_remote: RemoteResolver | None = None) -> Membership:
     """Invite a local profile (`name` or `@name`) or a remote person (`@user@host`, actor URL).
 
-    `home_host` is this instance's host, so `@name@home_host` is recognised as local."""
+    `home_host` is this instance's host, so `@name@home_host` is recognised as local. A remote
+    person is stored under their actor id, found by `resolve_remote` before anything is written,
+    so an invitation by handle and one by URL name the same member."""
     inviter = acting_profile(ports, account, profile)
-    member = invitee(ports, invitee_handle, home_host)
+    member = invitee(ports, invitee_handle, home_host, resolve_remote)
 
     def decide(g: Actor) -> Change:
         authorize(membership_of(ports, g.name, inviter.name), "invite_member")
@@ -220,20 +229,20 @@ def invite(ports: Ports, account: Account, group: str, invitee_handle: str,
             after = before.evolve(role=role, updated_at=now, invited_by=inviter.name, message="")
         return Change(g, before, after, "Invite", inviter.name)
 
-    change = _apply(ports, group, decide)
-    # Remote invitees are only stored for now: sending the Invite over ActivityPub (and reading
-    # their Accept/Reject from the inbox) comes with the federation issue.
-    return change.membership
+    # A remote invitee hears of it from the fan-out (affiche/activitypub/membership_fanout.py)
+    # and answers with Accept/Reject{Invite}, read by the inbox (handlers/membership.py).
+    return _apply(ports, group, decide).membership
 
 
-def invitee(ports: Ports, handle: str, home_host: str | None = None) -> str:
-    """The member string for an invitee: a local profile name, `acct:user@host` or an actor URL."""
+def invitee(ports: Ports, handle: str, home_host: str | None = None,
+            resolve_remote: RemoteResolver | None = None) -> str:
+    """The member string for an invitee: a local profile name or a remote actor id."""
     value = handle.strip()
     if value.startswith(("http://", "https://")):
-        return rules.http_url(value, "handle")
+        return _remote(rules.http_url(value, "handle"), resolve_remote)
     user, _, host = value.removeprefix("@").partition("@")
     if host and (home_host is None or host.lower() != home_host.lower()):
-        return _remote_account(user, host)
+        return _remote(_remote_account(user, host), resolve_remote)
     name = rules.handle(user, "handle")
     person = ports.repo.get(Actor, name)
     if person is None or person.deleted:
@@ -251,22 +260,61 @@ def _remote_account(user: str, host: str) -> str:
     if not _REMOTE_USER.match(user) or not _HOST.match(host) or "." not in host.split(":")[0]:
         raise InvalidInput("handle must be a local name, @user@host or an actor URL",
                            field="handle")
-    return f"acct:{user.lower()}@{host.lower()}"
+    return f"@{user.lower()}@{host.lower()}"
+
+
+def _remote(handle_or_url: str, resolve_remote: RemoteResolver | None) -> str:
+    if resolve_remote is None:
+        raise InvalidInput("remote people cannot be invited from here", field="handle")
+    return resolve_remote(handle_or_url)
+
+
+def receive_invitation(ports: Ports, inviter: Actor, group: Actor, member: str,
+                       activity_id: str | None) -> Membership:
+    """A remote group invites one of our profiles (its Invite reached our inbox): the
+    invitation waits on the person's page, answered with accept/decline_invitation, whose
+    Accept/Reject the fan-out sends back echoing `activity_id`."""
+    person = ports.repo.get(Actor, member)
+    if person is None or person.deleted or person.is_group or person.is_remote:
+        raise NotFound(f"no profile @{member}")
+    if not group.is_remote or not group.is_group:
+        raise InvalidInput("only a remote group can invite from another server", field="object")
+
+    def decide(g: Actor) -> Change:
+        before = membership_of(ports, g.name, member)
+        role = next_role(before, "invite", g.name, member)
+        assert role is not None
+        now = ports.clock.now()
+        after = Membership(group=g.name, member=member, role=role, created_at=now,
+                           updated_at=now, invited_by=inviter.name, activity_id=activity_id)
+        if before is not None:
+            after = before.evolve(role=role, updated_at=now, invited_by=inviter.name,
+                                  activity_id=activity_id)
+        return Change(g, before, after, "Invite", inviter.name)
+
+    return _apply(ports, group.name, decide).membership
 
 
 def accept_invitation(ports: Ports, account: Account, group: str,
                       profile: str | None = None) -> Membership:
     """The invitee accepts: they become a member (the count changes: public pages re-render)."""
-    me = acting_profile(ports, account, profile)
-    change = _apply(ports, group, lambda g: _answer(ports, g, me.name, "accept", "Accept"))
+    return accept_invitation_as(ports, acting_profile(ports, account, profile), group)
+
+
+def accept_invitation_as(ports: Ports, person: Actor, group: str) -> Membership:
+    """`person` (a local profile, or a remote actor answering our Invite) accepts."""
+    change = _apply(ports, group, lambda g: _answer(ports, g, person.name, "accept", "Accept"))
     return change.membership
 
 
 def decline_invitation(ports: Ports, account: Account, group: str,
                        profile: str | None = None) -> None:
     """The invitee declines: the invitation is deleted (they may be invited again later)."""
-    me = acting_profile(ports, account, profile)
-    _apply(ports, group, lambda g: _answer(ports, g, me.name, "decline", "Reject"))
+    decline_invitation_as(ports, acting_profile(ports, account, profile), group)
+
+
+def decline_invitation_as(ports: Ports, person: Actor, group: str) -> None:
+    _apply(ports, group, lambda g: _answer(ports, g, person.name, "decline", "Reject"))
 
 
 def _answer(ports: Ports, group: Actor, member: str, action: str, activity: str) -> Change:
@@ -281,7 +329,11 @@ def _answer(ports: Ports, group: Actor, member: str, action: str, activity: str)
 def request_to_join(ports: Ports, account: Account, group: str, message: str = "",
                     profile: str | None = None) -> Membership:
     """Join an open group at once, or ask a moderated group's administrators to approve."""
-    me = acting_profile(ports, account, profile)
+    return request_to_join_as(ports, acting_profile(ports, account, profile), group, message)
+
+
+def request_to_join_as(ports: Ports, me: Actor, group: str, message: str = "") -> Membership:
+    """`me` (a local profile, or a remote person whose Join reached our group) asks to join."""
     message = rules.text(message, "message", max_length=MESSAGE_MAX, required=False)
 
     def decide(g: Actor) -> Change:
@@ -327,7 +379,11 @@ def _review(ports: Ports, account: Account, group: str, member: str, profile: st
 
 def leave(ports: Ports, account: Account, group: str, profile: str | None = None) -> None:
     """Leave a group. The last administrator must first appoint another one."""
-    me = acting_profile(ports, account, profile)
+    leave_as(ports, acting_profile(ports, account, profile), group)
+
+
+def leave_as(ports: Ports, me: Actor, group: str) -> None:
+    """`me` (a local profile, or a remote member whose Leave reached our group) leaves."""
 
     def decide(g: Actor) -> Change:
         before = membership_of(ports, g.name, me.name)

@@ -303,6 +303,7 @@ class Membership(Record):
     invited_by: str | None = None
     message: str = ""
     version: int = 0
+    activity_id: str | None = None  # a remote group's Invite: its id, echoed by our answer
 
     @property
     def key(self) -> str:

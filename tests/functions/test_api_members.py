@@ -15,6 +15,17 @@ from functions.api.handler import lambda_handler
 from tests.functions.api_client import Answer, ApiClient, signed_up
 
 
+@pytest.fixture(autouse=True)
+def remote_people(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remote invitees resolve to an actor id without the network (WebFinger itself is tested
+    in tests/functions/test_remote_membership.py)."""
+    def resolve(repo: object, handle: str) -> str:
+        user, host = handle.lstrip("@").lower().split("@")
+        return f"https://{host}/users/{user}"
+
+    monkeypatch.setattr("affiche.activitypub.invitees.remote_person_id", resolve)
+
+
 @pytest.fixture
 def ann(aws: Path, cheap_crypto: None) -> ApiClient:
     """ann, who created the moderated group @club."""
@@ -88,7 +99,7 @@ def test_invitation_declined_and_remote_invitation(ann: ApiClient, bob: ApiClien
     refused(bob.post("/api/groups/club/invitations/accept", {"profile": "ann"}), 403,
             "@ann is not one of your profiles")
     remote = ann.post("/api/groups/club/invitations", {"handle": "@Zoe@Mastodon.example"})
-    assert (remote.status, remote.body["member"]) == (201, "acct:zoe@mastodon.example")
+    assert (remote.status, remote.body["member"]) == (201, "https://mastodon.example/users/zoe")
     local = ann.post("/api/groups/club/invitations", {"handle": "@bob@affiche.test"})
     assert (local.status, local.body["member"]) == (201, "bob")
     assert member_count(ann) == 1

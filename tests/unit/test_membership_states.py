@@ -203,16 +203,27 @@ def test_a_remote_invitee_is_stored_with_a_normalised_address_and_gets_no_mail(
         ports: Ports, aws: Path, ann: Account) -> None:
     club(ports, ann)
     before = mail_count(aws)
-    membership.invite(ports, ann, "club", "@Zoe@Mastodon.Example")
-    membership.invite(ports, ann, "club", "https://gancio.example/users/max")
-    assert role(ports, "acct:zoe@mastodon.example") == "invited"
+    # (WebFinger and the actor document answer with the actor id: one key per person)
+    ids = {"@zoe@mastodon.example": "https://mastodon.example/users/zoe",
+           "https://gancio.example/users/max": "https://gancio.example/users/max"}
+    asked: list[str] = []
+
+    def resolve(handle: str) -> str:
+        asked.append(handle)
+        return ids[handle]
+
+    membership.invite(ports, ann, "club", "@Zoe@Mastodon.Example", resolve_remote=resolve)
+    membership.invite(ports, ann, "club", "https://gancio.example/users/max",
+                      resolve_remote=resolve)
+    assert asked == ["@zoe@mastodon.example", "https://gancio.example/users/max"]
+    assert role(ports, "https://mastodon.example/users/zoe") == "invited"
     assert role(ports, "https://gancio.example/users/max") == "invited"
     assert mail_count(aws) == before
     # our own host is recognised, and nonsense is refused with the field named
     with pytest.raises(NotFound, match="no profile @nobody"):
         membership.invite(ports, ann, "club", "@nobody@affiche.test", home_host="affiche.test")
     with pytest.raises(InvalidInput, match="handle must be"):
-        membership.invite(ports, ann, "club", "@zoe@not a host")
+        membership.invite(ports, ann, "club", "@zoe@not a host", resolve_remote=resolve)
 
 
 @covers(("rejected", "invite"))

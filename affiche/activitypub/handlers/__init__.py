@@ -26,7 +26,8 @@ from typing import Any
 ANY = "*"
 
 #: Modules of this package that register handlers; imported by `dispatch` on first use.
-HANDLER_MODULES: tuple[str, ...] = ("follow", "actor", "event", "participation", "note", "flag")
+HANDLER_MODULES: tuple[str, ...] = ("follow", "actor", "event", "participation", "note", "flag",
+                                    "membership")
 
 #: The (activity type, object type) pairs affiche processes; tests check each is registered.
 SUPPORTED: frozenset[tuple[str, str]] = frozenset({
@@ -38,6 +39,8 @@ SUPPORTED: frozenset[tuple[str, str]] = frozenset({
     ("Join", ANY), ("Join", "Event"), ("Leave", ANY), ("Leave", "Event"), ("Undo", "Join"),
     ("Create", "Note"), ("Update", "Note"),
     ("Flag", ANY),
+    ("Accept", "Invite"), ("Reject", "Invite"), ("Accept", ANY), ("Reject", ANY), ("Undo", ANY),
+    ("Invite", ANY), ("Invite", "Group"),
 })
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.handlers import ANY, InboundContext, Outcome, register
+from affiche.activitypub.handlers.membership import join_group, leave_group, local_group
 from affiche.activitypub.handlers.support import id_of, local_path, ports
 from affiche.domain import remote_participation
 from affiche.domain.errors import DomainError, NotFound
@@ -42,6 +43,9 @@ def _message(activity: dict[str, Any]) -> str:
 @register("Join", ANY)
 @register("Join", "Event")
 def join(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    group = local_group(id_of(activity.get("object")))
+    if group is not None:
+        return join_group(activity, group, context)
     uuid = local_event(id_of(activity.get("object")))
     if uuid is None:
         return Outcome("ignored", "only our events can be joined")
@@ -84,7 +88,11 @@ def _leave(uuid: str | None, context: InboundContext) -> Outcome:
 @register("Leave", ANY)
 @register("Leave", "Event")
 def leave(activity: dict[str, Any], context: InboundContext) -> Outcome:
-    return _leave(local_event(id_of(activity.get("object"))), context)
+    target = id_of(activity.get("object"))
+    group = local_group(target)
+    if group is not None:
+        return leave_group(group, context)
+    return _leave(local_event(target), context)
 
 
 @register("Undo", "Join")
@@ -92,4 +100,27 @@ def undo_join(activity: dict[str, Any], context: InboundContext) -> Outcome:
     inner = activity.get("object") or {}
     if id_of(inner.get("actor")) not in (None, context.signer):
         return Outcome("ignored", "one can only undo one's own Join")
-    return _leave(local_event(id_of(inner.get("object"))), context)
+    target = id_of(inner.get("object"))
+    group = local_group(target)
+    if group is not None:
+        return leave_group(group, context)
+    return _leave(local_event(target), context)
+
+
+def undo_join_by_id(join_id: str, context: InboundContext) -> Outcome | None:
+    """`Undo` of a Join given by id alone: the participation that kept that Join's id, else
+    None (the Undo is about something else)."""
+    context_ports = ports()
+    found = next((p for p in context_ports.repo.participations_of(context.signer)
+                  if p.join_activity_id == join_id), None)
+    if found is None:
+        return None
+    return _leave(found.event, context)
+
+
+@register("Undo", ANY)
+def undo_by_id(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    """An Undo naming its object by id only: Mobilizon and others may undo a Join that way."""
+    inner = id_of(activity.get("object"))
+    outcome = undo_join_by_id(inner, context) if inner else None
+    return outcome or Outcome("ignored", "no Join of this actor has that id")

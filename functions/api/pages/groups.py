@@ -14,6 +14,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from affiche.activitypub.invitees import remote_resolver
 from affiche.config import get_settings
 from affiche.domain import group_activity, group_images, groups, membership, resources, roles
 from affiche.domain.errors import InvalidInput
@@ -141,7 +142,8 @@ def invite(name: str) -> Response[str]:
         ratelimit.hit(ratelimit.INVITE_PER_ACCOUNT, page.me.id)
         ratelimit.hit(ratelimit.INVITE_PER_ADDRESS, client_address(router))
         invited = membership.invite(page.ports, page.me, name, page.form.get("handle"), profile,
-                                    home_host=get_settings().host)
+                                    home_host=get_settings().host,
+                                    resolve_remote=remote_resolver(page.ports))
         return f"{membership.who_is(invited.member)} is invited."
 
     return _act(name, "invite", act)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.domain import follows, groups, membership
 from affiche.domain.groups import membership_of
+from affiche.domain.model import is_remote_name
 from affiche.domain.profiles import acting_profile
 from functions.api.pages.common import Page, html, member
 from functions.api.pages.home import home_context
@@ -82,13 +83,22 @@ def follow(name: str) -> Response[str]:
     return page.redirect(f"/app/groups/{name}/follow", flash=message)
 
 
+def _invited_to(page: Page, group: str) -> str:
+    """A remote group's id does not fit in a path segment: its forms post to
+    /app/invitations/-/... with the id in a `group` field."""
+    return page.form.get("group") if group == "-" else group
+
+
 @router.post("/app/invitations/<group>/accept", include_in_schema=False)
 @html(router)
 def accept(group: str) -> Response[str]:
     page = member(router)
+    group = _invited_to(page, group)
     with page.errors_in("app/home.html", form="invitations",
                         context=lambda: home_context(page)):
         membership.accept_invitation(page.ports, page.me, group, page.form.optional("profile"))
+    if is_remote_name(group):  # its server keeps its pages; ours is "My space"
+        return page.redirect("/app/", flash=f"You accepted the invitation to {group}.")
     return page.redirect(f"/app/groups/{group}/", flash=f"Welcome to @{group}!")
 
 
@@ -96,6 +106,7 @@ def accept(group: str) -> Response[str]:
 @html(router)
 def decline(group: str) -> Response[str]:
     page = member(router)
+    group = _invited_to(page, group)
     with page.errors_in("app/home.html", form="invitations",
                         context=lambda: home_context(page)):
         membership.decline_invitation(page.ports, page.me, group, page.form.optional("profile"))

@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from affiche.activitypub.invitees import remote_resolver
 from affiche.config import get_settings
 from affiche.domain import follows, membership
 from affiche.domain.model import Event, Follow, Membership
@@ -74,7 +75,8 @@ def invite(name: str, body: InviteInput) -> Response[dict[str, Any]]:
     ratelimit.hit(ratelimit.INVITE_PER_ACCOUNT, account.id)
     ratelimit.hit(ratelimit.INVITE_PER_ADDRESS, client_address(router))
     invited = membership.invite(context, account, name, body.handle, body.profile,
-                                home_host=get_settings().host)
+                                home_host=get_settings().host,
+                                resolve_remote=remote_resolver(context))
     return json_response(201, membership_json(invited))
 
 

@@ -1,0 +1,161 @@
+"""Group membership from remote people: Join and Leave of our groups, and their answers to our
+Invites (Mobilizon's model: the Invite's object is the group, its target the invitee).
+
+Each goes through the same domain service a local person uses (affiche.domain.membership), with
+the remote person as the acting `Actor`:
+- `Join` of `{public_url}/@group/`: request_to_join_as (an open group accepts at once and the
+  fan-out sends the group's Accept{Join}; a moderated one waits for its administrators);
+- `Leave` of our group (or `Undo{Join}` of it): leave_as;
+- `Accept{Invite}` / `Reject{Invite}` by the invitee: accept_invitation_as / decline_invitation_as.
+  The Invite is read embedded (its `object` is our group) or by the id we gave it.
+- `Invite` from a remote group to one of our people: receive_invitation (their answer goes back
+  through the fan-out).
+`Accept` and `Reject` by id alone (Mastodon answers a Follow that way) are told apart by the
+activity of ours they name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from affiche.activitypub.actors import resolve_actor
+from affiche.activitypub.fetch import FetchError
+from affiche.activitypub.handlers import ANY, InboundContext, Outcome, register
+from affiche.activitypub.handlers.support import (
+    id_of,
+    local_name,
+    local_path,
+    ports,
+    same_host,
+)
+from affiche.domain import membership
+from affiche.domain.errors import DomainError
+from affiche.domain.model import Activity, Actor
+
+
+def local_group(url: str | None) -> str | None:
+    """The name of the group of ours `url` designates, else None."""
+    name = local_name(url)
+    if name is None:
+        return None
+    found = ports().repo.get(Actor, name)
+    return name if found is not None and found.is_group and not found.deleted else None
+
+
+def join_group(activity: dict[str, Any], group: str, context: InboundContext) -> Outcome:
+    context_ports = ports()
+    person = resolve_actor(context_ports.repo, context.signer)
+    if person.is_group:
+        return Outcome("ignored", "only people can join a group")
+    message = activity.get("participationMessage") or activity.get("content") or ""
+    text = message[:membership.MESSAGE_MAX] if isinstance(message, str) else ""
+    try:
+        joined = membership.request_to_join_as(context_ports, person, group, text)
+    except DomainError as error:
+        return Outcome("ignored", str(error))
+    return Outcome("handled", f"{person.name} is {joined.role} of @{group}")
+
+
+def leave_group(group: str, context: InboundContext) -> Outcome:
+    context_ports = ports()
+    person = context_ports.repo.get(Actor, context.signer)
+    if person is None:
+        return Outcome("ignored", "not a member here")
+    try:
+        membership.leave_as(context_ports, person, group)
+    except DomainError as error:
+        return Outcome("ignored", str(error))
+    return Outcome("handled", f"{person.name} left @{group}")
+
+
+def our_activity(value: Any) -> Activity | None:
+    """The activity of ours an id names (`{public_url}/activities/{id}`), when we have it."""
+    activity_id = local_path(id_of(value), "activities/")
+    return ports().repo.get(Activity, activity_id) if activity_id else None
+
+
+def _invited_group(inner: Any) -> str | None:
+    if isinstance(inner, dict) and inner.get("object") is not None:
+        return local_group(id_of(inner.get("object")))
+    ours = our_activity(inner)
+    if ours is None or ours.type != "Invite" or ours.object_kind != "membership":
+        return None
+    return str(ours.object.get("group") or "") or None
+
+
+def answer_invitation(activity: dict[str, Any], context: InboundContext,
+                      accepted: bool) -> Outcome:
+    inner = activity.get("object")
+    group = _invited_group(inner)
+    if group is None:
+        return Outcome("ignored", "no invitation of ours is named")
+    if isinstance(inner, dict) and id_of(inner.get("target")) not in (None, context.signer):
+        return Outcome("ignored", "one can only answer one's own invitation")
+    context_ports = ports()
+    person = context_ports.repo.get(Actor, context.signer)
+    if person is None:
+        return Outcome("ignored", "we invited no such person")
+    try:
+        if accepted:
+            membership.accept_invitation_as(context_ports, person, group)
+        else:
+            membership.decline_invitation_as(context_ports, person, group)
+    except DomainError as error:
+        return Outcome("ignored", str(error))
+    verb = "accepted" if accepted else "declined"
+    return Outcome("handled", f"{person.name} {verb} the invitation to @{group}")
+
+
+@register("Accept", "Invite")
+def accept_invite(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    return answer_invitation(activity, context, accepted=True)
+
+
+@register("Reject", "Invite")
+def reject_invite(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    return answer_invitation(activity, context, accepted=False)
+
+
+def _answer_by_id(activity: dict[str, Any], context: InboundContext, accepted: bool) -> Outcome:
+    ours = our_activity(activity.get("object"))
+    if ours is not None and ours.type == "Invite":
+        return answer_invitation(activity, context, accepted)
+    if ours is None or ours.type == "Follow":
+        from affiche.activitypub.handlers.follow import accept_follow, reject_follow
+
+        return (accept_follow if accepted else reject_follow)(activity, context)
+    return Outcome("ignored", f"nothing to answer in our {ours.type}")
+
+
+@register("Accept", ANY)
+def accept_by_id(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    return _answer_by_id(activity, context, accepted=True)
+
+
+@register("Reject", ANY)
+def reject_by_id(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    return _answer_by_id(activity, context, accepted=False)
+
+
+@register("Invite", ANY)
+@register("Invite", "Group")
+def invite(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    """A remote group (its `object`) invites one of our people (its `target`). The inviter is
+    the signer: the group itself or one of its administrators, on the group's server."""
+    member = local_name(id_of(activity.get("target")))
+    group_id = id_of(activity.get("object"))
+    if member is None or group_id is None or not same_host(group_id, context.signer):
+        return Outcome("ignored", "an Invite must name a group of the inviter's server and "
+                                  "one of our people")
+    context_ports = ports()
+    try:
+        group = resolve_actor(context_ports.repo, group_id)
+        inviter = resolve_actor(context_ports.repo, context.signer)
+    except FetchError as error:
+        return Outcome("ignored", f"the group could not be fetched ({error.reason})")
+    try:
+        membership.receive_invitation(context_ports, inviter, group, member,
+                                      id_of(activity.get("id")))
+    except DomainError as error:
+        return Outcome("ignored", str(error))
+    return Outcome("handled", f"@{member} is invited to {group.name}")

@@ -1,0 +1,87 @@
+"""Two instances on 127.0.0.1 (the runners of test_two_instances.py), shared by the tests of this
+module (starting a pair is the slow part): group membership across instances, and a deleted
+event withdrawn from the other side."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.federation.test_two_instances import eventually, instance, logged_in
+
+
+class Pair:
+    def __init__(self, a: tuple[str, str, str], b: tuple[str, str, str]) -> None:
+        self.a_url, self.b_url = a[0], b[0]
+        self.a, self.b = logged_in(*a), logged_in(*b)
+        self.b_name = self.b.get("/api/me").json()["profiles"][0]["name"]
+        self.b_host = self.b_url.removeprefix("http://")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    data = tmp_path_factory.mktemp("pair")
+    with ExitStack() as stack:
+        a = stack.enter_context(instance(data / "a"))
+        b = stack.enter_context(instance(data / "b", "--empty"))
+        yield Pair(a, b)
+
+
+def submit(client: httpx.Client, page: str, path: str, fields: dict[str, str]) -> httpx.Response:
+    """Post a form the way a browser does: with the CSRF token the page showed."""
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get(page).text)
+    assert token, "the page has a form"
+    return client.post(path, data={**fields, "csrf": token.group(1)})
+
+
+def test_an_invitation_across_instances_is_accepted(pair: Pair) -> None:
+    # When A's administrator invites the person of B by their handle
+    invited = pair.a.post("/api/groups/demo/invitations",
+                          json={"handle": f"@{pair.b_name}@{pair.b_host}"})
+    assert invited.status_code == 201, invited.text
+    person = f"{pair.b_url}/@{pair.b_name}/"
+    assert invited.json()["member"] == person  # WebFinger gave the actor id: one key
+    # Then the invitation reaches B, in the person's space
+    group = f"{pair.a_url}/@demo/"
+    eventually(lambda: [i for i in pair.b.get("/api/invitations").json()["invitations"]
+                        if i["group"] == group], "B shows the invitation")
+    assert "Accept the invitation to" in pair.b.get("/app/").text
+    # When they accept it on B's page
+    accepted = submit(pair.b, "/app/", "/app/invitations/-/accept",
+                      {"profile": pair.b_name, "group": group})
+    assert accepted.status_code == 303, accepted.text
+
+    # Then they are a member on A, listed with the others
+    def member() -> list[dict[str, Any]]:
+        listed = pair.a.get("/api/groups/demo/members").json()["members"]
+        return [m for m in listed if m["member"] == person and m["role"] == "member"]
+
+    eventually(member, "A lists the person of B as a member")
+
+
+def test_a_deleted_event_answers_410_and_leaves_the_other_side(pair: Pair) -> None:
+    # Given the person on B follows A's group and sees its new event
+    followed = pair.b.post("/api/me/following",
+                           json={"handle": f"@demo@{pair.a_url.removeprefix('http://')}"})
+    assert followed.status_code == 201, followed.text
+    eventually(lambda: [f["state"] for f in pair.b.get("/api/me/following").json()[
+        "following"]] == ["accepted"], "A's group accepts the follow")
+    created = pair.a.post("/api/groups/demo/events", json={
+        "title": "Soon withdrawn", "begins_on": "2031-07-01T12:00",
+        "ends_on": "2031-07-01T15:00", "timezone": "Europe/Paris"})
+    assert created.status_code == 201, created.text
+    uuid = created.json()["uuid"]
+    eventually(lambda: "Soon withdrawn" in pair.b.get("/app/").text, "B shows the event")
+    # When A deletes it
+    deleted = pair.a.request("DELETE", f"/api/events/{uuid}", json={})
+    assert deleted.status_code in (200, 204), deleted.text
+    # Then A answers 410 Gone for it, and B's copy is removed on the Delete
+    eventually(lambda: httpx.get(f"{pair.a_url}/events/{uuid}/", headers={
+        "Accept": "application/activity+json"}).status_code == 410, "A answers 410")
+    eventually(lambda: "Soon withdrawn" not in pair.b.get("/app/").text,
+               "B no longer shows the event")
