@@ -141,9 +141,20 @@ class Timeline:
     older: str | None  # the cursor of the next (older) page, None at the end
 
 
+def author(activity: Activity) -> str:
+    """Who did it. Events and posts are published by the group (their activities' actor), but
+    their snapshot names the profile that created them: for a Create, that is the person who
+    acted. Later edits may be anyone's among the moderators, so they stay the group's."""
+    if activity.type == "Create":
+        creator = activity.object.get("organizer") or activity.object.get("author")
+        if isinstance(creator, str) and creator:
+            return creator
+    return activity.actor
+
+
 def entry(activity: Activity, handles: dict[str, str]) -> Entry:
-    who = handles.get(activity.actor) or (
-        activity.actor if is_remote_name(activity.actor) else f"@{activity.actor}")
+    name = author(activity)
+    who = handles.get(name) or (name if is_remote_name(name) else f"@{name}")
     return Entry(activity=activity, who=who, what=phrase(activity))
 
 
@@ -167,7 +178,7 @@ def timeline(ports: Ports, actor: Actor, group: str, before: str | None = None,
     page, more = found[:per_page], len(found) > per_page
     drafts = allowed(mine, "edit_event")
     shown = [a for a in page if not hidden_from(a, drafts)]
-    names = {a.actor for a in shown if is_remote_name(a.actor)}
+    names = {author(a) for a in shown if is_remote_name(author(a))}
     handles = {n: a.handle for n in names if (a := ports.repo.get(Actor, n)) is not None}
     older = f"{page[-1].published.isoformat()}#{page[-1].id}" if more and page else None
     return Timeline(entries=[entry(a, handles) for a in shown], older=older)

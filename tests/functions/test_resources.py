@@ -162,6 +162,12 @@ def test_members_keep_links_in_folders_with_previews_of_the_pages(club: Club,
     assert "@bob renamed the resource “Seeds”" in lines
     assert "@bob added “Seed library & swap” to the resources" in lines
     assert "@bob joined the group" in lines and lines[-1] == "@club was created"
+    # And an event the group publishes names the person who created it, not only the group
+    event = {"title": "Walk", "begins_on": "2031-05-01T10:00", "ends_on": "2031-05-01T12:00",
+             "timezone": "Europe/Paris"}
+    assert club.ann.post("/api/groups/club/events", event).status == 201
+    newest = club.bob.get("/api/groups/club/activity").body["items"][0]["text"]
+    assert newest.startswith("@ann ") and "Walk" in newest, newest
     # And none of it is for someone outside the group
     for path in ("/api/groups/club/resources", "/api/groups/club/activity",
                  f"/api/resources/{link_id}"):
