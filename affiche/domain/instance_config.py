@@ -1,5 +1,6 @@
 """The instance's settings administrators edit online: name, description, contact, the texts of
-its rules, terms, privacy and about pages, who may create groups, anonymous reports.
+its rules, terms, privacy and about pages, who may create groups, who may sign up, anonymous
+participation and reports.
 
 One InstanceSettings item; each change is an `Update` of it (private: nothing federates) that the
 outbox turns into fresh NodeInfo (artifacts.touched_by), with an audit entry in the same commit."""
@@ -12,7 +13,7 @@ from affiche.domain import activities, audit, rules
 from affiche.domain.accounts import instance_settings
 from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, PermissionDenied
-from affiche.domain.instance import require_admin
+from affiche.domain.instance import MODES, require_admin
 from affiche.domain.model import Account, InstanceSettings
 from affiche.domain.ports import ChangeSet
 
@@ -20,12 +21,12 @@ GROUP_CREATION = ("anyone", "admins")
 LINES = {"name": 100, "contact_email": 254}
 TEXTS = {"description": 2000, "rules": 50000, "terms": 50000, "privacy": 50000, "about": 50000}
 FLAGS = ("anonymous_reports", "anonymous_participation")
-EDITABLE = (*LINES, *TEXTS, *FLAGS, "group_creation")
+CHOICES = {"group_creation": GROUP_CREATION, "registration_mode": MODES}
+EDITABLE = (*LINES, *TEXTS, *FLAGS, *CHOICES)
 
 
 def public_view(settings: InstanceSettings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in EDITABLE} | {
-        "registration_mode": settings.registration_mode}
+    return {name: getattr(settings, name) for name in EDITABLE}
 
 
 def update(ports: Ports, admin: Account, values: dict[str, Any]) -> InstanceSettings:
@@ -42,8 +43,8 @@ def update(ports: Ports, admin: Account, values: dict[str, Any]) -> InstanceSett
             if not isinstance(value, bool):
                 raise InvalidInput(f"{name} must be true or false", field=name)
             clean[name] = value
-        elif name == "group_creation":
-            clean[name] = rules.choice(str(value), name, GROUP_CREATION)
+        elif name in CHOICES:
+            clean[name] = rules.choice(str(value), name, CHOICES[name])
         elif name == "contact_email":
             clean[name] = rules.email(str(value)) if str(value).strip() else ""
         elif name in LINES:

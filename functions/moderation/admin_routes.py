@@ -51,6 +51,7 @@ class SettingsInput(Input):
     privacy: str | None = Field(default=None, max_length=50000)
     about: str | None = Field(default=None, max_length=50000)
     group_creation: str | None = Field(default=None, max_length=20)
+    registration_mode: str | None = Field(default=None, max_length=20)
     anonymous_reports: bool | None = None
     anonymous_participation: bool | None = None
 

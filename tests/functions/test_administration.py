@@ -197,10 +197,14 @@ def test_settings_are_edited_and_republish_nodeinfo(admin: ApiClient, mail: Path
 
     answer = admin.call("PATCH", "/api/mod/instance", {
         "name": "Neighbours", "rules": "Be kind.", "group_creation": "admins",
-        "anonymous_reports": False, "contact_email": "mods@example.org"})
+        "anonymous_reports": False, "contact_email": "mods@example.org",
+        "registration_mode": "invite_only"})
     assert answer.status == 200, answer.body
     assert admin.get("/api/mod/instance").body["name"] == "Neighbours"
-    [activity] = [a for a in ports().repo.all_of_kind("activity") if a.object_kind == "instance"]
+    assert admin.get("/api/mod/instance").body["registration_mode"] == "invite_only"
+    assert admin.call("PATCH", "/api/mod/instance", {"registration_mode": "open"}).status == 200
+    assert admin.call("PATCH", "/api/mod/instance", {"registration_mode": "sometimes"}).status == 400
+    activity = [a for a in ports().repo.all_of_kind("activity") if a.object_kind == "instance"][0]
     output = artifacts.render(renderer(), artifacts.touched_by(activity))
     nodeinfo = next(f for f in output.files if f.key == "nodeinfo/2.1.json")
     assert json.loads(nodeinfo.body)["metadata"]["nodeName"] == "Neighbours"
@@ -241,7 +245,7 @@ def test_rules_edited_online_are_published_as_the_static_page(admin: ApiClient) 
 
     assert admin.call("PATCH", "/api/mod/instance",
                       {"rules": "## Be kind\n\n<script>x()</script>No spam."}).status == 200
-    [activity] = [a for a in ports().repo.all_of_kind("activity") if a.object_kind == "instance"]
+    activity = [a for a in ports().repo.all_of_kind("activity") if a.object_kind == "instance"][0]
     output = artifacts.render(renderer(), artifacts.touched_by(activity))
     rules = next(f for f in output.files if f.key == "rules/index.html")
     assert b"<h2>Be kind</h2>" in rules.body and b"<script>" not in rules.body

@@ -739,7 +739,8 @@ ADMIN_PAGES: list[tuple[str, str, dict[str, str] | None]] = [
     ("GET", "/app/admin/groups", None),
     ("POST", "/app/admin/groups/{group}/suspend", {}),
     ("GET", "/app/admin/settings", None),
-    ("POST", "/app/admin/settings", {"name": "Neighbours", "group_creation": "anyone"}),
+    ("POST", "/app/admin/settings", {"name": "Neighbours", "group_creation": "anyone",
+                                     "registration_mode": "open"}),
     ("GET", "/app/admin/domains", None),
     ("POST", "/app/admin/domains", {"domain": "spam.example", "list": "silenced"}),
 ]

@@ -124,8 +124,10 @@ def admin_settings() -> Response[str]:
 def admin_settings_save() -> Response[str]:
     page = _admin()
     form = page.form
-    fields = (*instance_config.LINES, *instance_config.TEXTS, "group_creation")
-    values: dict[str, str | bool] = {name: form.get(name) for name in fields}
+    fields = (*instance_config.LINES, *instance_config.TEXTS)
+    values: dict[str, str | bool | None] = {name: form.get(name) for name in fields}
+    # A choice left unset (no radio button sent) keeps its value.
+    values.update({name: form.optional(name) for name in instance_config.CHOICES})
     values.update({flag: form.get(flag) == "1" for flag in instance_config.FLAGS})
     with page.errors_in("app/admin_settings.html", "settings"):
         instance_config.update(page.ports, page.me, values)
