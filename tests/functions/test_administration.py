@@ -203,8 +203,9 @@ def test_settings_are_edited_and_republish_nodeinfo(admin: ApiClient, mail: Path
     assert admin.get("/api/mod/instance").body["name"] == "Neighbours"
     assert admin.get("/api/mod/instance").body["registration_mode"] == "invite_only"
     assert admin.call("PATCH", "/api/mod/instance", {"registration_mode": "open"}).status == 200
-    assert admin.call("PATCH", "/api/mod/instance", {"registration_mode": "sometimes"}).status == 400
-    activity = [a for a in ports().repo.all_of_kind("activity") if a.object_kind == "instance"][0]
+    wrong_mode = admin.call("PATCH", "/api/mod/instance", {"registration_mode": "sometimes"})
+    assert wrong_mode.status == 400
+    activity = next(a for a in ports().repo.all_of_kind("activity") if a.object_kind == "instance")
     output = artifacts.render(renderer(), artifacts.touched_by(activity))
     nodeinfo = next(f for f in output.files if f.key == "nodeinfo/2.1.json")
     assert json.loads(nodeinfo.body)["metadata"]["nodeName"] == "Neighbours"
@@ -245,7 +246,7 @@ def test_rules_edited_online_are_published_as_the_static_page(admin: ApiClient) 
 
     assert admin.call("PATCH", "/api/mod/instance",
                       {"rules": "## Be kind\n\n<script>x()</script>No spam."}).status == 200
-    activity = [a for a in ports().repo.all_of_kind("activity") if a.object_kind == "instance"][0]
+    [activity] = [a for a in ports().repo.all_of_kind("activity") if a.object_kind == "instance"]
     output = artifacts.render(renderer(), artifacts.touched_by(activity))
     rules = next(f for f in output.files if f.key == "rules/index.html")
     assert b"<h2>Be kind</h2>" in rules.body and b"<script>" not in rules.body
