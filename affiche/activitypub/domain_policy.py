@@ -30,6 +30,7 @@ LISTS = ("blocked", "silenced", "allowed")
 class Purged:
     actors: int = 0
     comments: int = 0
+    events: int = 0  # our copies of its groups' events (members' agendas)
 
 
 def domain_name(value: str) -> str:
@@ -101,7 +102,7 @@ def _host_of(actor: Actor) -> str:
 
 
 def purge(ports: Ports, host: str) -> Purged:
-    """Forget what we hold of `host` (and its subdomains). A scan of actors and comments: an
+    """Forget what we hold of `host` (and its subdomains). A scan of actors, events and comments: an
     administrator's rare action, never a request path of visitors."""
     from affiche.domain import retirement
 
@@ -113,12 +114,19 @@ def purge(ports: Ports, host: str) -> Purged:
         if comment.author in names and not comment.deleted:
             _remove_comment(ports, comment)
             comments += 1
+    events = 0
+    for event in ports.repo.all_of_kind(Event.kind):
+        # An event is the server's by its id, whether or not we still hold its group's actor.
+        origin = blocklist.normalise(urlsplit(event.uuid).hostname or "")
+        if event.is_remote and (event.group in names or blocklist.is_blocked(origin, {host})):
+            ports.repo.commit(ChangeSet(deletes=[event]))
+            events += 1
     for actor in doomed:
         retirement.leave_everything(ports, actor)  # memberships, follows, participations
         for follow in ports.repo.followers_of(actor.name):  # our people following a group there
             ports.repo.commit(ChangeSet(deletes=[follow.evolve(version=0)]))
         ports.repo.commit(ChangeSet(deletes=[actor.evolve(version=0)]))
-    return Purged(actors=len(doomed), comments=comments)
+    return Purged(actors=len(doomed), comments=comments, events=events)
 
 
 def _remove_comment(ports: Ports, comment: Comment) -> None:

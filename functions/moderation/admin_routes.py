@@ -189,7 +189,8 @@ def add_domain(which: str, body: DomainInput) -> Response[dict[str, Any]]:
     purged = domain_policy.add(context, account, which, body.domain, body.reason)
     return json_response(200, {"domain": domain_policy.domain_name(body.domain), "list": which,
                                "purged": {"actors": purged.actors,
-                                          "comments": purged.comments}})
+                                          "comments": purged.comments,
+                                          "events": purged.events}})
 
 
 @router.delete("/api/mod/domains/<which>/<domain>")

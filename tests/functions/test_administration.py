@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from affiche.config import get_settings
-from affiche.domain.model import Account, Actor, Comment, Follow
+from affiche.domain.model import Account, Actor, Comment, Event, Follow
 from affiche.domain.ports import ChangeSet
 from affiche.publish.renderer import Renderer
 from affiche.store.repository import DynamoRepository
@@ -139,6 +139,7 @@ def test_blocking_a_domain_purges_its_actors_and_refuses_inbox_and_deliveries(
     from affiche.activitypub import blocklist
     from affiche.activitypub.delivery import enqueue
     from affiche.activitypub.inbox import InboundRequest, Inbox
+    from affiche.activitypub.remote_events import event_from_object
 
     ann = logged_in(mail, monkeypatch)
     assert ann.post("/api/groups", {"name": "club", "display_name": "Club"}).status == 201
@@ -150,13 +151,17 @@ def test_blocking_a_domain_purges_its_actors_and_refuses_inbox_and_deliveries(
               inbox=REMOTE + "/inbox", domain="spam.example"),
         Follow(follower=REMOTE, followed="club", created_at=now),
         Comment(id="c1", event=uuid, author=REMOTE, text_source="spam", text_html="<p>spam</p>",
-                created_at=now, updated_at=now)))
+                created_at=now, updated_at=now),
+        event_from_object({"id": "https://spam.example/events/1", "type": "Event",
+                           "name": "Spam fair", "startTime": "2031-01-01T10:00:00Z"},
+                          "https://spam.example/@fair", now)))
     # When an administrator blocks the domain
     answer = admin.post("/api/mod/domains/blocked", {"domain": "https://spam.example/"})
     assert answer.status == 200, answer.body
-    assert answer.body["purged"] == {"actors": 1, "comments": 1}
+    assert answer.body["purged"] == {"actors": 1, "comments": 1, "events": 1}
     # Then what we held of it is gone
     assert repo.get(Actor, REMOTE) is None
+    assert repo.get(Event, "https://spam.example/events/1") is None
     assert repo.followers_of("club") == []
     comment = repo.get(Comment, "c1")
     assert comment is not None and comment.deleted and comment.text_html == ""
