@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from affiche.activitypub import blocklist
-from affiche.domain import activities, audit
+from affiche.domain import audit, remote_content
 from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput
 from affiche.domain.instance import require_admin
-from affiche.domain.model import Account, Actor, Comment, Event
+from affiche.domain.model import Account, Actor, Event
 from affiche.domain.ports import ChangeSet
 
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -109,35 +109,17 @@ def purge(ports: Ports, host: str) -> Purged:
     doomed = [a for a in ports.repo.all_of_kind(Actor.kind)
               if a.is_remote and blocklist.is_blocked(_host_of(a), {host})]
     names = {a.name for a in doomed}
-    comments = 0
-    for comment in ports.repo.all_of_kind(Comment.kind):
-        if comment.author in names and not comment.deleted:
-            _remove_comment(ports, comment)
-            comments += 1
-    events = 0
-    for event in ports.repo.all_of_kind(Event.kind):
+    comments = remote_content.remove_comments_by(ports, names)
+
+    def theirs(event: Event) -> bool:
         # An event is the server's by its id, whether or not we still hold its group's actor.
         origin = blocklist.normalise(urlsplit(event.uuid).hostname or "")
-        if event.is_remote and (event.group in names or blocklist.is_blocked(origin, {host})):
-            ports.repo.commit(ChangeSet(deletes=[event]))
-            events += 1
+        return event.group in names or blocklist.is_blocked(origin, {host})
+
+    events = remote_content.remove_remote_events(ports, theirs)
     for actor in doomed:
         retirement.leave_everything(ports, actor)  # memberships, follows, participations
         for follow in ports.repo.followers_of(actor.name):  # our people following a group there
             ports.repo.commit(ChangeSet(deletes=[follow.evolve(version=0)]))
         ports.repo.commit(ChangeSet(deletes=[actor.evolve(version=0)]))
     return Purged(actors=len(doomed), comments=comments, events=events)
-
-
-def _remove_comment(ports: Ports, comment: Comment) -> None:
-    from affiche.domain.events import event_audience
-
-    event = ports.repo.get(Event, comment.event)
-    group = ports.repo.get(Actor, event.group) if event else None
-    gone = comment.evolve(text_source="", text_html="", deleted=True,
-                          updated_at=ports.clock.now())
-    changes = ChangeSet().put(gone)
-    if event is not None and group is not None:
-        changes.record(activities.new(ports, "Delete", comment.author, gone, comment.id,
-                                      audience=event_audience(event, group)))
-    ports.repo.commit(changes)

@@ -1,6 +1,7 @@
 """What happens here when a remote actor goes away (a self-`Delete` from its server).
 
-Its follows of our groups, its memberships and its participations in our events are removed
+Its follows of our groups, its memberships, its participations in our events, its comments and
+our copies of its events (when it was a group) are removed
 through the same flows a local person uses (follows.unfollow_as, the membership graph's "leave",
 participation.forget_participant, which frees the places), so counters and the pages stay right;
 our copy of the actor is marked deleted rather than removed, so an old signature or a late delivery
@@ -9,7 +10,7 @@ naming it still finds something to refuse.
 
 from __future__ import annotations
 
-from affiche.domain import follows, membership, participation
+from affiche.domain import follows, membership, participation, remote_content
 from affiche.domain.context import Ports
 from affiche.domain.errors import NotFound
 from affiche.domain.model import Actor, is_remote_name
@@ -36,6 +37,10 @@ def forget(ports: Ports, actor_id: str) -> int:
         participation.forget_participant(ports, actor_id)
         removed += len(taking_part)
     if actor is not None and not actor.deleted:
+        # What it wrote here goes with it (only for an actor we knew: a server announces the
+        # deletion of many accounts that never came here, and each would cost a scan).
+        removed += remote_content.remove_comments_by(ports, {actor_id})
+        removed += remote_content.remove_remote_events(ports, lambda e: e.group == actor_id)
         ports.repo.commit(ChangeSet().put(actor.evolve(deleted=True)))
     return removed
 
