@@ -46,12 +46,17 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("AFFICHE_MAIL_MODE", "maildir")
     monkeypatch.setenv("AFFICHE_MAIL_DIR", str(tmp_path / "mail"))
     reset_settings()
+    from affiche.activitypub.blocklist import forget_cache
     from affiche.aws import reset_clients
 
+    # Process-wide caches of what a table holds must not outlive the test's table (a blocked
+    # domain or an allow-list mode of one test would refuse another's deliveries).
     reset_clients()
+    forget_cache()
     yield tmp_path
     reset_settings()
     reset_clients()
+    forget_cache()
 
 
 @pytest.fixture

@@ -290,11 +290,11 @@ def test_comments_of_private_events_never_leave(given: Any) -> None:
 def test_an_account_deleted_on_its_server_takes_its_comments_with_it(site: Site) -> None:
     # Given alice's reply to a public event of @club
     uuid = public_event()
-    status, body = deliver(reply(URLS.event(uuid), "<p>See you at the fair</p>"))
+    _, body = deliver(reply(URLS.event(uuid), "<p>See you at the fair</p>"))
     assert body["status"] == "accepted", body
     assert "See you at the fair" in site.html(f"events/{uuid}/index.html")
     # When her server tells us her account is gone (Mastodon's self-Delete of the actor)
-    status, body = deliver({"@context": "https://www.w3.org/ns/activitystreams",
+    _, body = deliver({"@context": "https://www.w3.org/ns/activitystreams",
                             "id": f"{ALICE}#delete", "type": "Delete", "actor": ALICE,
                             "object": ALICE, "to": ["https://www.w3.org/ns/activitystreams#Public"]})
     # Then what she wrote here goes too: no comment left, nor on the page
