@@ -295,8 +295,8 @@ def test_an_account_deleted_on_its_server_takes_its_comments_with_it(site: Site)
     assert "See you at the fair" in site.html(f"events/{uuid}/index.html")
     # When her server tells us her account is gone (Mastodon's self-Delete of the actor)
     _, body = deliver({"@context": "https://www.w3.org/ns/activitystreams",
-                            "id": f"{ALICE}#delete", "type": "Delete", "actor": ALICE,
-                            "object": ALICE, "to": ["https://www.w3.org/ns/activitystreams#Public"]})
+                       "id": f"{ALICE}#delete", "type": "Delete", "actor": ALICE,
+                       "object": ALICE, "to": ["https://www.w3.org/ns/activitystreams#Public"]})
     # Then what she wrote here goes too: no comment left, nor on the page
     assert body["status"] == "accepted", body
     assert live_comments(uuid) == []
