@@ -63,7 +63,8 @@ CONTENT: dict[str, ContentKind] = {}
 PLANNER_MODULES: tuple[str, ...] = ("affiche.activitypub.participation_fanout",
                                    "affiche.activitypub.comment_fanout",
                                    "affiche.activitypub.report_fanout",
-                                   "affiche.activitypub.membership_fanout")
+                                   "affiche.activitypub.membership_fanout",
+                                   "affiche.activitypub.discussion_fanout")
 _loaded = False
 #: Kinds whose activities by a remote actor still send something: our answer to them.
 ANSWERED: frozenset[str] = frozenset({"follow", "participation", "membership"})

@@ -11,8 +11,10 @@ actor's name either way. Who may do what (affiche/domain/roles.py):
 
 A thread is started with its opening message (as Mobilizon asks for one). Each change commits
 the entity and its Activity (object kind "discussion" or "discussion_reply", target the group)
-in one transaction, with the audience "members": the publisher renders nothing for it and the
-fan-out sends it nowhere, so nothing of a discussion ever reaches the bucket or a follower.
+in one transaction, with the audience "members": the publisher renders nothing for it, and the
+fan-out (affiche/activitypub/discussion_fanout.py) sends it to the group's remote members alone,
+so nothing of a discussion ever reaches the bucket or a follower. A remote member's reply comes
+in through affiche/activitypub/handlers/discussion.py and calls `reply` here.
 Following a thread is a person's own switch (no activity); the starter follows from the start,
 and affiche/notify/rules/discussions.py mails followers each new reply.
 """

@@ -85,3 +85,37 @@ def test_a_deleted_event_answers_410_and_leaves_the_other_side(pair: Pair) -> No
         "Accept": "application/activity+json"}).status_code == 410, "A answers 410")
     eventually(lambda: "Soon withdrawn" not in pair.b.get("/app/").text,
                "B no longer shows the event")
+
+
+def test_a_report_on_b_about_content_of_a_is_forwarded_to_a_as_a_flag(pair: Pair) -> None:
+    # Given the person on B follows A's group and sees its new event
+    a_host = pair.a_url.removeprefix("http://")
+    if not pair.b.get("/api/me/following").json()["following"]:
+        followed = pair.b.post("/api/me/following", json={"handle": f"@demo@{a_host}"})
+        assert followed.status_code == 201, followed.text
+    eventually(lambda: [f["state"] for f in pair.b.get("/api/me/following").json()[
+        "following"]] == ["accepted"], "A's group accepts the follow")
+    created = pair.a.post("/api/groups/demo/events", json={
+        "title": "Reported elsewhere", "begins_on": "2031-08-01T12:00",
+        "ends_on": "2031-08-01T15:00", "timezone": "Europe/Paris"})
+    assert created.status_code == 201, created.text
+    uuid = created.json()["uuid"]
+    eventually(lambda: "Reported elsewhere" in pair.b.get("/app/").text, "B shows the event")
+    # When the person on B reports it, and B's moderator forwards the report to A
+    reported = pair.b.post("/api/reports", json={
+        "target_kind": "event", "target_key": f"{pair.a_url}/events/{uuid}/",
+        "reason": "spam", "comment": "Selling fake tickets"})
+    assert reported.status_code == 201, reported.text
+    forwarded = pair.b.post(f"/api/mod/reports/{reported.json()['id']}/forward", json={})
+    assert forwarded.status_code == 202, forwarded.text
+
+    # Then A's moderators find an open report about A's own event, with the complaint
+    def on_a() -> list[dict[str, Any]]:
+        listed = pair.a.get("/api/mod/reports").json()["reports"]
+        return [r for r in listed if r["target_kind"] == "event" and r["target_key"] == uuid]
+
+    report = eventually(on_a, "A lists the forwarded report")[0]
+    assert report["state"] == "open"
+    assert "Selling fake tickets" in report["comment"]
+    # and the reporter on B is not named: the report comes from B's instance actor
+    assert pair.b_name not in report["reporter"]

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.fetch import FetchError
 from affiche.activitypub.handlers import InboundContext, Outcome, register
+from affiche.activitypub.handlers.discussion import discussion_reply
 from affiche.activitypub.handlers.support import id_of, local_path, ports
 from affiche.activitypub.vocabulary import PUBLIC
 from affiche.domain import comments
@@ -127,6 +128,9 @@ def _note(activity: dict[str, Any], context: InboundContext) -> dict[str, Any] |
 
 @register("Create", "Note")
 def create(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    in_discussion = discussion_reply(activity, context)  # members-only: before the public check
+    if in_discussion is not None:
+        return in_discussion
     note = _note(activity, context)
     if isinstance(note, Outcome):
         return note

@@ -1,0 +1,104 @@
+"""Fan-out of group discussions to the group's remote members (Mobilizon's model).
+
+A discussion is members-only: nothing of it goes to followers, an outbox or the public. What a
+local member writes in a thread of one of our groups goes to each *remote member's own inbox*
+(never a shared inbox, whose server could not tell who may read it), as Mobilizon does: a
+`Create` of a `Note` whose `context` is the discussion (the thread's opening message also carries
+the thread's `name`), addressed to the group's members collection and to each remote member,
+never to Public. Edits go out as `Update{Note}`, deletions as `Delete{Tombstone}`, a renamed
+thread as an `Update` of its opening Note with the new name.
+
+Ids: the discussion is its members' page, `{base}/app/groups/{group}/discussions/{id}`, and a
+reply `{that}/replies/{reply_id}`; handlers/discussion.py reads both back from a remote member's
+`context` or `inReplyTo`.
+
+What a remote member writes comes in through handlers/discussion.py; relaying it to the other
+remote members (the group's `Announce`) is not done yet: plan() skips remote actors' activities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from affiche.activitypub import vocabulary as ap
+from affiche.activitypub.fanout import Delivery, register_planner
+from affiche.domain.model import Activity, Actor, Discussion, DiscussionReply, is_remote_name
+from affiche.domain.ports import Repository
+from affiche.domain.roles import MEMBER_ROLES
+
+
+def discussion_id(urls: ap.Urls, group: str, discussion: str) -> str:
+    return f"{urls.base}/app/groups/{group}/discussions/{discussion}"
+
+
+def reply_id(urls: ap.Urls, group: str, discussion: str, reply: str) -> str:
+    return f"{discussion_id(urls, group, discussion)}/replies/{reply}"
+
+
+def remote_member_inboxes(repo: Repository, group: str, *, besides: str = "") -> dict[str, str]:
+    """The group's remote members (actor id -> personal inbox), `besides` left out."""
+    found: dict[str, str] = {}
+    for membership in repo.memberships_of_group(group):
+        if (membership.role not in MEMBER_ROLES or not is_remote_name(membership.member)
+                or membership.member == besides):
+            continue
+        person = repo.get(Actor, membership.member)
+        if person is not None and not person.deleted and person.inbox:
+            found[membership.member] = person.inbox
+    return found
+
+
+def _note(urls: ap.Urls, reply: DiscussionReply, discussion: Discussion | None,
+          to: list[str]) -> dict[str, Any]:
+    context = discussion_id(urls, reply.group, reply.discussion)
+    note: dict[str, Any] = {
+        "id": reply_id(urls, reply.group, reply.discussion, reply.id), "type": "Note",
+        "attributedTo": urls.actor(reply.author), "actor": urls.actor(reply.author),
+        "context": context, "inReplyTo": context, "content": reply.text_html,
+        "mediaType": "text/html", "source": {"content": reply.text_source,
+                                             "mediaType": "text/markdown"},
+        "published": reply.created_at.isoformat(), "updated": reply.updated_at.isoformat(),
+        "to": to, "cc": []}
+    if discussion is not None:
+        note["name"] = discussion.title
+    return note
+
+
+def _opening(repo: Repository, discussion: Discussion) -> DiscussionReply | None:
+    first = repo.replies_of_discussion(discussion.id, limit=1).items
+    return first[0] if first else None
+
+
+@register_planner("discussion_reply")
+@register_planner("discussion")
+def _discussion(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
+    if activity.type not in {"Create", "Update", "Delete"} or is_remote_name(activity.actor):
+        return []
+    group = str(activity.target or activity.object.get("group", ""))
+    if not group or is_remote_name(group):
+        return []
+    members = remote_member_inboxes(repo, group, besides=activity.actor)
+    if not members:
+        return []
+    to = [urls.actor(group).rstrip("/") + "/members", *members]
+    if activity.object_kind == "discussion":
+        discussion = Discussion.from_dict(activity.object)
+        if activity.type == "Delete":
+            obj: dict[str, Any] = {"id": discussion_id(urls, group, discussion.id),
+                                   "type": "Tombstone", "formerType": "Note"}
+        else:
+            opening = _opening(repo, discussion)
+            if opening is None:
+                return []
+            obj = _note(urls, opening, discussion, to)
+    else:
+        reply = DiscussionReply.from_dict(activity.object)
+        if activity.type == "Delete":
+            obj = {"id": reply_id(urls, group, reply.discussion, reply.id), "type": "Tombstone",
+                   "formerType": "Note"}
+        else:
+            obj = _note(urls, reply, None, to)
+    doc = {"@context": ap.CONTEXT, "id": urls.activity(activity.id), "type": activity.type,
+           "actor": urls.actor(activity.actor), "object": obj, "to": to, "cc": [],
+           "published": activity.published.isoformat()}
+    return [Delivery(doc, activity.actor, tuple(dict.fromkeys(members.values())))]
