@@ -37,7 +37,8 @@ typecheck: $(DEV_STAMP)
 
 test: lint typecheck
 	$(BIN)/cfn-lint infra/template.yaml
-	$(BIN)/python -m pytest
+	# Two workers, one test file each at a time: module fixtures stay shared within a file.
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
