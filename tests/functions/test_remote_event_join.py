@@ -84,6 +84,8 @@ def test_participate_sends_a_join_to_the_group_and_waits(world: RemoteServer) ->
     assert join.inboxes == (f"{GARDEN}/inbox",) and join.sender == "ann"
     assert (join.activity["type"], join.activity["actor"], join.activity["object"]) == (
         "Join", f"{PUBLIC}/@ann/", SEED_SWAP)
+    # And her list of participations links the event's page here
+    assert "remote-events?uri=" in page.get("/app/participations").body
 
 
 def test_the_groups_accept_makes_her_going(world: RemoteServer) -> None:
