@@ -1,4 +1,5 @@
-"""Fan-out of participation activities: our answers to remote people's Joins.
+"""Fan-out of participation activities: our answers to remote people's Joins, and our
+people's Join / Leave of remote events (`_to_remote_event`).
 
 Participation is "private": only the remote person concerned hears of it, from the organising
 group's actor, at their personal inbox; followers never do. What goes out:
@@ -38,10 +39,28 @@ def join_object(urls: ap.Urls, participation: Participation) -> dict[str, Any] |
             "object": urls.event(participation.event)}
 
 
+def _to_remote_event(activity: Activity, participation: Participation, repo: Repository,
+                     urls: ap.Urls) -> list[Delivery]:
+    """One of our people's Join or Leave of a remote event (affiche.domain.
+    remote_event_participation), from their profile to the organising group's inbox (the
+    activity's target); the event's server answers the Join with Accept or Reject."""
+    group = repo.get(Actor, activity.target) if activity.target else None
+    if activity.type not in {"Join", "Leave"} or group is None or not group.inbox:
+        return []
+    doc: dict[str, Any] = {
+        "@context": ap.CONTEXT, "id": urls.activity(activity.id), "type": activity.type,
+        "actor": urls.actor(participation.participant), "object": participation.event,
+        "to": [group.name], "cc": [], "published": activity.published.isoformat(),
+    }
+    return [Delivery(doc, participation.participant, (group.inbox,))]
+
+
 @register_planner("participation")
 def _participation(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
-    answer = _answer(activity)
     participation = Participation.from_dict(activity.object)
+    if is_remote_name(participation.event) and not is_remote_name(participation.participant):
+        return _to_remote_event(activity, participation, repo, urls)
+    answer = _answer(activity)
     if answer is None or not is_remote_name(participation.participant) or not activity.target:
         return []
     person = repo.get(Actor, participation.participant)

@@ -119,3 +119,31 @@ def test_a_report_on_b_about_content_of_a_is_forwarded_to_a_as_a_flag(pair: Pair
     assert "Selling fake tickets" in report["comment"]
     # and the reporter on B is not named: the report comes from B's instance actor
     assert pair.b_name not in report["reporter"]
+
+
+def test_a_person_of_b_takes_part_in_an_event_of_a(pair: Pair) -> None:
+    # Given the person on B follows A's group (maybe already, from the test above)
+    following = pair.b.get("/api/me/following").json()["following"]
+    if not following:
+        followed = pair.b.post("/api/me/following",
+                               json={"handle": f"@demo@{pair.a_url.removeprefix('http://')}"})
+        assert followed.status_code == 201, followed.text
+    eventually(lambda: [f["state"] for f in pair.b.get("/api/me/following").json()[
+        "following"]] == ["accepted"], "A's group accepts the follow")
+    # And A's group publishes a free event, which B's agenda shows with "Take part"
+    created = pair.a.post("/api/groups/demo/events", json={
+        "title": "Joined from afar", "begins_on": "2031-08-01T12:00",
+        "ends_on": "2031-08-01T15:00", "timezone": "Europe/Paris"})
+    assert created.status_code == 201, created.text
+    eventually(lambda: "Joined from afar" in pair.b.get("/app/").text, "B shows the event")
+    link = re.search(r'href="(/app/remote-events\?uri=[^"]+)"', pair.b.get("/app/").text)
+    assert link, "the agenda links the remote event's page"
+    page = link.group(1).replace("&amp;", "&")
+    event_id = httpx.URL(page).params["uri"]
+    # When the person of B presses Participate
+    answer = submit(pair.b, page, "/app/remote-events/participate",
+                    {"uri": event_id, "profile": pair.b_name})
+    assert answer.status_code == 303, answer.text
+    # Then A accepts their Join (a free event) and B's page says they are going
+    eventually(lambda: "You are going" in pair.b.get(page).text, "B shows the participation "
+                                                                  "accepted by A")

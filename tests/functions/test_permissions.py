@@ -32,7 +32,7 @@ from affiche.domain import (
     resources,
 )
 from affiche.domain.context import Ports
-from affiche.domain.model import Account, Actor
+from affiche.domain.model import Account, Actor, Event
 from affiche.domain.ports import ChangeSet
 from affiche.domain.roles import PERMISSIONS, allowed
 from affiche.web.passwords import Argon2Hasher
@@ -259,6 +259,7 @@ class World:
         if following and role != "anonymous":
             follows.follow(self.ports, subject, name)
         event = events.create_event(self.ports, self.owner, name, events.EventInput(**EVENT))
+        self._remote_event()
         # @victim takes part in the event (organisers answer them); the subject too when asked.
         takers = [self.by_name["victim"]] + ([subject] if participating else [])
         for taker in takers:
@@ -285,6 +286,16 @@ class World:
                 "post": public_post.slug, "draft_post": draft_post.slug,
                 "folder": folder.id, "link": link.id,
                 **self._discussion(name, subject, role)}
+
+    def _remote_event(self) -> None:
+        """A public event of another server, cached for agendas (/app/remote-events)."""
+        from affiche.activitypub.remote_events import event_from_object
+
+        if self.ports.repo.get(Event, REMOTE_EVENT) is None:
+            obj = {"id": REMOTE_EVENT, "name": "Far", "startTime": "2031-05-01T10:00:00+00:00",
+                   "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+            self.ports.repo.commit(ChangeSet().put(event_from_object(
+                obj, "https://remote.example/c/garden", self.ports.clock.now())))
 
     def _discussion(self, group: str, subject: Account, role: str) -> dict[str, str]:
         """A thread @victim started, with the subject's reply when they are a member."""
@@ -576,7 +587,11 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/resources/{link}/move", {"parent": ""}, "manage_resources"),
     ("POST", "/app/resources/{link}/delete", {}, "manage_resources"),
     ("GET", "/app/groups/{g}/activity", None, "view_group_activity"),
+    ("GET", "/app/remote-events?uri=https%3A%2F%2Fremote.example%2Fevents%2F1", None, LOGGED_IN),
+    ("POST", "/app/remote-events/participate", {"uri": "https://remote.example/events/1"},
+     LOGGED_IN),
 ]
+REMOTE_EVENT = "https://remote.example/events/1"
 
 
 def expected_page(rule: str, role: str) -> set[int]:

@@ -117,6 +117,12 @@ def reject_invite(activity: dict[str, Any], context: InboundContext) -> Outcome:
 
 
 def _answer_by_id(activity: dict[str, Any], context: InboundContext, accepted: bool) -> Outcome:
+    from affiche.activitypub.handlers.participation import answer_our_join
+
+    # A remote event's server answering one of our people's Join (embedded or by id).
+    answered = answer_our_join(activity, context, accepted)
+    if answered is not None:
+        return answered
     ours = our_activity(activity.get("object"))
     if ours is not None and ours.type == "Invite":
         return answer_invitation(activity, context, accepted)

@@ -18,8 +18,13 @@ from typing import Any
 
 from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.handlers import ANY, InboundContext, Outcome, register
-from affiche.activitypub.handlers.membership import join_group, leave_group, local_group
-from affiche.activitypub.handlers.support import id_of, local_path, ports
+from affiche.activitypub.handlers.membership import (
+    join_group,
+    leave_group,
+    local_group,
+    our_activity,
+)
+from affiche.activitypub.handlers.support import id_of, local_name, local_path, ports, same_host
 from affiche.domain import remote_participation
 from affiche.domain.errors import DomainError, NotFound
 from affiche.domain.participation import MESSAGE_MAX, join_event, leave_event
@@ -124,3 +129,47 @@ def undo_by_id(activity: dict[str, Any], context: InboundContext) -> Outcome:
     inner = id_of(activity.get("object"))
     outcome = undo_join_by_id(inner, context) if inner else None
     return outcome or Outcome("ignored", "no Join of this actor has that id")
+
+
+def _our_join(inner: Any) -> tuple[str, str] | None:
+    """(event id, our person) of a Join one of our people sent to another server, named by our
+    id for it or embedded (actor: our person, object: the remote event), else None."""
+    from affiche.domain.model import is_remote_name
+
+    person: str | None
+    ours = our_activity(inner)
+    if ours is not None:
+        if ours.type != "Join" or ours.object_kind != "participation":
+            return None
+        event, person = str(ours.object.get("event", "")), ours.actor
+    elif isinstance(inner, dict) and inner.get("type") == "Join":
+        event, person = id_of(inner.get("object")) or "", local_name(id_of(inner.get("actor")))
+    else:
+        return None
+    return (event, person) if person and is_remote_name(event) else None
+
+
+def answer_our_join(activity: dict[str, Any], context: InboundContext,
+                    accepted: bool) -> Outcome | None:
+    """Accept{Join} / Reject{Join} of one of our people's Join of a remote event
+    (affiche.domain.remote_event_participation); None when the answer is about something else.
+    Only the event's own server may answer (the signer's host is the event's host)."""
+    from affiche.domain import remote_event_participation as remote_join
+    from affiche.domain.model import Event
+
+    found = _our_join(activity.get("object"))
+    if found is None:
+        return None
+    uri, person = found
+    if not same_host(uri, context.signer):
+        return Outcome("ignored", "only the event's own server may answer a Join of it")
+    context_ports = ports()
+    event = context_ports.repo.get(Event, uri)
+    if event is None:
+        return Outcome("ignored", "no such remote event here")
+    try:
+        remote_join.answered(context_ports, event, person, accepted)
+    except DomainError as error:
+        return Outcome("ignored", str(error))
+    verb = "accepted" if accepted else "declined"
+    return Outcome("handled", f"@{person}'s participation in {uri} was {verb}")

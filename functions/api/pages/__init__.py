@@ -22,6 +22,7 @@ from functions.api.pages import discussions as discussion_pages
 from functions.api.pages import following as following_pages
 from functions.api.pages import moderation as moderation_pages
 from functions.api.pages import participation as participation_pages
+from functions.api.pages import remote_events as remote_event_pages
 from functions.api.pages import resources as resource_pages
 
 ROUTERS: tuple[APIGatewayHttpRouter, ...] = (
@@ -33,4 +34,5 @@ ROUTERS += (comment_pages.router,)
 ROUTERS += (discussion_pages.router,)
 ROUTERS += (resource_pages.router,)
 ROUTERS += (moderation_pages.router,)
+ROUTERS += (remote_event_pages.router,)
 ROUTERS += (admin_users.router,)
