@@ -37,8 +37,7 @@ typecheck: $(DEV_STAMP)
 
 test: lint typecheck
 	$(BIN)/cfn-lint infra/template.yaml
-	# Two workers, one test file each at a time: module fixtures stay shared within a file.
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
