@@ -94,6 +94,10 @@ def latin1_header(value: str) -> str:
 
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of simultaneous connections (sixty
+    # people pressing "Participate" at once) overflowed it on a busy machine and the kernel reset
+    # the surplus. CloudFront in front of the functions never refuses a burst like that.
+    request_queue_size = 128
 
     def __init__(self, port: int, bucket: str, handlers: dict[str, Handler]) -> None:
         super().__init__(("127.0.0.1", port), GatewayRequestHandler)

@@ -145,7 +145,9 @@ class World:
 
 
 @pytest.fixture
-def world() -> World:
+def world(aws: Path) -> World:
+    """The consumer with memory queues and a fake remote; the instance's table (moto) holds the
+    federation policy that queueing and sending both consult (open: nothing blocked)."""
     clock = Clock()
     queue, dead, health = MemoryQueue(clock), MemoryQueue(clock), MemoryHealth()
     remote = Remote(clock)
