@@ -246,9 +246,10 @@ class World:
                                username=name, confirmed=True)
 
     def group_with(self, subject: Account, role: str, *, following: bool,
-                   participating: bool = False) -> dict[str, str]:
+                   participating: bool = False) -> GroupWorld:
         """A fresh moderated group where `subject` has `role`, with a pending request by @asker,
-        a plain member @victim, an upcoming event, and `subject` following it if `following`."""
+        a plain member @victim, and `subject` following it if `following`. What a route's path
+        names (an event, posts, a discussion...) is made when the path asks for it."""
         name = f"g{next(names)}"
         groups.create_group(self.ports, self.owner, name=name, display_name="Group",
                             openness="moderated")
@@ -258,34 +259,8 @@ class World:
             self._place(name, subject, "member" if role == "suspended" else role)
         if following and role != "anonymous":
             follows.follow(self.ports, subject, name)
-        event = events.create_event(self.ports, self.owner, name, events.EventInput(**EVENT))
         self._remote_event()
-        # @victim takes part in the event (organisers answer them); the subject too when asked.
-        takers = [self.by_name["victim"]] + ([subject] if participating else [])
-        for taker in takers:
-            participation.join_event(self.ports, self._profile(taker), event.uuid)
-        # A comment by the subject (by the owner for anonymous visitors) and one by @victim.
-        author = subject if role != "anonymous" else self.owner
-        mine = comments.post_comment(self.ports, self._profile(author), event.uuid, "Mine")
-        theirs = comments.post_comment(self.ports, self._profile(self.by_name["victim"]),
-                                       event.uuid, "Theirs")
-        private = events.create_event(self.ports, self.owner, name,
-                                      events.EventInput(**EVENT, visibility="private"))
-        draft = events.create_event(self.ports, self.owner, name,
-                                    events.EventInput(**EVENT, draft=True))
-        post = posts.create_post(self.ports, self.owner, name, title="Minutes", body="Hi",
-                                 visibility="members")
-        public_post = posts.create_post(self.ports, self.owner, name, title="News", body="Hi")
-        draft_post = posts.create_post(self.ports, self.owner, name, title="Soon", body="Hi",
-                                       draft=True)
-        folder = resources.create_folder(self.ports, self._profile(self.owner), name, "Docs")
-        link = resources.add_link(self.ports, self._profile(self.owner), name,
-                                  "https://example.org/", title="Link")
-        return {"g": name, "event": event.uuid, "mine": mine.id, "theirs": theirs.id,
-                "private": private.uuid, "draft": draft.uuid, "members_post": post.slug,
-                "post": public_post.slug, "draft_post": draft_post.slug,
-                "folder": folder.id, "link": link.id,
-                **self._discussion(name, subject, role)}
+        return GroupWorld(self, name, subject, role, participating)
 
     def _remote_event(self) -> None:
         """A public event of another server, cached for agendas (/app/remote-events)."""
@@ -296,17 +271,6 @@ class World:
                    "to": ["https://www.w3.org/ns/activitystreams#Public"]}
             self.ports.repo.commit(ChangeSet().put(event_from_object(
                 obj, "https://remote.example/c/garden", self.ports.clock.now())))
-
-    def _discussion(self, group: str, subject: Account, role: str) -> dict[str, str]:
-        """A thread @victim started, with the subject's reply when they are a member."""
-        started = discussions.start_discussion(self.ports, self._profile(self.by_name["victim"]),
-                                               group, "Plans", "Theirs")
-        theirs = discussions.replies(self.ports, self._profile(self.by_name["victim"]),
-                                     started.id).items[0]
-        mine = theirs
-        if role in {*MEMBER_ROLES, "suspended"}:
-            mine = discussions.reply(self.ports, self._profile(subject), started.id, "Mine")
-        return {"discussion": started.id, "my_reply": mine.id, "their_reply": theirs.id}
 
     def _profile(self, who: Account) -> Actor:
         found = self.ports.repo.get(Actor, str(who.default_profile))
@@ -324,9 +288,80 @@ class World:
             membership.change_role(self.ports, self.owner, group, str(who.default_profile), role)
 
 
+class GroupWorld(dict[str, str]):
+    """The names a route's path uses ({g}, {event}, {mine}...), each made on first use: building
+    all of them for each of the ~750 cases was most of this module's time."""
+
+    def __init__(self, world: World, group: str, subject: Account, role: str,
+                 participating: bool) -> None:
+        super().__init__(g=group)
+        self.world, self.subject, self.role, self.participating = (
+            world, subject, role, participating)
+
+    def __missing__(self, key: str) -> str:
+        makers = {"event": self._event, "mine": self._event, "theirs": self._event,
+                  "private": self._other_events, "draft": self._other_events,
+                  "members_post": self._posts, "post": self._posts, "draft_post": self._posts,
+                  "folder": self._resources, "link": self._resources,
+                  "discussion": self._discussion, "my_reply": self._discussion,
+                  "their_reply": self._discussion}
+        if key not in makers:
+            raise KeyError(key)
+        self.update(makers[key]())
+        return self[key]
+
+    def _event(self) -> dict[str, str]:
+        w, group, ports = self.world, self["g"], self.world.ports
+        event = events.create_event(ports, w.owner, group, events.EventInput(**EVENT))
+        # @victim takes part in the event (organisers answer them); the subject too when asked.
+        takers = [w.by_name["victim"]] + ([self.subject] if self.participating else [])
+        for taker in takers:
+            participation.join_event(ports, w._profile(taker), event.uuid)
+        # A comment by the subject (by the owner for anonymous visitors) and one by @victim.
+        author = self.subject if self.role != "anonymous" else w.owner
+        mine = comments.post_comment(ports, w._profile(author), event.uuid, "Mine")
+        theirs = comments.post_comment(ports, w._profile(w.by_name["victim"]), event.uuid,
+                                       "Theirs")
+        return {"event": event.uuid, "mine": mine.id, "theirs": theirs.id}
+
+    def _other_events(self) -> dict[str, str]:
+        w, group = self.world, self["g"]
+        private = events.create_event(w.ports, w.owner, group,
+                                      events.EventInput(**EVENT, visibility="private"))
+        draft = events.create_event(w.ports, w.owner, group,
+                                    events.EventInput(**EVENT, draft=True))
+        return {"private": private.uuid, "draft": draft.uuid}
+
+    def _posts(self) -> dict[str, str]:
+        w, group = self.world, self["g"]
+        members = posts.create_post(w.ports, w.owner, group, title="Minutes", body="Hi",
+                                    visibility="members")
+        public = posts.create_post(w.ports, w.owner, group, title="News", body="Hi")
+        draft = posts.create_post(w.ports, w.owner, group, title="Soon", body="Hi", draft=True)
+        return {"members_post": members.slug, "post": public.slug, "draft_post": draft.slug}
+
+    def _resources(self) -> dict[str, str]:
+        w, group = self.world, self["g"]
+        folder = resources.create_folder(w.ports, w._profile(w.owner), group, "Docs")
+        link = resources.add_link(w.ports, w._profile(w.owner), group, "https://example.org/",
+                                  title="Link")
+        return {"folder": folder.id, "link": link.id}
+
+    def _discussion(self) -> dict[str, str]:
+        """A thread @victim started, with the subject's reply when they are a member."""
+        w = self.world
+        victim = w._profile(w.by_name["victim"])
+        started = discussions.start_discussion(w.ports, victim, self["g"], "Plans", "Theirs")
+        theirs = discussions.replies(w.ports, victim, started.id).items[0]
+        mine = theirs
+        if self.role in {*MEMBER_ROLES, "suspended"}:
+            mine = discussions.reply(w.ports, w._profile(self.subject), started.id, "Mine")
+        return {"discussion": started.id, "my_reply": mine.id, "their_reply": theirs.id}
+
+
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """One AWS mock and one set of accounts for the module; every case gets its own group."""
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One AWS mock (bucket, queues) and one environment for the module."""
     from moto import mock_aws
 
     with pytest.MonkeyPatch.context() as patch:
@@ -352,23 +387,86 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         reset_clients()
         with mock_aws():
             from affiche.local.resources import create_resources
-            from affiche.store.repository import DynamoRepository
-            from affiche.web.ports import _ports
 
-            _ports.cache_clear()
             queues = create_resources()
             # The administrators' dead-letter routes read the delivery queue's settings.
             patch.setenv("AFFICHE_DELIVERY_QUEUE_URL", queues["queue"])
-            reset_settings()
-            ports = Ports(repo=DynamoRepository(), hasher=Argon2Hasher(), keys=CannedKeys())
-            made = World(ports=ports, owner=accounts.signup(
-                ports, email="owner@example.org", password="correct horse", username="owner",
-                confirmed=True))
-            made.by_name = {n: made.account(n) for n in ("victim", "asker", "outsider")}
-            yield made
-            _ports.cache_clear()
+            yield
         reset_settings()
         reset_clients()
+
+
+tables = count()
+
+
+@dataclass
+class Seed:
+    """The owner and the three bystanders, signed up once; each case's table gets a copy of their
+    items (two batch writes instead of some forty signup requests)."""
+
+    owner: Account
+    by_name: dict[str, Account]
+    items: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def seed(instance: None) -> Seed:
+    from affiche.store.repository import DynamoRepository
+    from affiche.store.table import create_table
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AFFICHE_TABLE", "walk-seed")
+        reset_settings()
+        create_table()
+        ports = Ports(repo=DynamoRepository(), hasher=Argon2Hasher(), keys=CannedKeys())
+        made = World(ports=ports, owner=accounts.signup(
+            ports, email="owner@example.org", password="correct horse", username="owner",
+            confirmed=True))
+        by_name = {n: made.account(n) for n in ("victim", "asker", "outsider")}
+        items = _scan("walk-seed")
+    reset_settings()
+    return Seed(made.owner, by_name, items)
+
+
+def _scan(table: str) -> list[dict[str, Any]]:
+    from affiche.aws import client
+
+    dynamodb, items, start = client("dynamodb"), [], None
+    while True:
+        page = dynamodb.scan(TableName=table, **({"ExclusiveStartKey": start} if start else {}))
+        items += page["Items"]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+@pytest.fixture
+def world(seed: Seed, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """A fresh table for each case, holding the seed's accounts.
+
+    Why not one table for the module: moto answers an index query by scanning the whole table, so
+    with one shared table each of the ~750 cases got slower than the last (25 minutes in all).
+    Creating a table in moto costs a few milliseconds."""
+    from affiche.activitypub.blocklist import forget_cache
+    from affiche.aws import client
+    from affiche.store.repository import DynamoRepository
+    from affiche.store.table import create_table
+    from affiche.web.ports import _ports
+
+    table = f"walk{next(tables)}"
+    monkeypatch.setenv("AFFICHE_TABLE", table)
+    reset_settings()
+    create_table()
+    for start in range(0, len(seed.items), 25):
+        client("dynamodb").batch_write_item(RequestItems={table: [
+            {"PutRequest": {"Item": item}} for item in seed.items[start:start + 25]]})
+    _ports.cache_clear()
+    forget_cache()
+    ports = Ports(repo=DynamoRepository(), hasher=Argon2Hasher(), keys=CannedKeys())
+    yield World(ports=ports, owner=seed.owner, by_name=dict(seed.by_name))
+    _ports.cache_clear()
+    forget_cache()
+    reset_settings()
 
 
 def _subject(world: World, role: str) -> tuple[Account | None, list[str]]:
@@ -408,7 +506,7 @@ def test_group_route_for_role(world: World, method: str, path: str, body: Any, r
                                       following=rule == UNFOLLOW,
                                       participating=rule == LEAVE_EVENT and role != "anonymous")
     # When the caller uses the route
-    response = _call(method, path.format(**names_in_world), body, cookies)
+    response = _call(method, path.format_map(names_in_world), body, cookies)
     # Then the status is the one the permissions table (or the membership graph) gives
     assert response["statusCode"] in expected(rule, role), response.get("body")
     if not path.endswith(".csv") or response["statusCode"] >= 300:
@@ -623,12 +721,13 @@ def test_event_page_for_role(world: World, method: str, path: str, form: dict[st
         secret, session = open_session(world.ports, subject)
         cookies, token = [f"{cookie_name()}={secret}"], session.csrf_token
     in_world = world.group_with(subject or world.owner, role, following=False)
+    target = path.format_map(in_world)  # made before the suspension, as the subject's comment
     if subject is not None and role == "suspended":
         world.ports.repo.commit(ChangeSet().put(subject.evolve(suspended=True)))
     # When the caller opens the page or posts its form
     body = urlencode({**form, "csrf": token}) if form is not None else None
     headers = {"content-type": "application/x-www-form-urlencoded"} if form is not None else None
-    response = lambda_handler(http_event(method, path.format(**in_world), body=body,
+    response = lambda_handler(http_event(method, target, body=body,
                                          headers=headers, cookies=cookies or None), None)
     # Then the status follows the permissions table
     assert response["statusCode"] in expected_page(rule, role), response.get("body", "")[:300]
