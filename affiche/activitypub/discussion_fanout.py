@@ -12,8 +12,12 @@ Ids: the discussion is its members' page, `{base}/app/groups/{group}/discussions
 reply `{that}/replies/{reply_id}`; handlers/discussion.py reads both back from a remote member's
 `context` or `inReplyTo`.
 
-What a remote member writes comes in through handlers/discussion.py; relaying it to the other
-remote members (the group's `Announce`) is not done yet: plan() skips remote actors' activities.
+What a remote member writes comes in through handlers/discussion.py and is kept with its Note's
+id. The group relays it to its *other* remote members as Mobilizon does
+(`maybe_relay_if_group_activity`): an `Announce` by the group, addressed to its members
+collection (not public), whose object is the member's Note under its own id (their server's),
+its text as we keep it; an edit is announced again (the Note with its new text), a deletion as
+the announced Tombstone of that id. The author's own server gets nothing back.
 """
 
 from __future__ import annotations
@@ -69,10 +73,33 @@ def _opening(repo: Repository, discussion: Discussion) -> DiscussionReply | None
     return first[0] if first else None
 
 
+def _relayed(activity: Activity, group: str, members: dict[str, str],
+             urls: ap.Urls) -> list[Delivery]:
+    """A remote member's reply, edit or deletion, announced by the group to the others."""
+    reply = DiscussionReply.from_dict(activity.object)
+    if activity.object_kind != "discussion_reply" or not reply.ap_id:
+        return []
+    to = [urls.actor(group).rstrip("/") + "/members"]
+    obj: dict[str, Any]
+    if activity.type == "Delete":
+        obj = {"id": reply.ap_id, "type": "Tombstone", "formerType": "Note"}
+    else:
+        context = discussion_id(urls, group, reply.discussion)
+        obj = {"id": reply.ap_id, "type": "Note", "attributedTo": reply.author,
+               "actor": reply.author, "context": context, "inReplyTo": context,
+               "content": reply.text_html, "mediaType": "text/html",
+               "published": reply.created_at.isoformat(),
+               "updated": reply.updated_at.isoformat(), "to": to, "cc": []}
+    doc = {"@context": ap.CONTEXT, "id": urls.activity(activity.id), "type": "Announce",
+           "actor": urls.actor(group), "object": obj, "to": to, "cc": [],
+           "published": activity.published.isoformat()}
+    return [Delivery(doc, group, tuple(dict.fromkeys(members.values())))]
+
+
 @register_planner("discussion_reply")
 @register_planner("discussion")
 def _discussion(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
-    if activity.type not in {"Create", "Update", "Delete"} or is_remote_name(activity.actor):
+    if activity.type not in {"Create", "Update", "Delete"}:
         return []
     group = str(activity.target or activity.object.get("group", ""))
     if not group or is_remote_name(group):
@@ -80,6 +107,8 @@ def _discussion(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Del
     members = remote_member_inboxes(repo, group, besides=activity.actor)
     if not members:
         return []
+    if is_remote_name(activity.actor):
+        return _relayed(activity, group, members, urls)
     to = [urls.actor(group).rstrip("/") + "/members", *members]
     if activity.object_kind == "discussion":
         discussion = Discussion.from_dict(activity.object)
@@ -94,8 +123,9 @@ def _discussion(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Del
     else:
         reply = DiscussionReply.from_dict(activity.object)
         if activity.type == "Delete":
-            obj = {"id": reply_id(urls, group, reply.discussion, reply.id), "type": "Tombstone",
-                   "formerType": "Note"}
+            # A moderator deleting a remote member's message names it by its own (Note) id.
+            obj = {"id": reply.ap_id or reply_id(urls, group, reply.discussion, reply.id),
+                   "type": "Tombstone", "formerType": "Note"}
         else:
             obj = _note(urls, reply, None, to)
     doc = {"@context": ap.CONTEXT, "id": urls.activity(activity.id), "type": activity.type,

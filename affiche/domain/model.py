@@ -486,6 +486,7 @@ class DiscussionReply(Record):
     updated_at: datetime
     deleted: bool = False
     version: int = 0
+    ap_id: str | None = None  # a remote member's Note id, so their Update/Delete find it
 
     @property
     def key(self) -> str:
