@@ -40,7 +40,7 @@ SUPPORTED: frozenset[tuple[str, str]] = frozenset({
     ("Create", "Note"), ("Update", "Note"),
     ("Flag", ANY),
     ("Accept", "Invite"), ("Reject", "Invite"), ("Accept", ANY), ("Reject", ANY), ("Undo", ANY),
-    ("Invite", ANY), ("Invite", "Group"),
+    ("Invite", ANY), ("Invite", "Group"), ("Remove", ANY),
 })
 
 

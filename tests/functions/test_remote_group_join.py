@@ -1,0 +1,134 @@
+"""One of our people joining a group of another server, through the pages, the real inbox and
+the fan-out; the remote server is httpx.MockTransport.
+
+- From /app/following, ann asks to join the remote group garden she follows: a Join (actor: her
+  profile, object: the group) goes to the group's inbox, signed by her, and she reads that she
+  waits; its Accept (Mobilizon's, whose object is the `Member`) makes her a member, shown in My
+  space; a Reject by our Join's id makes her refused; an answer from another server is ignored;
+- Leave (from My space) sends a Leave of the group and drops her membership;
+- the group's Remove of ann drops it too; a Remove from another server is ignored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from affiche.activitypub.actors import resolve_actor
+from affiche.activitypub.fanout import Delivery, plan
+from affiche.domain.model import Follow, Membership
+from affiche.domain.ports import ChangeSet
+from affiche.store.repository import DynamoRepository
+from tests.functions.test_group_federation import (  # noqa: F401  (fixtures)
+    CAROL,
+    GARDEN,
+    PUBLIC,
+    URLS,
+    RemoteServer,
+    deliver_as,
+    inbound_consumer,
+    instance,
+    latest,
+    remote,
+)
+from tests.functions.test_group_federation import world as the_world
+from tests.functions.test_pages import Browser, text
+from tests.functions.test_remote_membership import browser
+
+world = the_world
+ANN = f"{PUBLIC}/@ann/"
+
+
+def role() -> str | None:
+    found = DynamoRepository().get(Membership, f"{GARDEN}|ann")
+    return found.role if found else None
+
+
+def sent(type_: str) -> Delivery:
+    repo = DynamoRepository()
+    (delivery,) = plan(latest("ann", type_), repo, URLS)
+    return delivery
+
+
+def ann_asks_to_join() -> Browser:
+    """Given ann follows garden; when she presses "Ask to join" on /app/following."""
+    repo = DynamoRepository()
+    resolve_actor(repo, GARDEN)
+    repo.commit(ChangeSet().put(Follow(follower="ann", followed=GARDEN, state="accepted",
+                                       created_at=datetime.now(UTC))))
+    page = browser()
+    assert "Ask to join Garden club" in text(page.get("/app/following"))
+    answer = page.submit("/app/remote-groups/join", {"handle": GARDEN, "profile": "ann"})
+    assert answer.status == 303, answer.body
+    return page
+
+
+def test_asking_to_join_sends_a_join_to_the_group_and_waits(world: RemoteServer) -> None:
+    page = ann_asks_to_join()
+    # Then her membership waits for the group, and both pages say so
+    assert role() == "not_approved"
+    assert "waiting for the group to accept" in text(page.get("/app/following"))
+    assert "Asked to join" in text(page.get("/app/"))
+    # And a Join from her profile, of the group, went to the group's inbox, signed as her
+    join = sent("Join")
+    assert join.inboxes == (f"{GARDEN}/inbox",) and join.sender == "ann"
+    assert (join.activity["type"], join.activity["actor"], join.activity["object"]) == (
+        "Join", ANN, GARDEN)
+
+
+def test_the_groups_accept_makes_her_a_member_and_she_can_leave(world: RemoteServer) -> None:
+    page = ann_asks_to_join()
+    # When carol (another server) claims to accept it, nothing changes
+    forged = {"id": f"{CAROL}/accept/1", "type": "Accept", "actor": CAROL,
+              "object": {"type": "Join", "actor": ANN, "object": GARDEN}}
+    _, body = deliver_as(forged, CAROL, path="/@ann/inbox")
+    assert body["status"] == "ignored" and role() == "not_approved", body
+    # When the group accepts, as Mobilizon does (the object is the Member)
+    accept = {"id": f"{GARDEN}/accept/join/1", "type": "Accept", "actor": GARDEN,
+              "object": {"id": f"{GARDEN}/member/1", "type": "Member", "actor": ANN,
+                         "object": GARDEN, "role": "member"}}
+    _, body = deliver_as(accept, GARDEN, path="/@ann/inbox")
+    assert body["status"] == "accepted", body
+    # Then she is a member, and My space lists the group with a Leave button
+    assert role() == "member"
+    home = text(page.get("/app/"))
+    assert "Garden club" in home and "Leave" in home
+    # When she leaves
+    left = page.submit("/app/remote-groups/leave", {"group": GARDEN, "profile": "ann"})
+    assert left.status == 303, left.body
+    # Then her membership is gone and a Leave of the group went to its inbox
+    assert role() is None
+    leave = sent("Leave")
+    assert leave.inboxes == (f"{GARDEN}/inbox",) and leave.sender == "ann"
+    assert (leave.activity["type"], leave.activity["object"]) == ("Leave", GARDEN)
+
+
+def test_the_groups_reject_by_our_join_id_refuses(world: RemoteServer) -> None:
+    ann_asks_to_join()
+    reject = {"id": f"{GARDEN}/reject/1", "type": "Reject", "actor": GARDEN,
+              "object": sent("Join").activity["id"]}
+    _, body = deliver_as(reject, GARDEN, path="/@ann/inbox")
+    assert body["status"] == "accepted", body
+    assert role() == "rejected"
+
+
+def test_the_groups_remove_drops_her_membership(world: RemoteServer) -> None:
+    ann_asks_to_join()
+    accept = {"id": f"{GARDEN}/accept/2", "type": "Accept", "actor": GARDEN,
+              "object": sent("Join").activity["id"]}
+    assert deliver_as(accept, GARDEN, path="/@ann/inbox")[1]["status"] == "accepted"
+    assert role() == "member"
+    remove = {"id": f"{GARDEN}/remove/1", "type": "Remove", "actor": GARDEN, "object": ANN,
+              "origin": GARDEN, "target": GARDEN}
+    # When another server claims to remove her, it is ignored
+    _, body = deliver_as({**remove, "id": f"{CAROL}/remove/1", "actor": CAROL}, CAROL)
+    assert body["status"] == "ignored" and role() == "member", body
+    # When the group removes her, she is no longer a member
+    _, body = deliver_as(remove, GARDEN)
+    assert body["status"] == "accepted", body
+    assert role() is None
+
+
+def test_a_bad_address_says_what_is_wrong(world: RemoteServer) -> None:
+    page = browser()
+    page.get("/app/following")
+    answer = page.submit("/app/remote-groups/join", {"handle": "not an address"})
+    assert answer.status == 400 and "@name@server.example" in text(answer)
