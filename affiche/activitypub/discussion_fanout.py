@@ -96,14 +96,50 @@ def _relayed(activity: Activity, group: str, members: dict[str, str],
     return [Delivery(doc, group, tuple(dict.fromkeys(members.values())))]
 
 
+def remote_reply_id(urls: ap.Urls, reply: DiscussionReply) -> str:
+    """Our id for one of our people's message in a thread of a group of another server."""
+    return f"{urls.base}/app/remote-discussions/{reply.discussion}/replies/{reply.id}"
+
+
+def _to_remote_group(activity: Activity, group: str, repo: Repository,
+                     urls: ap.Urls) -> list[Delivery]:
+    """One of our people writes, edits or deletes a message in our copy of a thread of a group
+    of another server: it goes to that group's inbox, a Note whose `context` is the thread's id
+    there, addressed to the group's members (Mobilizon's shape); the group relays it."""
+    if activity.object_kind != "discussion_reply" or is_remote_name(activity.actor):
+        return []
+    reply = DiscussionReply.from_dict(activity.object)
+    thread = repo.get(Discussion, reply.discussion)
+    target = repo.get(Actor, group)
+    if thread is None or not thread.ap_id or target is None or not target.inbox:
+        return []
+    to = [group.rstrip("/") + "/members", group]
+    obj: dict[str, Any]
+    if activity.type == "Delete":
+        obj = {"id": remote_reply_id(urls, reply), "type": "Tombstone", "formerType": "Note"}
+    else:
+        obj = {"id": remote_reply_id(urls, reply), "type": "Note",
+               "attributedTo": urls.actor(reply.author), "context": thread.ap_id,
+               "inReplyTo": thread.ap_id, "content": reply.text_html, "mediaType": "text/html",
+               "source": {"content": reply.text_source, "mediaType": "text/markdown"},
+               "published": reply.created_at.isoformat(), "updated": reply.updated_at.isoformat(),
+               "to": to, "cc": []}
+    doc = {"@context": ap.CONTEXT, "id": urls.activity(activity.id), "type": activity.type,
+           "actor": urls.actor(activity.actor), "object": obj, "to": to, "cc": [],
+           "published": activity.published.isoformat()}
+    return [Delivery(doc, activity.actor, (target.inbox,))]
+
+
 @register_planner("discussion_reply")
 @register_planner("discussion")
 def _discussion(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
     if activity.type not in {"Create", "Update", "Delete"}:
         return []
     group = str(activity.target or activity.object.get("group", ""))
-    if not group or is_remote_name(group):
+    if not group:
         return []
+    if is_remote_name(group):
+        return _to_remote_group(activity, group, repo, urls)
     members = remote_member_inboxes(repo, group, besides=activity.actor)
     if not members:
         return []

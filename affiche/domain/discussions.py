@@ -159,6 +159,71 @@ def reply(ports: Ports, actor: Actor, discussion_id: str, text: str, *,
     return optimistically(write)
 
 
+# --- threads of groups of other servers (our copies) ------------------------------------------
+
+def keep_remote_message(ports: Ports, author: Actor, group: Actor, recipient: str,
+                        context_url: str, note_id: str, text: str,
+                        title: str = "") -> DiscussionReply:
+    """A message of a thread of a group of another server reached one of our people who is a
+    member there (`recipient`): we keep a copy, the thread keyed by its id there and the message
+    by its Note's id, so they read it here and answer with `reply` (whose Create the fan-out
+    sends to the group's server). Who may write there is that server's business; we check that
+    our person is a member. The same Note delivered twice is kept once."""
+    if not group.is_remote or not group.is_group or not author.is_remote:
+        raise InvalidInput("only a remote group's members' messages are kept", field="object")
+    authorize(membership_of(ports, group.name, recipient), "discuss")
+    context_url = rules.http_url(context_url, "context")
+    note_id = rules.http_url(note_id, "id")
+    source = checked_text(text)
+    title = line(title, "title", max_length=TITLE_MAX, required=False) if title else ""
+    thread_id = remote_comment_id(context_url)
+
+    def write() -> DiscussionReply:
+        now = ports.clock.now()
+        found = ports.repo.get(Discussion, thread_id) or Discussion(
+            id=thread_id, group=group.name, creator=author.name, title=title or "Discussion",
+            created_at=now, updated_at=now, last_reply_at=now, ap_id=context_url)
+        if found.deleted or found.group != group.name:
+            raise NotFound("this discussion is gone")
+        answer = _new_reply(ports, found, author, source, note_id)
+        twin = ports.repo.get(DiscussionReply, answer.key)
+        if twin is not None:
+            return twin
+        ports.repo.commit(ChangeSet().put(answer, found.evolve(
+            title=title or found.title, reply_count=found.reply_count + 1, last_reply_at=now,
+            last_reply_by=author.name)))
+        return answer
+
+    return optimistically(write)
+
+
+def change_remote_message(ports: Ports, author: Actor, answer: DiscussionReply,
+                          text: str | None, title: str = "") -> None:
+    """The author of a message we keep a copy of edited it (`text`) or deleted it (None) on
+    their group's server; a new thread title comes with its opening message's edit."""
+    if answer.author != author.name:
+        raise PermissionDenied("only its author can change a message")
+
+    def write() -> None:
+        thread = ports.repo.get(Discussion, answer.discussion)
+        current = ports.repo.get(DiscussionReply, answer.key)
+        if thread is None or current is None or current.deleted:
+            return
+        now = ports.clock.now()
+        if text is None:
+            changed = current.evolve(text_source="", text_html="", deleted=True, updated_at=now)
+            thread = thread.evolve(reply_count=max(thread.reply_count - 1, 0))
+        else:
+            source = checked_text(text)
+            changed = current.evolve(text_source=source, text_html=markdown_to_html(source),
+                                     updated_at=now)
+            if title:
+                thread = thread.evolve(title=line(title, "title", max_length=TITLE_MAX))
+        ports.repo.commit(ChangeSet().put(changed, thread))
+
+    optimistically(write)
+
+
 def edit_reply(ports: Ports, actor: Actor, discussion_id: str, reply_id: str,
                text: str) -> DiscussionReply:
     """The author changes the text of their reply."""

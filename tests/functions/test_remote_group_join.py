@@ -10,7 +10,9 @@ the fan-out; the remote server is httpx.MockTransport.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 
 from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.fanout import Delivery, plan
@@ -18,6 +20,7 @@ from affiche.domain.model import Follow, Membership
 from affiche.domain.ports import ChangeSet
 from affiche.store.repository import DynamoRepository
 from tests.functions.test_group_federation import (  # noqa: F401  (fixtures)
+    BOB,
     CAROL,
     GARDEN,
     PUBLIC,
@@ -132,3 +135,63 @@ def test_a_bad_address_says_what_is_wrong(world: RemoteServer) -> None:
     page.get("/app/following")
     answer = page.submit("/app/remote-groups/join", {"handle": "not an address"})
     assert answer.status == 400 and "@name@server.example" in text(answer)
+
+
+def ann_a_member_of_garden() -> Browser:
+    page = ann_asks_to_join()
+    accept = {"id": f"{GARDEN}/accept/3", "type": "Accept", "actor": GARDEN,
+              "object": sent("Join").activity["id"]}
+    assert deliver_as(accept, GARDEN, path="/@ann/inbox")[1]["status"] == "accepted"
+    return page
+
+
+def garden_note(author: str, n: int, text: str, kind: str = "Create") -> dict[str, Any]:
+    members = f"{GARDEN}/members"
+    thread = f"{GARDEN}/discussions/seeds"
+    return {"@context": "https://www.w3.org/ns/activitystreams", "type": kind,
+            "id": f"{author}/{kind.lower()}/{n}", "actor": author, "to": [members, ANN],
+            "object": {"type": "Note", "id": f"{author}/notes/{n}", "attributedTo": author,
+                       "name": "Seed swap plans", "context": thread, "inReplyTo": thread,
+                       "to": [members, ANN], "content": f"<p>{text}</p>"}}
+
+
+def test_a_remote_groups_discussion_reaches_her_and_she_answers(world: RemoteServer) -> None:
+    page = ann_a_member_of_garden()
+    # When bob, on the group's server, writes in one of its threads (to its members and ann)
+    _, body = deliver_as(garden_note(BOB, 1, "Bring your seeds"), BOB, path="/@ann/inbox")
+    assert body["status"] == "accepted", body
+    # Then My space lists the thread, and its page shows his message
+    home = page.get("/app/")
+    assert "Seed swap plans" in text(home)
+    link = re.search(r'href="(/app/remote-discussions/[^"?]+)', home.body)
+    assert link, home.body
+    thread = text(page.get(link.group(1)))
+    assert "Bring your seeds" in thread and "@bob@remote.example" in thread
+    # When bob edits it, the copy follows; a message from another server is not kept
+    _, body = deliver_as(garden_note(BOB, 1, "Bring seeds and pots", "Update"), BOB,
+                         path="/@ann/inbox")
+    assert body["status"] == "accepted", body
+    assert "Bring seeds and pots" in text(page.get(link.group(1)))
+    _, body = deliver_as(garden_note(CAROL, 2, "Spam"), CAROL, path="/@ann/inbox")
+    assert body["status"] == "ignored", body
+    # When ann answers on the thread's page
+    answered = page.submit(link.group(1) + "/replies", {"text": "I bring **tomatoes**",
+                                                         "profile": "ann"})
+    assert answered.status == 303, answered.body
+    assert "tomatoes" in text(page.get(link.group(1) + "?page=last"))
+    # Then a Create{Note} in the thread's context goes to the group's inbox, signed as her
+    reply = sent("Create")
+    assert reply.inboxes == (f"{GARDEN}/inbox",) and reply.sender == "ann"
+    note = reply.activity["object"]
+    assert (reply.activity["actor"], note["attributedTo"]) == (ANN, ANN)
+    assert note["context"] == f"{GARDEN}/discussions/seeds"
+    assert "<strong>tomatoes</strong>" in note["content"]
+    assert f"{GARDEN}/members" in reply.activity["to"]
+
+
+def test_a_groups_thread_is_not_kept_for_someone_who_is_not_a_member(
+        world: RemoteServer) -> None:
+    resolve_actor(DynamoRepository(), GARDEN)
+    _, body = deliver_as(garden_note(BOB, 1, "Hello"), BOB, path="/@ann/inbox")
+    assert body["status"] == "ignored", body
+    assert "Seed swap plans" not in text(browser().get("/app/"))

@@ -22,9 +22,10 @@ from urllib.parse import unquote, urlsplit
 from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.fetch import FetchError
 from affiche.activitypub.handlers import InboundContext, Outcome
-from affiche.activitypub.handlers.support import id_of, ports
+from affiche.activitypub.handlers.support import id_of, local_name, ports, same_host
 from affiche.domain import discussions
 from affiche.domain.errors import DomainError
+from affiche.domain.model import Actor, is_remote_name
 
 _PATH = re.compile(r"/app/groups/([^/]+)/discussions/([^/]+)(?:/replies/[^/]+)?/?$")
 
@@ -63,7 +64,7 @@ def discussion_reply(activity: dict[str, Any], context: InboundContext) -> Outco
         return None
     discussion_id = named_discussion(note)
     if discussion_id is None:
-        return None
+        return remote_group_message(note, context)
     if id_of(note.get("attributedTo")) not in (None, context.signer):
         return Outcome("ignored", "a Note is only accepted from its author")
     try:
@@ -95,6 +96,14 @@ def discussion_edit(activity: dict[str, Any], context: InboundContext) -> Outcom
         return author
     from affiche.activitypub.handlers.note import _content, markdown_source
 
+    if is_remote_name(found.group):  # our copy of a thread of a group elsewhere
+        title = _title(note)
+        try:
+            discussions.change_remote_message(ports(), author, found,
+                                              markdown_source(_content(note)), title)
+        except DomainError as error:
+            return Outcome("ignored", f"refused: {error}")
+        return Outcome("handled", f"edited our copy of {id_of(note)}")
     try:
         discussions.edit_reply(ports(), author, found.discussion, found.id,
                                markdown_source(_content(note)))
@@ -112,10 +121,85 @@ def forget_discussion_note(target: str, context: InboundContext) -> Outcome | No
     if isinstance(author, Outcome):
         return author
     try:
+        if is_remote_name(found.group):  # our copy of a thread of a group elsewhere
+            discussions.change_remote_message(ports(), author, found, None)
+            return Outcome("handled", f"deleted our copy of {target}")
         discussions.delete_reply(ports(), author, found.discussion, found.id)
     except DomainError as error:
         return Outcome("ignored", f"refused: {error}")
     return Outcome("handled", f"deleted reply {found.id} in discussion {found.discussion}")
+
+
+def _members_of(note: dict[str, Any]) -> list[str]:
+    """The groups whose members collection (`{group}/members`, as we and Mobilizon name it) the
+    Note is addressed to."""
+    found = []
+    for field in ("to", "cc"):
+        value = note.get(field)
+        for item in value if isinstance(value, list) else [value]:
+            address = id_of(item) or ""
+            if address.endswith("/members"):
+                base = address.removesuffix("/members")
+                found += [base, base + "/"]
+    return found
+
+
+def _our_members(note: dict[str, Any], context: InboundContext) -> list[str]:
+    """Our people the Note reached: the owner of the personal inbox, or those it names."""
+    if context.inbox:
+        return [context.inbox]
+    named = []
+    for field in ("to", "cc"):
+        value = note.get(field)
+        for item in value if isinstance(value, list) else [value]:
+            name = local_name(id_of(item))
+            if name:
+                named.append(name)
+    return named
+
+
+def remote_group_message(note: dict[str, Any], context: InboundContext) -> Outcome | None:
+    """A message of a thread of a group of another server, sent to its members, one of whom is
+    one of our people: we keep a copy for them (discussions.keep_remote_message). None when the
+    Note is addressed to no group's members (then it may be a comment)."""
+    candidates = _members_of(note)
+    if not candidates:
+        return None
+    context_ports = ports()
+    group = next((g for g in (context_ports.repo.get(Actor, c) for c in candidates)
+                  if g is not None and g.is_group and g.is_remote), None)
+    if group is None:
+        return Outcome("ignored", "a message to the members of a group none of our people is in")
+    thread = id_of(note.get("context")) or id_of(note.get("inReplyTo")) or ""
+    if not same_host(group.name, context.signer) or not same_host(thread, group.name):
+        return Outcome("ignored", "a group's discussion comes from the group's own server")
+    if id_of(note.get("attributedTo")) not in (None, context.signer):
+        return Outcome("ignored", "a Note is only accepted from its author")
+    author = _signer(context)
+    if isinstance(author, Outcome):
+        return author
+    from affiche.activitypub.handlers.note import _content, markdown_source
+
+    title = _title(note)
+    kept = None
+    reasons = []
+    for member in _our_members(note, context):
+        try:
+            kept = discussions.keep_remote_message(context_ports, author, group, member, thread,
+                                                   id_of(note) or "",
+                                                   markdown_source(_content(note)), title)
+            break
+        except DomainError as error:
+            reasons.append(str(error))
+    if kept is None:
+        return Outcome("ignored", "refused: " + ("; ".join(reasons) or "none of our people "
+                                                 "is a member of the group"))
+    return Outcome("handled", f"kept {kept.ap_id} in our copy of {thread}")
+
+
+def _title(note: dict[str, Any]) -> str:
+    name = note.get("name")
+    return name if isinstance(name, str) else ""
 
 
 def _signer(context: InboundContext) -> Any:
