@@ -156,6 +156,9 @@ def test_a_discussion_reply_reaches_a_remote_member_and_theirs_comes_back(pair: 
     created = pair.a.post("/api/groups", json={"name": "garden", "display_name": "Garden club",
                                                "openness": "open"})
     assert created.status_code == 201, created.text
+    # (its actor document is published from A's change stream, a moment later)
+    eventually(lambda: httpx.get(f"{pair.a_url}/@garden/", headers={
+        "Accept": "application/activity+json"}).status_code == 200, "A publishes the group")
     asked = submit(pair.b, "/app/following", "/app/remote-groups/join",
                    {"handle": f"@garden@{a_host}", "profile": pair.b_name})
     assert asked.status_code == 303, asked.text

@@ -19,6 +19,7 @@ from affiche.activitypub.fanout import Delivery, plan
 from affiche.domain.model import Follow, Membership
 from affiche.domain.ports import ChangeSet
 from affiche.store.repository import DynamoRepository
+from functions.api.handler import lambda_handler
 from tests.functions.test_group_federation import (  # noqa: F401  (fixtures)
     BOB,
     CAROL,
@@ -195,3 +196,53 @@ def test_a_groups_thread_is_not_kept_for_someone_who_is_not_a_member(
     _, body = deliver_as(garden_note(BOB, 1, "Hello"), BOB, path="/@ann/inbox")
     assert body["status"] == "ignored", body
     assert "Seed swap plans" not in text(browser().get("/app/"))
+
+
+NEW_PAGES = [("POST", "/app/remote-groups/join", {"handle": GARDEN}),
+             ("POST", "/app/remote-groups/leave", {"group": GARDEN}),
+             ("GET", "/app/remote-discussions/ap-0", None),
+             ("POST", "/app/remote-discussions/ap-0/replies", {"text": "Hi"})]
+
+
+def test_the_new_pages_ask_visitors_to_log_in_and_refuse_forms_without_a_token(
+        world: RemoteServer) -> None:
+    # (The route × role walk of test_permissions.py needs a remote group and a copied thread
+    # its world does not have; these pages take no group role, so two cases cover them.)
+    for method, path, form in NEW_PAGES:
+        # A visitor is sent to the login page
+        visitor = Browser(lambda_handler)
+        answer = visitor.get(path) if method == "GET" else visitor.submit(path, form or {})
+        assert answer.status == 303 and answer.headers["Location"].startswith("/app/login"), path
+        # A logged-in person's form without its token is refused, and nothing is stored
+        if method == "POST":
+            refused = browser().submit(path, form or {}, csrf="forged")
+            assert refused.status == 403, (path, refused.status)
+    assert role() is None
+
+
+def test_the_group_relays_a_member_of_a_third_server_and_their_deletion(
+        world: RemoteServer) -> None:
+    page = ann_a_member_of_garden()
+    note = garden_note(CAROL, 5, "Greetings from elsewhere")["object"]
+    note["to"] = [f"{GARDEN}/members"]
+    announce = {"@context": "https://www.w3.org/ns/activitystreams", "type": "Announce",
+                "id": f"{GARDEN}/announces/1", "actor": GARDEN, "to": [f"{GARDEN}/members"],
+                "object": note}
+    # When bob (not the group) announces carol's message, it is not kept
+    _, body = deliver_as({**announce, "id": f"{BOB}/announces/1", "actor": BOB}, BOB,
+                         path="/@ann/inbox")
+    assert body["status"] == "ignored", body
+    # When the group announces it (Mobilizon's relay of a member on a third server)
+    _, body = deliver_as(announce, GARDEN, path="/@ann/inbox")
+    assert body["status"] == "accepted", body
+    link = re.search(r'href="(/app/remote-discussions/[^"?]+)', page.get("/app/").body)
+    assert link
+    thread = text(page.get(link.group(1)))
+    assert "Greetings from elsewhere" in thread and "@carol@other.example" in thread
+    # When the group relays its deletion, the copy shows it deleted
+    gone = {**announce, "id": f"{GARDEN}/announces/2",
+            "object": {"id": note["id"], "type": "Tombstone"}}
+    _, body = deliver_as(gone, GARDEN, path="/@ann/inbox")
+    assert body["status"] == "accepted", body
+    thread = text(page.get(link.group(1)))
+    assert "Greetings from elsewhere" not in thread and "This reply was deleted" in thread

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.fetch import FetchError
-from affiche.activitypub.handlers import InboundContext, Outcome
+from affiche.activitypub.handlers import InboundContext, Outcome, register
 from affiche.activitypub.handlers.support import id_of, local_name, ports, same_host
 from affiche.domain import discussions
 from affiche.domain.errors import DomainError
@@ -158,10 +158,12 @@ def _our_members(note: dict[str, Any], context: InboundContext) -> list[str]:
     return named
 
 
-def remote_group_message(note: dict[str, Any], context: InboundContext) -> Outcome | None:
+def remote_group_message(note: dict[str, Any], context: InboundContext, *,
+                         relayed: bool = False) -> Outcome | None:
     """A message of a thread of a group of another server, sent to its members, one of whom is
     one of our people: we keep a copy for them (discussions.keep_remote_message). None when the
-    Note is addressed to no group's members (then it may be a comment)."""
+    Note is addressed to no group's members (then it may be a comment). `relayed`: the group
+    itself announces a member's message (Mobilizon's relay), so the author may be elsewhere."""
     candidates = _members_of(note)
     if not candidates:
         return None
@@ -173,12 +175,19 @@ def remote_group_message(note: dict[str, Any], context: InboundContext) -> Outco
     thread = id_of(note.get("context")) or id_of(note.get("inReplyTo")) or ""
     if not same_host(group.name, context.signer) or not same_host(thread, group.name):
         return Outcome("ignored", "a group's discussion comes from the group's own server")
-    if id_of(note.get("attributedTo")) not in (None, context.signer):
-        return Outcome("ignored", "a Note is only accepted from its author")
-    author = _signer(context)
+    author = _author_of(note, context, relayed, group)
     if isinstance(author, Outcome):
         return author
     from affiche.activitypub.handlers.note import _content, markdown_source
+
+    found = discussions.reply_of_note(context_ports, id_of(note) or "")
+    if found is not None:  # an edit the group relays
+        try:
+            discussions.change_remote_message(context_ports, author, found,
+                                              markdown_source(_content(note)), _title(note))
+        except DomainError as error:
+            return Outcome("ignored", f"refused: {error}")
+        return Outcome("handled", f"edited our copy of {id_of(note)}")
 
     title = _title(note)
     kept = None
@@ -195,6 +204,50 @@ def remote_group_message(note: dict[str, Any], context: InboundContext) -> Outco
         return Outcome("ignored", "refused: " + ("; ".join(reasons) or "none of our people "
                                                  "is a member of the group"))
     return Outcome("handled", f"kept {kept.ap_id} in our copy of {thread}")
+
+
+def _author_of(note: dict[str, Any], context: InboundContext, relayed: bool,
+               group: Actor) -> Any:
+    """The message's author, or the Outcome saying why it is not taken: the signer for a
+    message sent by its author; the Note's author when the group itself relays it."""
+    if relayed and context.signer != group.name:
+        return Outcome("ignored", "only the group itself relays its members' messages")
+    if not relayed and id_of(note.get("attributedTo")) not in (None, context.signer):
+        return Outcome("ignored", "a Note is only accepted from its author")
+    if not relayed:
+        return _signer(context)
+    author_id = id_of(note.get("attributedTo"))
+    if not author_id:
+        return Outcome("ignored", "a relayed Note names no author")
+    try:
+        return resolve_actor(ports().repo, author_id)
+    except FetchError as error:
+        return Outcome("ignored", f"cannot resolve the author: {error}")
+
+
+@register("Announce", "Note")
+def announced_note(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    """A group of another server relays a member's message of one of its threads to its members
+    (Mobilizon's `Announce` of the Note), one of whom is one of our people."""
+    note = activity.get("object")
+    assert isinstance(note, dict)  # the registry dispatched on its type
+    return (remote_group_message(note, context, relayed=True)
+            or Outcome("ignored", "an announced Note addressed to no group's members"))
+
+
+@register("Announce", "Tombstone")
+def announced_deletion(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    """The group relays the deletion of a member's message we keep a copy of."""
+    target = id_of(activity.get("object")) or ""
+    found = discussions.reply_of_note(ports(), target)
+    group = ports().repo.get(Actor, found.group) if found else None
+    if found is None or group is None or context.signer != group.name:
+        return Outcome("ignored", "no message of this group's threads is kept here with this id")
+    author = ports().repo.get(Actor, found.author)
+    if author is None:
+        return Outcome("ignored", "its author is unknown here")
+    discussions.change_remote_message(ports(), author, found, None)
+    return Outcome("handled", f"deleted our copy of {target}")
 
 
 def _title(note: dict[str, Any]) -> str:
