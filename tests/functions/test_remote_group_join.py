@@ -246,3 +246,13 @@ def test_the_group_relays_a_member_of_a_third_server_and_their_deletion(
     assert body["status"] == "accepted", body
     thread = text(page.get(link.group(1)))
     assert "Greetings from elsewhere" not in thread and "This reply was deleted" in thread
+
+
+def test_the_api_asks_to_join_a_remote_group_by_its_url(world: RemoteServer) -> None:
+    from tests.functions.test_remote_membership import admin
+
+    answer = admin().post("/api/me/groups", {"handle": GARDEN, "message": "Hello"})
+    assert answer.status == 201, answer.body
+    assert (answer.body["group"], answer.body["state"]) == (GARDEN, "not_approved")
+    join = sent("Join")
+    assert join.activity["object"] == GARDEN and join.activity["participationMessage"] == "Hello"
