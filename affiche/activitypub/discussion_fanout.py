@@ -18,6 +18,11 @@ id. The group relays it to its *other* remote members as Mobilizon does
 collection (not public), whose object is the member's Note under its own id (their server's),
 its text as we keep it; an edit is announced again (the Note with its new text), a deletion as
 the announced Tombstone of that id. The author's own server gets nothing back.
+
+And the other way: one of our people is a member of a group of another server, whose threads we
+keep copies of (affiche.domain.discussions.keep_remote_message). What they write, edit or delete
+there goes to that group's inbox as `Create`/`Update`/`Delete` of a Note whose `context` is the
+thread's id on its server (`_to_remote_group`); the group relays it to its members.
 """
 
 from __future__ import annotations

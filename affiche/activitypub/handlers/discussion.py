@@ -11,7 +11,13 @@ The remote HTML is reduced to its text, as for comments (note.markdown_source).
 The reply keeps the Note's id (`DiscussionReply.ap_id`), so the author's `Update{Note}` edits it
 and their `Delete` wipes it, through edit_reply / delete_reply: only the author may (a signer
 who is not the Note's author is refused by the domain). The group then relays what they wrote to
-its other remote members (affiche/activitypub/discussion_fanout.py)."""
+its other remote members (affiche/activitypub/discussion_fanout.py).
+
+The other way round, a Note addressed to the members collection (`{group}/members`) of a group of
+another server one of our people is a member of is a message of one of its threads: we keep a copy
+for them (remote_group_message -> discussions.keep_remote_message), from its author on the group's
+server, or relayed by the group itself (`Announce{Note}`, `Announce{Tombstone}`: Mobilizon's
+relay of a member of a third server); the author's Update and Delete change the copy."""
 
 from __future__ import annotations
 
