@@ -256,3 +256,16 @@ def test_the_api_asks_to_join_a_remote_group_by_its_url(world: RemoteServer) -> 
     assert (answer.body["group"], answer.body["state"]) == (GARDEN, "not_approved")
     join = sent("Join")
     assert join.activity["object"] == GARDEN and join.activity["participationMessage"] == "Hello"
+
+
+def test_a_message_at_our_shared_inbox_to_the_members_alone_is_kept(world: RemoteServer) -> None:
+    # Given ann is a member of garden; when bob's message, addressed to its members only,
+    # reaches our shared inbox (as a server batching its deliveries sends it)
+    page = ann_a_member_of_garden()
+    message = garden_note(BOB, 8, "One delivery per server")
+    message["to"] = message["object"]["to"] = [f"{GARDEN}/members"]
+    _, body = deliver_as(message, BOB, path="/inbox")
+    # Then ann finds it in her space
+    assert body["status"] == "accepted", body
+    link = re.search(r'href="(/app/remote-discussions/[^"?]+)', page.get("/app/").body)
+    assert link and "One delivery per server" in text(page.get(link.group(1)))

@@ -150,8 +150,9 @@ def _members_of(note: dict[str, Any]) -> list[str]:
     return found
 
 
-def _our_members(note: dict[str, Any], context: InboundContext) -> list[str]:
-    """Our people the Note reached: the owner of the personal inbox, or those it names."""
+def _our_members(note: dict[str, Any], context: InboundContext, group: Actor) -> list[str]:
+    """Our people the Note reached: the owner of the personal inbox, or those it names, or (at
+    our shared inbox, addressed to the members alone) our people who are members there."""
     if context.inbox:
         return [context.inbox]
     named = []
@@ -161,7 +162,8 @@ def _our_members(note: dict[str, Any], context: InboundContext) -> list[str]:
             name = local_name(id_of(item))
             if name:
                 named.append(name)
-    return named
+    return named or [m.member for m in ports().repo.memberships_of_group(group.name)
+                     if not is_remote_name(m.member)]
 
 
 def remote_group_message(note: dict[str, Any], context: InboundContext, *,
@@ -198,7 +200,7 @@ def remote_group_message(note: dict[str, Any], context: InboundContext, *,
     title = _title(note)
     kept = None
     reasons = []
-    for member in _our_members(note, context):
+    for member in _our_members(note, context, group):
         try:
             kept = discussions.keep_remote_message(context_ports, author, group, member, thread,
                                                    id_of(note) or "",
