@@ -177,6 +177,8 @@ def keep_remote_message(ports: Ports, author: Actor, group: Actor, recipient: st
     source = checked_text(text)
     title = line(title, "title", max_length=TITLE_MAX, required=False) if title else ""
     thread_id = remote_comment_id(context_url)
+    if ports.repo.get(DiscussionReply, f"{thread_id}|{remote_comment_id(note_id)}") is None:
+        ports.limiter.hit(RATE_ACTION, author.name)  # a flood from afar is refused like ours
 
     def write() -> DiscussionReply:
         now = ports.clock.now()
