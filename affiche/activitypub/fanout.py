@@ -66,8 +66,10 @@ PLANNER_MODULES: tuple[str, ...] = ("affiche.activitypub.participation_fanout",
                                    "affiche.activitypub.membership_fanout",
                                    "affiche.activitypub.discussion_fanout")
 _loaded = False
-#: Kinds whose activities by a remote actor still send something: our answer to them.
-ANSWERED: frozenset[str] = frozenset({"follow", "participation", "membership"})
+#: Kinds whose activities by a remote actor still send something: our answer to them, or (a
+#: remote member's discussion message) the group's relay to its other remote members.
+ANSWERED: frozenset[str] = frozenset({"follow", "participation", "membership",
+                                      "discussion_reply"})
 
 
 def register_planner(kind: str) -> Callable[[Planner], Planner]:

@@ -10,8 +10,9 @@ each goes to the one remote person it concerns, at their personal inbox:
   origin: the group).
 What a remote person did themselves (their Accept, Leave) sends nothing back.
 
-And the other way, one of our people in a remote group's flow: their answer to its Invite
-(`Accept`/`Reject` echoing the Invite's id) and their `Leave` go to that group's inbox.
+And the other way, one of our people in a remote group's flow: their `Join` of it, their answer
+to its Invite (`Accept`/`Reject` echoing the Invite's id) and their `Leave` go to that group's
+inbox (the group's answers come back through handlers/membership.py).
 """
 
 from __future__ import annotations
@@ -59,13 +60,15 @@ def _to_remote_group(activity: Activity, membership: Membership, repo: Repositor
         obj: dict[str, Any] | str = membership.activity_id
     elif activity.type in {"Accept", "Reject"}:
         obj = {"type": "Invite", "object": membership.group, "target": me}
-    elif activity.type == "Leave":
+    elif activity.type in {"Leave", "Join"}:
         obj = membership.group
     else:
         return []
     doc = {"@context": ap.CONTEXT, "id": urls.activity(activity.id), "type": activity.type,
            "actor": me, "object": obj, "to": [membership.group], "cc": [],
            "published": activity.published.isoformat()}
+    if activity.type == "Join" and membership.message:
+        doc["participationMessage"] = membership.message  # Mobilizon's name for it
     return [Delivery(doc, membership.member, (group.inbox,))]
 
 

@@ -14,7 +14,9 @@ the entity and its Activity (object kind "discussion" or "discussion_reply", tar
 in one transaction, with the audience "members": the publisher renders nothing for it, and the
 fan-out (affiche/activitypub/discussion_fanout.py) sends it to the group's remote members alone,
 so nothing of a discussion ever reaches the bucket or a follower. A remote member's reply comes
-in through affiche/activitypub/handlers/discussion.py and calls `reply` here.
+in through affiche/activitypub/handlers/discussion.py and calls `reply` here (keeping the Note's
+id, so their `Update` and `Delete` reach `edit_reply` and `delete_reply`, author-checked as for
+anyone); the fan-out relays it to the other remote members as the group's `Announce`.
 Following a thread is a person's own switch (no activity); the starter follows from the start,
 and affiche/notify/rules/discussions.py mails followers each new reply.
 """
@@ -22,9 +24,9 @@ and affiche/notify/rules/discussions.py mails followers each new reply.
 from __future__ import annotations
 
 from affiche.domain import activities, rules
-from affiche.domain.comments import RATE_ACTION, checked_text
+from affiche.domain.comments import RATE_ACTION, checked_text, remote_comment_id
 from affiche.domain.context import Ports
-from affiche.domain.errors import InvalidInput, NotFound, PermissionDenied
+from affiche.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from affiche.domain.event_fields import line
 from affiche.domain.groups import existing_group, membership_of
 from affiche.domain.model import (
@@ -123,15 +125,30 @@ def start_discussion(ports: Ports, actor: Actor, group: str, title: str,
     return created
 
 
-def reply(ports: Ports, actor: Actor, discussion_id: str, text: str) -> DiscussionReply:
-    """`actor` answers in a thread; its followers are mailed (from the change stream)."""
+def reply(ports: Ports, actor: Actor, discussion_id: str, text: str, *,
+          ap_id: str | None = None) -> DiscussionReply:
+    """`actor` answers in a thread; its followers are mailed (from the change stream).
+
+    A remote member's reply keeps its Note's id (`ap_id`), from which its own id is derived: the
+    same Note delivered twice is one reply, and their Update and Delete find it again."""
     source = checked_text(text)
+    if ap_id is not None:
+        ap_id = rules.http_url(ap_id, "ap_id")
+        if not actor.is_remote:
+            raise InvalidInput("only a remote member's reply has a Note id", field="ap_id")
     _open(discussion(ports, actor, discussion_id))
+    if ap_id is not None and ports.repo.get(
+            DiscussionReply, f"{discussion_id}|{remote_comment_id(ap_id)}") is not None:
+        raise Conflict("this message is already a reply in the discussion")
     ports.limiter.hit(RATE_ACTION, actor.name)
 
     def write() -> DiscussionReply:
         found = _open(discussion(ports, actor, discussion_id))
-        answer = _new_reply(ports, found, actor, source)
+        answer = _new_reply(ports, found, actor, source, ap_id)
+        if ap_id is not None:
+            twin = ports.repo.get(DiscussionReply, answer.key)
+            if twin is not None:  # the same Note, delivered twice at once
+                return twin
         changes = ChangeSet().put(answer, found.evolve(
             reply_count=found.reply_count + 1, last_reply_at=answer.created_at,
             last_reply_by=actor.name))
@@ -140,6 +157,73 @@ def reply(ports: Ports, actor: Actor, discussion_id: str, text: str) -> Discussi
         return answer
 
     return optimistically(write)
+
+
+# --- threads of groups of other servers (our copies) ------------------------------------------
+
+def keep_remote_message(ports: Ports, author: Actor, group: Actor, recipient: str,
+                        context_url: str, note_id: str, text: str,
+                        title: str = "") -> DiscussionReply:
+    """A message of a thread of a group of another server reached one of our people who is a
+    member there (`recipient`): we keep a copy, the thread keyed by its id there and the message
+    by its Note's id, so they read it here and answer with `reply` (whose Create the fan-out
+    sends to the group's server). Who may write there is that server's business; we check that
+    our person is a member. The same Note delivered twice is kept once."""
+    if not group.is_remote or not group.is_group or not author.is_remote:
+        raise InvalidInput("only a remote group's members' messages are kept", field="object")
+    authorize(membership_of(ports, group.name, recipient), "discuss")
+    context_url = rules.http_url(context_url, "context")
+    note_id = rules.http_url(note_id, "id")
+    source = checked_text(text)
+    title = line(title, "title", max_length=TITLE_MAX, required=False) if title else ""
+    thread_id = remote_comment_id(context_url)
+    if ports.repo.get(DiscussionReply, f"{thread_id}|{remote_comment_id(note_id)}") is None:
+        ports.limiter.hit(RATE_ACTION, author.name)  # a flood from afar is refused like ours
+
+    def write() -> DiscussionReply:
+        now = ports.clock.now()
+        found = ports.repo.get(Discussion, thread_id) or Discussion(
+            id=thread_id, group=group.name, creator=author.name, title=title or "Discussion",
+            created_at=now, updated_at=now, last_reply_at=now, ap_id=context_url)
+        if found.deleted or found.group != group.name:
+            raise NotFound("this discussion is gone")
+        answer = _new_reply(ports, found, author, source, note_id)
+        twin = ports.repo.get(DiscussionReply, answer.key)
+        if twin is not None:
+            return twin
+        ports.repo.commit(ChangeSet().put(answer, found.evolve(
+            title=title or found.title, reply_count=found.reply_count + 1, last_reply_at=now,
+            last_reply_by=author.name)))
+        return answer
+
+    return optimistically(write)
+
+
+def change_remote_message(ports: Ports, author: Actor, answer: DiscussionReply,
+                          text: str | None, title: str = "") -> None:
+    """The author of a message we keep a copy of edited it (`text`) or deleted it (None) on
+    their group's server; a new thread title comes with its opening message's edit."""
+    if answer.author != author.name:
+        raise PermissionDenied("only its author can change a message")
+
+    def write() -> None:
+        thread = ports.repo.get(Discussion, answer.discussion)
+        current = ports.repo.get(DiscussionReply, answer.key)
+        if thread is None or current is None or current.deleted:
+            return
+        now = ports.clock.now()
+        if text is None:
+            changed = current.evolve(text_source="", text_html="", deleted=True, updated_at=now)
+            thread = thread.evolve(reply_count=max(thread.reply_count - 1, 0))
+        else:
+            source = checked_text(text)
+            changed = current.evolve(text_source=source, text_html=markdown_to_html(source),
+                                     updated_at=now)
+            if title:
+                thread = thread.evolve(title=line(title, "title", max_length=TITLE_MAX))
+        ports.repo.commit(ChangeSet().put(changed, thread))
+
+    optimistically(write)
 
 
 def edit_reply(ports: Ports, actor: Actor, discussion_id: str, reply_id: str,
@@ -268,11 +352,20 @@ def _open(found: Discussion) -> Discussion:
     return found
 
 
-def _new_reply(ports: Ports, found: Discussion, actor: Actor, source: str) -> DiscussionReply:
+def _new_reply(ports: Ports, found: Discussion, actor: Actor, source: str,
+               ap_id: str | None = None) -> DiscussionReply:
     now = ports.clock.now()
-    return DiscussionReply(id=rules.new_id(), discussion=found.id, group=found.group,
-                           author=actor.name, text_source=source,
-                           text_html=markdown_to_html(source), created_at=now, updated_at=now)
+    return DiscussionReply(id=remote_comment_id(ap_id) if ap_id else rules.new_id(),
+                           discussion=found.id, group=found.group, author=actor.name,
+                           text_source=source, text_html=markdown_to_html(source),
+                           created_at=now, updated_at=now, ap_id=ap_id)
+
+
+def reply_of_note(ports: Ports, note_id: str) -> DiscussionReply | None:
+    """The live reply a remote member's Note became, if we keep one (their Update or Delete
+    then goes through edit_reply / delete_reply, which let only the author do it)."""
+    found = ports.repo.discussion_reply_by_note(note_id)
+    return found if found is not None and not found.deleted else None
 
 
 def _existing_reply(ports: Ports, actor: Actor, discussion_id: str,

@@ -351,6 +351,75 @@ def request_to_join_as(ports: Ports, me: Actor, group: str, message: str = "") -
     return _apply(ports, group, decide).membership
 
 
+# --- our people in groups of other servers ------------------------------------------------------
+
+def _remote_group(group: Actor) -> Actor:
+    if not group.is_remote or not group.is_group or group.deleted:
+        raise InvalidInput("this is not a group of another server", field="group")
+    return group
+
+
+def join_remote_group(ports: Ports, me: Actor, group: Actor, message: str = "") -> Membership:
+    """One of our people asks to join a group of another server: the membership waits
+    (not_approved) for that server's Accept{Join} or Reject{Join}, whatever the group's
+    openness, which is its server's to apply. The Join goes out through the fan-out
+    (affiche/activitypub/membership_fanout.py), never inline."""
+    if me.is_remote or me.is_group or me.deleted:
+        raise InvalidInput("only one of our people can join a group of another server")
+    _remote_group(group)
+    message = rules.text(message, "message", max_length=MESSAGE_MAX, required=False)
+
+    def decide(g: Actor) -> Change:
+        before = membership_of(ports, g.name, me.name)
+        role = next_role(before, "request", g.name, me.name)
+        now = ports.clock.now()
+        after = Membership(group=g.name, member=me.name, role=str(role), created_at=now,
+                           updated_at=now, message=message)
+        return Change(g, before, after, "Join", me.name)
+
+    return _apply(ports, group.name, decide).membership
+
+
+def remote_join_answered(ports: Ports, group: Actor, member: str,
+                         accepted: bool) -> Membership:
+    """The remote group answered our person's Join: not_approved -> member (Accept) or
+    rejected (Reject). The same answer twice changes nothing; nothing is sent back."""
+    _remote_group(group)
+    action, settled = ("approve", "member") if accepted else ("reject", "rejected")
+
+    def decide(g: Actor) -> Change:
+        before = membership_of(ports, g.name, member)
+        if before is not None and before.role == settled:
+            raise _Unchanged(before)
+        role = next_role(before, action, g.name, member)
+        assert before is not None
+        return Change(g, before, _moved(before, role, ports), "Accept" if accepted else "Reject",
+                      g.name)
+
+    try:
+        return _apply(ports, group.name, decide).membership
+    except _Unchanged as same:
+        return same.membership
+
+
+def removed_by_remote_group(ports: Ports, group: Actor, member: str) -> None:
+    """A remote group removed one of our people (its `Remove`): the membership goes."""
+    _remote_group(group)
+
+    def decide(g: Actor) -> Change:
+        before = membership_of(ports, g.name, member)
+        next_role(before, "remove", g.name, member)
+        assert before is not None
+        return Change(g, before, None, "Remove", g.name)
+
+    _apply(ports, group.name, decide)
+
+
+class _Unchanged(Exception):  # a control-flow signal: the same answer came twice
+    def __init__(self, membership: Membership) -> None:
+        self.membership = membership
+
+
 def approve_request(ports: Ports, account: Account, group: str, member: str,
                     profile: str | None = None) -> Membership:
     return _review(ports, account, group, member, profile, "approve", "Accept").membership
@@ -389,8 +458,9 @@ def leave_as(ports: Ports, me: Actor, group: str) -> None:
         before = membership_of(ports, g.name, me.name)
         next_role(before, "leave", g.name, me.name)
         assert before is not None
-        _keep_an_administrator(ports, before, f"you are the last administrator of @{g.name}: "
-                               "appoint another administrator before leaving")
+        if not g.is_remote:  # a remote group's administrators are its own server's business
+            _keep_an_administrator(ports, before, f"you are the last administrator of "
+                                   f"@{g.name}: appoint another administrator before leaving")
         return Change(g, before, None, "Leave", me.name)
 
     _apply(ports, group, decide)

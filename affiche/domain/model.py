@@ -468,6 +468,9 @@ class Discussion(Record):
     closed: bool = False  # moderators close a thread: it is read-only until reopened
     deleted: bool = False
     version: int = 0
+    # Our copy of a thread of a group of another server (one of our people is a member there):
+    # the thread's id on that server, which our people's replies name as their `context`.
+    ap_id: str | None = None
 
 
 @dataclass
@@ -486,6 +489,7 @@ class DiscussionReply(Record):
     updated_at: datetime
     deleted: bool = False
     version: int = 0
+    ap_id: str | None = None  # a remote member's Note id, so their Update/Delete find it
 
     @property
     def key(self) -> str:

@@ -157,6 +157,10 @@ class Repository(Protocol):
         """A page of a discussion's replies (deleted ones included), oldest first."""
         ...
 
+    def discussion_reply_by_note(self, note_id: str) -> DiscussionReply | None:
+        """The reply a remote member's Note became (by the Note's id), if any."""
+        ...
+
     def discussion_followers(self, discussion: str) -> list[DiscussionFollow]: ...
 
     def discussion_items(self, discussion: str) -> list[Record]:

@@ -24,7 +24,7 @@
 | comment     | COMMENT#{id}      | A               | EVENT#{uuid}#COMMENTS / {time}#{id}|                                |
 | mail_sent   | MAILED#{key}#{to} | A               | (store/mail_ledger.py; TTL 30 days)|                                |
 | discussion  | DISCUSSION#{id}   | A               | GROUP#{group}#DISCUSSIONS / {last reply}#{id} (none once deleted) |   |
-| discussion_reply | DISCUSSION#{id} | REPLY#{reply id} | DISCUSSION#{id}#REPLIES / {time}#{reply id} |                   |
+| discussion_reply | DISCUSSION#{id} | REPLY#{reply id} | DISCUSSION#{id}#REPLIES / {time}#{reply id} | NOTE#{ap_id} / {key} (a remote member's) |
 | discussion_follow | DISCUSSION#{id} | FOLLOWER#{who} |                                   |                                |
 | resource    | RESOURCE#{id}     | A               | GROUP#{group}#RESOURCES#{parent or /} / {0 folder, 1 link}#{title}#{id} | GROUP#{group}#RESOURCES / {updated}#{id} |
 
@@ -239,8 +239,12 @@ def _discussion_keys(entity: Discussion | DiscussionReply | DiscussionFollow, pk
         return Keys(pk, sk, gsi1pk=f"GROUP#{entity.group}#DISCUSSIONS",
                     gsi1sk=f"{entity.last_reply_at.isoformat()}#{entity.id}")
     if isinstance(entity, DiscussionReply):
+        # A remote member's message is also found by its Note id: their Update and Delete
+        # name only that (a Delete often without the discussion).
+        note = f"NOTE#{entity.ap_id}" if entity.ap_id else None
         return Keys(pk, sk, gsi1pk=f"DISCUSSION#{entity.discussion}#REPLIES",
-                    gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}")
+                    gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}",
+                    gsi2pk=note, gsi2sk=entity.key if note else None)
     return Keys(pk, sk)
 
 

@@ -253,6 +253,10 @@ class DynamoRepository:
         return self._slice(f"DISCUSSION#{discussion}#REPLIES", limit=limit, after=after,
                            before=before, newest_first=False)
 
+    def discussion_reply_by_note(self, note_id: str) -> DiscussionReply | None:
+        found = self._load(self.model.gsi2.query(f"NOTE#{note_id}", limit=1))
+        return found[0] if found else None
+
     def discussion_followers(self, discussion: str) -> list[DiscussionFollow]:
         items = self.model.query(f"DISCUSSION#{discussion}",
                                  self.model.sk.startswith("FOLLOWER#"), consistent_read=True)

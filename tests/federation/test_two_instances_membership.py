@@ -147,3 +147,51 @@ def test_a_person_of_b_takes_part_in_an_event_of_a(pair: Pair) -> None:
     # Then A accepts their Join (a free event) and B's page says they are going
     eventually(lambda: "You are going" in pair.b.get(page).text, "B shows the participation "
                                                                   "accepted by A")
+
+
+def test_a_discussion_reply_reaches_a_remote_member_and_theirs_comes_back(pair: Pair) -> None:
+    # Given an open group on A, which the person of B asks to join by its address (from the
+    # page where they follow groups), and A accepts at once
+    a_host = pair.a_url.removeprefix("http://")
+    created = pair.a.post("/api/groups", json={"name": "garden", "display_name": "Garden club",
+                                               "openness": "open"})
+    assert created.status_code == 201, created.text
+    # (its actor document is published from A's change stream, a moment later)
+    eventually(lambda: httpx.get(f"{pair.a_url}/@garden/", headers={
+        "Accept": "application/activity+json"}).status_code == 200, "A publishes the group")
+    asked = submit(pair.b, "/app/following", "/app/remote-groups/join",
+                   {"handle": f"@garden@{a_host}", "profile": pair.b_name})
+    assert asked.status_code == 303, asked.text
+    group = f"{pair.a_url}/@garden/"
+    eventually(lambda: [m for m in pair.b.get("/api/me/groups").json()["memberships"]
+                        if m["group"] == group and m["role"] == "member"],
+               "B's person is a member of A's group once A accepts")
+    # When A's administrator starts a discussion there, and replies in it
+    started = pair.a.post("/api/groups/garden/discussions",
+                          json={"title": "Seed swap plans", "text": "Who brings seeds?"})
+    assert started.status_code == 201, started.text
+    thread_id = started.json()["id"]
+    replied = pair.a.post(f"/api/discussions/{thread_id}/replies",
+                          json={"text": "I bring **tomatoes**"})
+    assert replied.status_code == 201, replied.text
+    # Then the person of B finds the thread in their space, with both messages
+    home = eventually(lambda: (lambda page: page if "Seed swap plans" in page else "")(
+        pair.b.get("/app/").text), "B shows A's discussion")
+    link = re.search(r'href="(/app/remote-discussions/[^"?]+)', home)
+    assert link, home
+    thread = link.group(1)
+    eventually(lambda: "tomatoes" in pair.b.get(thread + "?page=last").text,
+               "B shows A's reply")
+    assert "Who brings seeds?" in pair.b.get(thread).text
+    # When they answer there
+    answered = submit(pair.b, thread, thread + "/replies",
+                      {"text": "I bring pots", "profile": pair.b_name})
+    assert answered.status_code == 303, answered.text
+
+    # Then A's discussion shows their reply, by the person of B
+    def on_a() -> list[dict[str, Any]]:
+        listed = pair.a.get(f"/api/discussions/{thread_id}").json()["replies"]
+        return [r for r in listed if "I bring pots" in r["text_html"]]
+
+    (reply,) = eventually(on_a, "A shows the reply written on B")
+    assert reply["author"] == f"{pair.b_url}/@{pair.b_name}/"

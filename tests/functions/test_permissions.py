@@ -137,6 +137,7 @@ GROUP_ROUTES: list[tuple[str, str, Any, str]] = [
 ACCOUNT_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/api/me", None),
     ("GET", "/api/me/groups", None),
+    ("POST", "/api/me/groups", {"handle": "@{group}@affiche.test"}),
     ("GET", "/api/me/upcoming", None),
     ("GET", "/api/invitations", None),
     ("GET", "/api/me/profiles", None),

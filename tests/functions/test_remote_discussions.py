@@ -19,6 +19,7 @@ from affiche.store.repository import DynamoRepository
 from tests.functions.test_group_federation import (  # noqa: F401  (fixtures)
     ALICE,
     BOB,
+    CAROL,
     PUBLIC,
     SHARED_INBOX,
     URLS,
@@ -117,3 +118,79 @@ def test_a_remote_members_note_becomes_a_reply_and_a_strangers_is_ignored(
     status, body = deliver_as(note(BOB, 2), BOB)
     assert body["status"] == "ignored" and "member" in body["detail"], body
     assert len(discussions.replies(ports(), ann_profile(), started.id).items) == 2
+
+
+# --- a remote member's own messages: edits, deletions, and the group's relay --------------------
+
+def _carol_a_member_too() -> None:
+    join = {"@context": "https://www.w3.org/ns/activitystreams", "type": "Join",
+            "id": f"{CAROL}/join/club/1", "actor": CAROL, "object": f"{PUBLIC}/@club/"}
+    status, body = deliver_as(join, CAROL)
+    assert (status, body["status"]) == (202, "accepted"), body
+
+
+def _message(kind: str, author: str, n: int, text: str, context: str) -> dict[str, Any]:
+    note = {"type": "Note", "id": f"{author}/notes/{n}", "attributedTo": author,
+            "context": context, "inReplyTo": context, "to": [f"{PUBLIC}/@club/members"],
+            "content": f"<p>{text}</p>"}
+    return {"@context": "https://www.w3.org/ns/activitystreams", "type": kind,
+            "id": f"{author}/{kind.lower()}/{n}/{len(text)}", "actor": author,
+            "to": [f"{PUBLIC}/@club/members"], "object": note}
+
+
+def test_a_remote_members_reply_is_edited_deleted_and_relayed_to_the_others(
+        world: RemoteServer) -> None:
+    # Given alice (remote.example) and carol (other.example) are members, and a thread
+    with_alice_a_member()
+    _carol_a_member_too()
+    started = thread()
+    context = f"{PUBLIC}/app/groups/club/discussions/{started.id}"
+    # When alice answers from her server
+    _, body = deliver_as(_message("Create", ALICE, 7, "Apples", context), ALICE)
+    assert body["status"] == "accepted", body
+    # Then the reply keeps her Note's id, and the same Note delivered again is not doubled
+    (kept,) = [r for r in discussions.replies(ports(), ann_profile(), started.id).items
+               if r.author == ALICE]
+    assert kept.ap_id == f"{ALICE}/notes/7"
+    _, body = deliver_as({**_message("Create", ALICE, 7, "Apples", context),
+                               "id": f"{ALICE}/create/again"}, ALICE)
+    assert body["status"] == "ignored" and "already" in body["detail"], body
+    # And the group announces her message to carol, and to carol only (not back to alice)
+    relayed = [d for d in sent("discussion_reply") if d["type"] == "Announce"]
+    (announce,) = relayed
+    assert (announce["actor"], announce["_sender"]) == (f"{PUBLIC}/@club/", "club")
+    assert announce["_inboxes"] == (f"{CAROL}/inbox",)
+    assert announce["object"]["id"] == f"{ALICE}/notes/7"
+    assert announce["object"]["attributedTo"] == ALICE and "Apples" in announce[
+        "object"]["content"]
+    assert announce["to"] == [f"{PUBLIC}/@club/members"] and AS_PUBLIC not in announce["cc"]
+
+    # When carol tries to edit alice's message (her signature, alice's Note id)
+    forged = _message("Update", CAROL, 0, "Pears", context)
+    forged["object"] = {**forged["object"], "id": f"{ALICE}/notes/7", "attributedTo": CAROL}
+    _, body = deliver_as(forged, CAROL)
+    # Then it is refused: only the author edits
+    assert body["status"] == "ignored" and "author" in body["detail"], body
+    # When alice edits it
+    _, body = deliver_as(_message("Update", ALICE, 7, "Apples and pears", context), ALICE)
+    assert body["status"] == "accepted", body
+    (edited,) = [r for r in discussions.replies(ports(), ann_profile(), started.id).items
+                 if r.author == ALICE]
+    assert edited.text_source == "Apples and pears" and edited.id == kept.id
+    # When carol tries to delete it, then alice deletes it (Mastodon's Delete{Tombstone})
+    delete = {"@context": "https://www.w3.org/ns/activitystreams", "type": "Delete",
+              "id": f"{CAROL}/delete/1", "actor": CAROL,
+              "object": {"id": f"{ALICE}/notes/7", "type": "Tombstone"}}
+    _, body = deliver_as(delete, CAROL)
+    assert body["status"] == "ignored", body
+    _, body = deliver_as({**delete, "id": f"{ALICE}/delete/1", "actor": ALICE}, ALICE)
+    assert body["status"] == "accepted", body
+    # Then the thread shows it deleted, and the edit and deletion were relayed to carol
+    (gone,) = [r for r in discussions.replies(ports(), ann_profile(), started.id).items
+               if r.author == ALICE]
+    assert gone.deleted and gone.text_source == ""
+    relayed = [d for d in sent("discussion_reply") if d["type"] == "Announce"]
+    assert [d["object"]["type"] for d in relayed] == ["Note", "Note", "Tombstone"]
+    assert "pears" in relayed[1]["object"]["content"]
+    assert relayed[2]["object"]["id"] == f"{ALICE}/notes/7"
+    assert all(d["_inboxes"] == (f"{CAROL}/inbox",) for d in relayed)

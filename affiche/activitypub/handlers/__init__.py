@@ -27,7 +27,7 @@ ANY = "*"
 
 #: Modules of this package that register handlers; imported by `dispatch` on first use.
 HANDLER_MODULES: tuple[str, ...] = ("follow", "actor", "event", "participation", "note", "flag",
-                                    "membership")
+                                    "membership", "discussion")
 
 #: The (activity type, object type) pairs affiche processes; tests check each is registered.
 SUPPORTED: frozenset[tuple[str, str]] = frozenset({
@@ -40,7 +40,8 @@ SUPPORTED: frozenset[tuple[str, str]] = frozenset({
     ("Create", "Note"), ("Update", "Note"),
     ("Flag", ANY),
     ("Accept", "Invite"), ("Reject", "Invite"), ("Accept", ANY), ("Reject", ANY), ("Undo", ANY),
-    ("Invite", ANY), ("Invite", "Group"),
+    ("Invite", ANY), ("Invite", "Group"), ("Remove", ANY),
+    ("Announce", "Note"), ("Announce", "Tombstone"),
 })
 
 

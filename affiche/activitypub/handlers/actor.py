@@ -55,7 +55,8 @@ def delete(activity: dict[str, Any], context: InboundContext) -> Outcome:
     if event is not None and event.is_remote and same_host(target, context.signer):
         context_ports.repo.commit(ChangeSet(deletes=[event]))
         return Outcome("handled", f"removed the remote event {target}")
+    from affiche.activitypub.handlers.discussion import forget_discussion_note
     from affiche.activitypub.handlers.note import forget_remote_comment
 
-    return (forget_remote_comment(target, context)
+    return (forget_remote_comment(target, context) or forget_discussion_note(target, context)
             or Outcome("ignored", "nothing of ours to delete"))

@@ -10,6 +10,9 @@ the remote person as the acting `Actor`:
   The Invite is read embedded (its `object` is our group) or by the id we gave it.
 - `Invite` from a remote group to one of our people: receive_invitation (their answer goes back
   through the fan-out).
+- a remote group's `Accept{Join}` / `Reject{Join}` of one of our people's Join of it (by our id,
+  or embedded as a Join or Mobilizon's `Member`): remote_join_answered; its `Remove` of one of
+  our people: removed_by_remote_group. Only the group's own server may send either.
 `Accept` and `Reject` by id alone (Mastodon answers a Follow that way) are told apart by the
 activity of ours they name.
 """
@@ -30,7 +33,7 @@ from affiche.activitypub.handlers.support import (
 )
 from affiche.domain import membership
 from affiche.domain.errors import DomainError
-from affiche.domain.model import Activity, Actor
+from affiche.domain.model import Activity, Actor, is_remote_name
 
 
 def local_group(url: str | None) -> str | None:
@@ -116,9 +119,76 @@ def reject_invite(activity: dict[str, Any], context: InboundContext) -> Outcome:
     return answer_invitation(activity, context, accepted=False)
 
 
+def _our_group_join(inner: Any) -> tuple[str, str] | None:
+    """(remote group id, our person) of a Join one of our people sent to a group of another
+    server, named by our id for it, or embedded: a Join, or Mobilizon's `Member` (its Accept's
+    object), whose actor is our person and object the group. None when it is something else."""
+    ours = our_activity(inner)
+    if ours is not None:
+        if ours.type != "Join" or ours.object_kind != "membership":
+            return None
+        group, person = str(ours.object.get("group") or ""), ours.actor
+    elif isinstance(inner, dict) and inner.get("type") in {"Join", "Member"}:
+        group = id_of(inner.get("object")) or ""
+        person = local_name(id_of(inner.get("actor"))) or ""
+    else:
+        return None
+    if not person or not is_remote_name(group):
+        return None
+    found = ports().repo.get(Actor, group)
+    return (group, person) if found is not None and found.is_group else None
+
+
+def answer_our_group_join(activity: dict[str, Any], context: InboundContext,
+                          accepted: bool) -> Outcome | None:
+    """Accept{Join} / Reject{Join} of one of our people's Join of a remote group; None when the
+    answer is about something else. Only the group's own server may answer."""
+    found = _our_group_join(activity.get("object"))
+    if found is None:
+        return None
+    group_id, person = found
+    if not same_host(group_id, context.signer):
+        return Outcome("ignored", "only the group's own server may answer a Join of it")
+    context_ports = ports()
+    group = context_ports.repo.get(Actor, group_id)
+    assert group is not None
+    try:
+        membership.remote_join_answered(context_ports, group, person, accepted)
+    except DomainError as error:
+        return Outcome("ignored", str(error))
+    verb = "accepted" if accepted else "refused"
+    return Outcome("handled", f"@{person}'s request to join {group_id} was {verb}")
+
+
+@register("Remove", ANY)
+def remove(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    """A remote group removes one of our people (Mobilizon: actor the moderator, object the
+    person, origin the group). Only a signer of the group's own server may."""
+    person = local_name(id_of(activity.get("object")))
+    group_id = id_of(activity.get("origin")) or id_of(activity.get("target"))
+    if person is None or group_id is None:
+        return Outcome("ignored", "a Remove must name one of our people and the group")
+    if not same_host(group_id, context.signer):
+        return Outcome("ignored", "only the group's own server may remove its members")
+    context_ports = ports()
+    group = context_ports.repo.get(Actor, group_id)
+    if group is None or not group.is_group:
+        return Outcome("ignored", "none of our people is in this group")
+    try:
+        membership.removed_by_remote_group(context_ports, group, person)
+    except DomainError as error:
+        return Outcome("ignored", str(error))
+    return Outcome("handled", f"@{person} was removed from {group_id}")
+
+
 def _answer_by_id(activity: dict[str, Any], context: InboundContext, accepted: bool) -> Outcome:
     from affiche.activitypub.handlers.participation import answer_our_join
 
+    # A remote group's server answering one of our people's Join of it (before events: an
+    # embedded Join of a remote group would otherwise read as one of a remote event).
+    to_group = answer_our_group_join(activity, context, accepted)
+    if to_group is not None:
+        return to_group
     # A remote event's server answering one of our people's Join (embedded or by id).
     answered = answer_our_join(activity, context, accepted)
     if answered is not None:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from affiche.activitypub.actors import resolve_actor
 from affiche.activitypub.fetch import FetchError
 from affiche.activitypub.handlers import InboundContext, Outcome, register
-from affiche.activitypub.handlers.discussion import discussion_reply
+from affiche.activitypub.handlers.discussion import discussion_edit, discussion_reply
 from affiche.activitypub.handlers.support import id_of, local_path, ports
 from affiche.activitypub.vocabulary import PUBLIC
 from affiche.domain import comments
@@ -154,6 +154,9 @@ def create(activity: dict[str, Any], context: InboundContext) -> Outcome:
 
 @register("Update", "Note")
 def update(activity: dict[str, Any], context: InboundContext) -> Outcome:
+    in_discussion = discussion_edit(activity, context)  # members-only: before the public check
+    if in_discussion is not None:
+        return in_discussion
     note = _note(activity, context)
     if isinstance(note, Outcome):
         return note

@@ -37,8 +37,12 @@ def _mail(activity: Activity, repo: Any, recipient: str | None, template: str) -
     membership = Membership.from_dict(activity.object)
     group = repo.get(Actor, membership.group)
     deleted = activity.type in GONE or (activity.type == "Reject" and membership.role == "invited")
+    remote = group is not None and group.is_remote
     context = {"name": recipient, "group": membership.group,
                "group_display": group.display_name if group else membership.group,
+               # A group of another server has its pages there; here it is in My space.
+               "group_handle": (group.handle if remote and group else f"@{membership.group}"),
+               "group_path": "/app/" if remote else f"/app/groups/{membership.group}/",
                "member": who_is(membership.member), "actor": activity.actor,
                "role": "" if deleted else membership.role, "message": membership.message}
     return [Mail(template, context, recipient=recipient)]

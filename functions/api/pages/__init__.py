@@ -36,3 +36,6 @@ ROUTERS += (resource_pages.router,)
 ROUTERS += (moderation_pages.router,)
 ROUTERS += (remote_event_pages.router,)
 ROUTERS += (admin_users.router,)
+from functions.api.pages import remote_groups as remote_group_pages  # noqa: E402
+
+ROUTERS += (remote_group_pages.router,)

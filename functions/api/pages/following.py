@@ -26,9 +26,13 @@ router = APIGatewayHttpRouter()
 
 def _following_context(page: Page) -> dict[str, Any]:
     profiles = my_profiles(page.ports, page.me)
+    from affiche.activitypub.remote_groups import remote_memberships
+
+    elsewhere = remote_memberships(page.ports, page.me)
     return {"following": remote_follow.following(page.ports, page.me),
             "profile_options": profile_options(profiles),
-            "profile": page.me.default_profile}
+            "profile": page.me.default_profile, "elsewhere": elsewhere,
+            "in_groups": {(m.group, m.member) for m, _ in elsewhere}}
 
 
 @router.get("/app/following", include_in_schema=False)

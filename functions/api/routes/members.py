@@ -178,6 +178,21 @@ def my_groups() -> Response[dict[str, Any]]:
     return json_response(200, {"memberships": [membership_json(m) for m in found]})
 
 
+class JoinByAddressInput(JoinInput):
+    handle: str
+
+
+@router.post("/api/me/groups",
+             summary="Ask to join a group by its address (@name@host, here or on another "
+                     "server, or its actor URL)")
+def join_by_address(body: JoinByAddressInput) -> Response[dict[str, Any]]:
+    from affiche.activitypub.remote_groups import join_by_handle
+
+    context, account, _ = caller(router)
+    joined = join_by_handle(context, account, body.handle, body.profile, body.message)
+    return json_response(201, membership_json(joined))
+
+
 # --- following -----------------------------------------------------------------------------------
 
 @router.post("/api/groups/<name>/follow", summary="Follow a group's public events and posts")
