@@ -19,6 +19,7 @@ from affiche.aws import reset_clients
 from affiche.config import get_settings, reset_settings
 from affiche.local.emulator import Emulator, start_emulator
 from affiche.local.gateway import Gateway, load_handlers
+from affiche.local.journal import Journal, compact, load
 from affiche.local.pollers import Poller, QueuePoller, SchedulePoller, StreamPoller
 from affiche.local.resources import create_resources
 from affiche.store import backup
@@ -26,6 +27,7 @@ from affiche.store import backup
 log = logging.getLogger("affiche.local")
 TABLE_FILE = "table.jsonl"
 SAVE_INTERVAL = 1.0
+COMPACT_AFTER = 2000  # journal entries: past this, fold them into the table export
 REMINDER_INTERVAL = 15 * 60.0  # seconds, as the template's ReminderFunction schedule
 
 
@@ -72,34 +74,40 @@ class Instance:
 
 
 class Saver(threading.Thread):
-    """Exports the table and media to the data folder shortly after each change, and at stop."""
+    """Keeps the data folder. Every acknowledged write is already in the journal (journal.py);
+    this folds the journal into the table export now and then, and at stop, and copies media
+    (which the journal also writes as they are uploaded) as a second line of defence."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, journal: Journal) -> None:
         super().__init__(name="saver", daemon=True)
         self.data = data
-        self.dirty = threading.Event()
+        self.journal = journal
         self.stopping = threading.Event()
         self.lock = threading.Lock()
 
-    def mark(self) -> None:
-        self.dirty.set()
-
     def save(self) -> None:
         with self.lock:
-            self.dirty.clear()
-            backup.export_table(self.data / TABLE_FILE)
+            compact(self.journal)
             backup.export_media(self.data)
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            if self.dirty.wait(SAVE_INTERVAL) and not self.stopping.is_set():
-                self.stopping.wait(SAVE_INTERVAL)  # gather a burst of writes into one export
+            if self.stopping.wait(SAVE_INTERVAL):
+                break
+            if self.journal.entries >= COMPACT_AFTER or (self.journal.entries and self._quiet()):
                 self.save()
+
+    def _quiet(self) -> bool:
+        """No write for a moment: a good time to compact a short journal."""
+        before = self.journal.entries
+        self.stopping.wait(SAVE_INTERVAL)
+        return self.journal.entries == before
 
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=5)
         self.save()
+        self.journal.close()
 
 
 def _configure(port: int, data: Path, public_url: str | None) -> None:
@@ -120,14 +128,17 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     queues = create_resources()
     os.environ["AFFICHE_DELIVERY_QUEUE_URL"] = queues["queue"]
     reset_settings()
-    imported = backup.import_table(data / TABLE_FILE)
+    imported = load(data, data / TABLE_FILE)
     backup.import_media(data)
+    settings = get_settings()
+    journal = Journal(data, settings.table_name, settings.aws_region, settings.site_bucket)
+    emulator.server.recorder.journal = journal  # from now on, each acknowledged write is kept
     handlers = load_handlers()
     from functions.outbox.handler import lambda_handler as outbox
 
-    saver = Saver(data)
+    saver = Saver(data, journal)
     stream = StreamPoller(get_settings().table_name, outbox,
-                          on_failure_queue=queues["stream_failures"], on_change=saver.mark)
+                          on_failure_queue=queues["stream_failures"])
     admin_login = None
     if imported == 0:
         admin_login = _seed(empty)
@@ -142,8 +153,6 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     for poller in pollers:
         poller.start()
     saver.start()
-    if imported == 0:
-        saver.mark()
     gateway = Gateway(port, get_settings().site_bucket, handlers)
     return Instance(port, data, emulator, gateway, pollers, saver, admin_login)
 
