@@ -104,7 +104,11 @@ class StreamPoller(Poller):
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]], next_iterator: str) -> str:
         event = {"Records": [_lambda_stream_record(r, self.arn) for r in records]}
-        failed = _failed_ids(self.handler(event, None))
+        try:
+            failed = _failed_ids(self.handler(event, None))
+        except Exception:  # Lambda retries a batch whose function raised, from its first record
+            log.exception("stream batch failed as a whole")
+            failed = [records[0]["dynamodb"]["SequenceNumber"]]
         if self.on_change:
             self.on_change()
         if not failed:

@@ -189,6 +189,9 @@ def serve(port: int, data: Path, *, empty: bool = False, public_url: str | None 
         print(f"\nFirst start: an administrator account was created.\n"
               f"  email:    {email}\n  password: {password}\n"
               f"This is shown only once.\n", flush=True)
+    # The CLI's admin commands (`affiche failures replay`, `affiche deliveries ...`) reach this
+    # instance with AWS_ENDPOINT_URL set to the emulator.
+    print(f"AWS emulator: AWS_ENDPOINT_URL={instance.emulator.endpoint}", flush=True)
     print(f"affiche is running at {instance.url}  (data in {data}, Ctrl-C to stop)", flush=True)
 
     def shutdown(*_: Any) -> None:
