@@ -7,8 +7,9 @@ How (DESIGN.md §6: "a journal of changes compacted now and then, written atomic
   flushes it to the OS; after an upload under media/ answers 200 it writes the file (temp file,
   then rename). moto serves one request at a time (emulator.SerialMotoServer), so the journal's
   order is the order of the writes.
-- `compact` rotates the journal into a numbered segment, exports the whole table atomically
-  (backup.export_table: temp file, then rename) and only then deletes the segments it covers. The
+- The runner's Saver rotates the journal into a numbered segment, waits until the outbox has
+  handled every change so far, then `fold` exports the whole table atomically (backup.export_table:
+  temp file, then rename) and only then deletes the segments it covers. The
   export is taken after the rotation, so it holds everything the segments hold; entries written
   meanwhile stay in the live journal and are replayed over it, which is harmless: each entry is
   an item's whole state at that moment, so replaying in order ends at the latest state.
@@ -33,6 +34,9 @@ from affiche.config import get_settings
 from affiche.store import backup
 
 JOURNAL_FILE = "journal.jsonl"
+# Items whose insertion the outbox acts on (functions/outbox/handler.py): activities (pages,
+# deliveries, mail) and inbound activities (their handlers).
+UNFINISHED_KINDS = ("activity", "inbound")
 MEDIA_PREFIX = "media/"
 _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 Environ = dict[str, Any]
@@ -82,23 +86,26 @@ def _next_segment(folder: Path) -> int:
     return int(found[-1].name.split(".")[1]) + 1 if found else 1
 
 
-def compact(journal: Journal) -> None:
-    """Fold the journal into the table export (see the module docstring for why this order)."""
-    journal.rotate()
+def fold(journal: Journal) -> None:
+    """Fold the rotated segments into the table export (see the module docstring for the order).
+    The caller rotated first, and made sure the outbox handled what the segments hold."""
     covered = _segments(journal.folder)
     backup.export_table(journal.folder / "table.jsonl")
     for segment in covered:
         segment.unlink()
 
 
-def load(folder: Path, snapshot: Path) -> int:
-    """Import the export and every journal entry after it; returns how many items exist.
+def load(folder: Path, snapshot: Path) -> tuple[int, list[dict[str, Any]]]:
+    """Import the export and every journal entry after it: (how many items exist, the items of
+    `UNFINISHED_KINDS` the journal holds, as stored now).
 
-    The merged state is then exported (atomically) and the journal files removed, so a start
-    always begins with an empty journal."""
+    A journal is folded only after the outbox handled its changes (runner.Saver), so an activity
+    still in a journal may not have had its mail or deliveries when the process died: the
+    runner hands those to the outbox again (its steps are idempotent). The merged state is then
+    exported (atomically) and the journal files removed, so a start begins with an empty journal."""
     journals = [*_segments(folder), folder / JOURNAL_FILE]
     if not any(path.exists() for path in journals):
-        return backup.import_table(snapshot)
+        return backup.import_table(snapshot), []
     items: dict[str, dict[str, Any]] = {}
     names = _key_names()
     if snapshot.exists():
@@ -106,9 +113,11 @@ def load(folder: Path, snapshot: Path) -> int:
             if line.strip():
                 item = json.loads(line)
                 items[_key_of({name: item[name] for name in names})] = item
+    touched: list[str] = []
     for path in journals:
         for entry in _entries(path):
             key = _key_of(entry["key"])
+            touched.append(key)
             if entry["item"] is None:
                 items.pop(key, None)
             else:
@@ -120,7 +129,9 @@ def load(folder: Path, snapshot: Path) -> int:
     backup.export_table(snapshot)
     for path in journals:
         path.unlink(missing_ok=True)
-    return count
+    unfinished = [items[key] for key in dict.fromkeys(touched) if key in items
+                  and items[key].get("kind", {}).get("S") in UNFINISHED_KINDS]
+    return count, unfinished
 
 
 def _entries(path: Path) -> Iterator[dict[str, Any]]:
