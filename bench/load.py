@@ -108,17 +108,25 @@ def person_client(url: str, index: int) -> httpx.Client:
                         transport=httpx.HTTPTransport(local_address=address))
 
 
-def confirmation_token(data: Path, to: str) -> str:
-    """The token of the newest confirmation mail to `to` in the runner's maildir."""
-    box = mailbox.Maildir(data / "mail", create=False)
-    for key in box.iterkeys():
-        message = message_from_bytes(box.get_bytes(key), policy=policy.default)
-        if message["To"] == to:
-            body = message.get_body(("plain",))
-            found = re.search(r"token=([\w-]+)", body.get_content() if body else "")
-            if found:
-                return found.group(1)
-    raise AssertionError(f"no confirmation mail to {to}")
+def confirmation_token(data: Path, to: str, timeout: float = 10.0) -> str:
+    """The token of the newest confirmation mail to `to` in the runner's maildir, waiting for it
+    a little: mail sent from the change stream arrives after the answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        box = mailbox.Maildir(data / "mail", create=False)
+        for key in box.iterkeys():
+            try:
+                message = message_from_bytes(box.get_bytes(key), policy=policy.default)
+            except KeyError:  # moved or removed while we listed
+                continue
+            if message["To"] == to:
+                body = message.get_body(("plain",))
+                found = re.search(r"token=([\w-]+)", body.get_content() if body else "")
+                if found:
+                    return found.group(1)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no confirmation mail to {to}")
+        time.sleep(0.1)
 
 
 @dataclass
