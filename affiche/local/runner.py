@@ -214,7 +214,9 @@ def serve(port: int, data: Path, *, empty: bool = False, public_url: str | None 
               f"This is shown only once.\n", flush=True)
     # The CLI's admin commands (`affiche failures replay`, `affiche deliveries ...`) reach this
     # instance with AWS_ENDPOINT_URL set to the emulator.
-    print(f"AWS emulator: AWS_ENDPOINT_URL={instance.emulator.endpoint}", flush=True)
+    print(f"Admin commands reach it with: AWS_ENDPOINT_URL={instance.emulator.endpoint} "
+          f"AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local affiche failures list",
+          flush=True)
     print(f"affiche is running at {instance.url}  (data in {data}, Ctrl-C to stop)", flush=True)
 
     def shutdown(*_: Any) -> None:
