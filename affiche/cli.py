@@ -41,9 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     again.add_argument("--domain", help="every dead letter for this domain")
     again.add_argument("--all", action="store_true", help="every dead letter")
 
+    failures = commands.add_parser("failures", help="changes whose pages, deliveries or mail "
+                                   "failed after their retries (the stream's failure queue)")
+    failed_action = failures.add_subparsers(dest="action", required=True)
+    failed_action.add_parser("list", help="list them")
+    failed_action.add_parser("replay", help="run the outbox on each again; kept if it fails")
+
     args = parser.parse_args(argv)
     if args.command == "deliveries":
         return _deliveries(args)
+    if args.command == "failures":
+        return _failures(args.action)
     if args.command == "dev":
         from affiche.local.runner import serve
 
@@ -89,6 +97,24 @@ def _deliveries(args: argparse.Namespace) -> int:
     replayed = dead_letters.replay(dead_letters.selector(args.ids, args.domain, args.all))
     print(f"{len(replayed)} delivery(ies) queued again")
     return 0
+
+
+def _failures(action: str) -> int:
+    import json
+
+    from affiche.publish import stream_failures
+
+    if action == "list":
+        found = stream_failures.failures()
+        for failure in found:
+            print(json.dumps(failure.summary()))
+        print(f"{len(found)} failed change(s)")
+        return 0
+    from functions.outbox.handler import lambda_handler
+
+    done, failed = stream_failures.replay(lambda_handler)
+    print(f"{done} replayed, {failed} failed again (kept in the queue)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

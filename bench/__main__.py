@@ -10,6 +10,9 @@
 - federation transport (bench/federation.py): inbox_cpu_ms_per_activity (≤ 1 ms, beside the bare
   rsa_verify_ms), inbox_dynamodb_requests (≤ 3 with a cached key), delivery_fanout_s (≤ 3 s for
   1,000 followers on 200 inboxes) with delivery_requests (must be 200).
+- load (bench/load.py): 50 people for 60 s of mixed reads, sign-ups, joins and comments through
+  the gateway of an `affiche dev` subprocess: load.rps, load.p95_ms, load.errors (must be 0: no
+  5xx, no failed connection) and load.lost_writes (must be 0: the counts add up).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.federation import federation
+from bench.load import load_figures
 from bench.participation import participation_figures
 from bench.publish import publish_latency
 
@@ -51,11 +55,13 @@ def main() -> int:
         "targets": {"cold_import_ms": 250, "publish_latency_ms": 500,
                     "participation.dynamodb_requests_per_join": 5,
                     "inbox_cpu_ms_per_activity": 1, "inbox_dynamodb_requests": 3,
-                    "delivery_fanout_s": 3, "delivery_requests": 200},
+                    "delivery_fanout_s": 3, "delivery_requests": 200,
+                    "load.errors": 0, "load.lost_writes": 0},
     }
     results.update(federation())  # in-process moto first: the runner leaves its endpoint set
     results.update(publish_latency())
     results.update(participation_figures())
+    results.update(load_figures())
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(json.dumps(results, indent=2, sort_keys=True))
     return 0

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
@@ -18,6 +19,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from affiche.local.journal import Recorder
+
 
 class SerialMotoServer(ThreadedMotoServer):
     """moto's server answering one request at a time.
@@ -25,11 +28,15 @@ class SerialMotoServer(ThreadedMotoServer):
     moto's DynamoDB is not thread-safe: a failed transaction restores a copy of the table, which
     can undo a write another thread made meanwhile. DynamoDB itself applies each item's writes
     atomically, so serialising the emulator is what keeps "local is production" true under
-    concurrent requests (the gateway and pollers still run in parallel; only AWS calls queue)."""
+    concurrent requests (the gateway and pollers still run in parallel; only AWS calls queue).
+    Serving one at a time also gives the runner's journal (journal.py) the order of the writes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recorder = Recorder(DomainDispatcherApplication(create_backend_app))
 
     def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self._ip_address, self._port, app, threaded=False,
+        self._server = make_server(self._ip_address, self._port, self.recorder, threaded=False,
                                    request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -104,7 +104,11 @@ class StreamPoller(Poller):
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]], next_iterator: str) -> str:
         event = {"Records": [_lambda_stream_record(r, self.arn) for r in records]}
-        failed = _failed_ids(self.handler(event, None))
+        try:
+            failed = _failed_ids(self.handler(event, None))
+        except Exception:  # Lambda retries a batch whose function raised, from its first record
+            log.exception("stream batch failed as a whole")
+            failed = [records[0]["dynamodb"]["SequenceNumber"]]
         if self.on_change:
             self.on_change()
         if not failed:
@@ -120,6 +124,27 @@ class StreamPoller(Poller):
         return str(self.streams.get_shard_iterator(
             StreamArn=self.arn, ShardId=shard_id, ShardIteratorType=kind, SequenceNumber=sequence,
         )["ShardIterator"])
+
+    def catch_up(self, items: list[dict[str, Any]]) -> None:
+        """Hand the outbox, as the INSERTs they were, items written before a crash whose effects
+        may not have happened (affiche/local/journal.py). Its steps are idempotent; what still
+        fails goes to the failure queue like any record that exhausted its retries."""
+        for start in range(0, len(items), BATCH_SIZE):
+            records: list[dict[str, Any]] = [{
+                "eventID": f"catch-up-{start + n}", "eventName": "INSERT",
+                "eventSource": "aws:dynamodb", "eventSourceARN": self.arn,
+                "dynamodb": {"Keys": {"pk": item["pk"], "sk": item["sk"]}, "NewImage": item,
+                             "SequenceNumber": str(start + n + 1),
+                             "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            } for n, item in enumerate(items[start:start + BATCH_SIZE])]
+            try:
+                failed = set(_failed_ids(self.handler({"Records": records}, None)))
+            except Exception:  # the whole batch failed
+                log.exception("catch-up batch failed")
+                failed = {r["dynamodb"]["SequenceNumber"] for r in records}
+            for record in records:
+                if record["dynamodb"]["SequenceNumber"] in failed:
+                    self._give_up(record["dynamodb"]["SequenceNumber"], records)
 
     def _give_up(self, sequence: str, records: list[dict[str, Any]]) -> None:
         log.error("stream record %s failed %d times: sent to the failure queue", sequence,

@@ -19,6 +19,7 @@ from affiche.aws import reset_clients
 from affiche.config import get_settings, reset_settings
 from affiche.local.emulator import Emulator, start_emulator
 from affiche.local.gateway import Gateway, load_handlers
+from affiche.local.journal import Journal, fold, load
 from affiche.local.pollers import Poller, QueuePoller, SchedulePoller, StreamPoller
 from affiche.local.resources import create_resources
 from affiche.store import backup
@@ -26,6 +27,8 @@ from affiche.store import backup
 log = logging.getLogger("affiche.local")
 TABLE_FILE = "table.jsonl"
 SAVE_INTERVAL = 1.0
+COMPACT_AFTER = 2000  # journal entries: past this, fold them into the table export
+SETTLE_TIMEOUT = 10.0  # seconds to wait for the outbox before folding the journal
 REMINDER_INTERVAL = 15 * 60.0  # seconds, as the template's ReminderFunction schedule
 
 
@@ -62,44 +65,71 @@ class Instance:
 
     def stop(self) -> None:
         self.gateway.shutdown()
+        self.close()
+
+    def close(self) -> None:
+        """After the gateway stopped: save (once the outbox caught up), then stop the rest."""
         self.gateway.server_close()
+        self.saver.stop()  # before the pollers: it waits for the outbox to handle every change
         for poller in self.pollers:
             poller.stop()
         for poller in self.pollers:
             poller.join(timeout=5)
-        self.saver.stop()
         self.emulator.stop()
 
 
 class Saver(threading.Thread):
-    """Exports the table and media to the data folder shortly after each change, and at stop."""
+    """Keeps the data folder. Every acknowledged write is already in the journal (journal.py);
+    this folds the journal into the table export now and then, and at stop, but only once the
+    outbox has handled every change in it: a change still in a journal is handed to the outbox
+    again at the next start, so a kill never loses its mail or deliveries. It also copies media
+    (which the journal writes as they are uploaded) as a second line of defence."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, journal: Journal, outbox: Poller) -> None:
         super().__init__(name="saver", daemon=True)
         self.data = data
-        self.dirty = threading.Event()
+        self.journal = journal
+        self.outbox = outbox
         self.stopping = threading.Event()
         self.lock = threading.Lock()
 
-    def mark(self) -> None:
-        self.dirty.set()
-
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Fold the journal into the export; False when the outbox is still busy (kept)."""
         with self.lock:
-            self.dirty.clear()
-            backup.export_table(self.data / TABLE_FILE)
+            self.journal.rotate()
+            if not self._outbox_caught_up():
+                return False
+            fold(self.journal)
             backup.export_media(self.data)
+            return True
+
+    def _outbox_caught_up(self) -> bool:
+        # Twice: a poll already under way when the flag is cleared may have started before the
+        # last write; the poll after the next "nothing new" certainly started after it.
+        for _ in range(2):
+            self.outbox.idle.clear()
+            if not self.outbox.idle.wait(SETTLE_TIMEOUT):
+                return False
+        return True
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            if self.dirty.wait(SAVE_INTERVAL) and not self.stopping.is_set():
-                self.stopping.wait(SAVE_INTERVAL)  # gather a burst of writes into one export
+            if self.stopping.wait(SAVE_INTERVAL):
+                break
+            if self.journal.entries >= COMPACT_AFTER or (self.journal.entries and self._quiet()):
                 self.save()
+
+    def _quiet(self) -> bool:
+        """No write for a moment: a good time to fold a short journal."""
+        before = self.journal.entries
+        self.stopping.wait(SAVE_INTERVAL)
+        return self.journal.entries == before
 
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=5)
         self.save()
+        self.journal.close()
 
 
 def _configure(port: int, data: Path, public_url: str | None) -> None:
@@ -120,18 +150,22 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     queues = create_resources()
     os.environ["AFFICHE_DELIVERY_QUEUE_URL"] = queues["queue"]
     reset_settings()
-    imported = backup.import_table(data / TABLE_FILE)
+    imported, unfinished = load(data, data / TABLE_FILE)
     backup.import_media(data)
+    settings = get_settings()
+    journal = Journal(data, settings.table_name, settings.aws_region, settings.site_bucket)
+    emulator.server.recorder.journal = journal  # from now on, each acknowledged write is kept
     handlers = load_handlers()
     from functions.outbox.handler import lambda_handler as outbox
 
-    saver = Saver(data)
     stream = StreamPoller(get_settings().table_name, outbox,
-                          on_failure_queue=queues["stream_failures"], on_change=saver.mark)
+                          on_failure_queue=queues["stream_failures"])
+    saver = Saver(data, journal, stream)
     admin_login = None
     if imported == 0:
         admin_login = _seed(empty)
     _full_build()
+    stream.catch_up(unfinished)
     from affiche.local.clock import ClockPoller
     from functions.outbox.clock import lambda_handler as clock
     from functions.reminders.handler import lambda_handler as reminders
@@ -142,8 +176,6 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     for poller in pollers:
         poller.start()
     saver.start()
-    if imported == 0:
-        saver.mark()
     gateway = Gateway(port, get_settings().site_bucket, handlers)
     return Instance(port, data, emulator, gateway, pollers, saver, admin_login)
 
@@ -180,6 +212,11 @@ def serve(port: int, data: Path, *, empty: bool = False, public_url: str | None 
         print(f"\nFirst start: an administrator account was created.\n"
               f"  email:    {email}\n  password: {password}\n"
               f"This is shown only once.\n", flush=True)
+    # The CLI's admin commands (`affiche failures replay`, `affiche deliveries ...`) reach this
+    # instance with AWS_ENDPOINT_URL set to the emulator.
+    print(f"Admin commands reach it with: AWS_ENDPOINT_URL={instance.emulator.endpoint} "
+          f"AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local affiche failures list",
+          flush=True)
     print(f"affiche is running at {instance.url}  (data in {data}, Ctrl-C to stop)", flush=True)
 
     def shutdown(*_: Any) -> None:
@@ -191,9 +228,5 @@ def serve(port: int, data: Path, *, empty: bool = False, public_url: str | None 
     except KeyboardInterrupt:
         pass
     finally:
-        instance.gateway.server_close()
-        for poller in instance.pollers:
-            poller.stop()
-        instance.saver.stop()
-        instance.emulator.stop()
+        instance.close()
         print("affiche stopped; data saved.", flush=True)

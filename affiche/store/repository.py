@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from affiche.domain.errors import Conflict
+from affiche.domain.errors import Conflict, DomainError
 from affiche.domain.model import (
     Account,
     Activity,
@@ -33,6 +33,7 @@ from affiche.domain.model import (
     Token,
 )
 from affiche.domain.ports import END, ChangeSet, R, Slice
+from affiche.store import faults
 from affiche.store.keys import (
     KINDS,
     MAIN,
@@ -150,9 +151,17 @@ class DynamoRepository:
                     tx.update(Counter(f"STATS#{name}", MAIN), actions=[Counter.total.add(delta)])
                     labels.append((None, None))
         except TransactWriteError as error:
-            raise Conflict(self._explain(error, labels)) from error
+            raise self._refusal(error, labels) from error
         for entity in changes.puts:
             entity.version += 1
+
+    @classmethod
+    def _refusal(cls, error: TransactWriteError,
+                 labels: list[tuple[Record | None, str | None]]) -> DomainError:
+        """Throttled means busy (503, retry later), anything else a lost race or clash (409)."""
+        if faults.is_transient(error):
+            return faults.unavailable()
+        return Conflict(cls._explain(error, labels))
 
     @staticmethod
     def _explain(error: TransactWriteError, labels: list[tuple[Record | None, str | None]]) -> str:

@@ -16,6 +16,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.Gone: 410,
     errors.RateLimited: 429,
+    errors.Unavailable: 503,
 }
 
 
@@ -34,6 +35,6 @@ def body_for(error: errors.DomainError) -> dict[str, Any]:
 
 
 def headers_for(error: errors.DomainError) -> dict[str, str]:
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, errors.RateLimited | errors.Unavailable):
         return {"Retry-After": str(error.retry_after)}
     return {}

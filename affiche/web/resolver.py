@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from affiche.domain.errors import DomainError
+from affiche.store import faults
 from affiche.web import error_pages, errors
 
 log = logging.getLogger("affiche.api")
@@ -63,12 +64,12 @@ def json_api() -> APIGatewayHttpResolver:
     app.exception_handler(DomainError)(domain_error)
     app.exception_handler(RequestValidationError)(invalid_request)
 
-    def answer(status: int, code: str, message: str) -> Response[str]:
+    def answer(status: int, code: str, message: str, **headers: str) -> Response[str]:
         """A page for a person's browser, JSON for everyone else (error_pages.py)."""
         event = app.current_event
         kind, body = error_pages.answer(event.path, event.headers, status, code, message)
         return Response(status_code=status, content_type=kind, body=body,
-                        headers={"Cache-Control": "no-store"})
+                        headers={"Cache-Control": "no-store", **headers})
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
@@ -78,6 +79,11 @@ def json_api() -> APIGatewayHttpResolver:
     def unexpected(error: Exception) -> Response[str]:
         if isinstance(error, ServiceError):  # Powertools' own HTTP errors (405, ...)
             return answer(error.status_code, "error", str(error.msg))
+        if faults.is_transient(error):  # AWS busy after botocore's retries: not our bug
+            log.warning("store busy in %s %s: %s", app.current_event.http_method,
+                        app.current_event.path, faults.error_codes(error))
+            busy = faults.unavailable()
+            return answer(503, busy.code, busy.message, **{"Retry-After": str(busy.retry_after)})
         # Logged with its traceback (the failure is not swallowed); the visitor gets a page.
         log.exception("unhandled error in %s %s", app.current_event.http_method,
                       app.current_event.path)
