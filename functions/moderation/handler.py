@@ -222,5 +222,16 @@ def hide_content(body: HideInput) -> Response[dict[str, Any]]:
                                           "target_key": body.target_key}})
 
 
+@app.post("/api/mod/content/restore")
+def restore_content(body: HideInput) -> Response[dict[str, Any]]:
+    """Undo a hide: the page is published again and followers receive the object again."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    changed = content_moderation.restore(context, account, body.target_kind, body.target_key,
+                                         body.reason)
+    return json_response(200, {"restored": {"target_kind": body.target_kind,
+                                            "target_key": body.target_key},
+                               "changed": changed})
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return nosniff(refuse_unreadable_json(event) or app.resolve(event, context))

@@ -113,9 +113,14 @@ def test_suspending_an_account_deletes_its_notes_and_its_actor_where_they_went(
 def test_suspending_a_group_deletes_it_for_its_remote_followers_and_members(
         ann: ApiClient) -> None:
     stream = OutboxStream()
+    uuid = ann.post("/api/groups/club/events", EVENT).body["uuid"]
+    stream.drain()
+    queued()
     admin = admin_client()
     assert admin.post("/api/mod/groups/club/suspend", {"reason": "scam"}).status == 200
     stream.drain()
+    assert bucket_keys("@club/") == ["@club/gone.json"]
+    assert bucket_keys(f"events/{uuid}/") == [f"events/{uuid}/gone.json"]
     sent = queued()
     assert {(d["activity"]["type"], d["activity"]["object"]["type"], d["inbox"])
             for d in sent} == {("Delete", "Tombstone", SHARED),
@@ -127,3 +132,109 @@ def test_suspending_a_group_deletes_it_for_its_remote_followers_and_members(
     assert {(d["activity"]["type"], d["activity"]["object"]["type"], d["inbox"])
             for d in queued()} == {("Update", "Group", SHARED),
                                    ("Update", "Group", REMI + "/inbox")}
+    # and its pages and its events' pages answer again (the 410 markers are lifted)
+    assert "@club/gone.json" not in bucket_keys("@club/")
+    assert bucket_keys(f"events/{uuid}/") == [f"events/{uuid}/{name}" for name in
+                                              ("event.ics", "index.html", "index.json")]
+
+
+def bucket_keys(prefix: str) -> list[str]:
+    s3 = client("s3")
+    answer = s3.list_objects_v2(Bucket=get_settings().site_bucket, Prefix=prefix)
+    return sorted(obj["Key"] for obj in answer.get("Contents", []))
+
+
+def mentioning(needle: str) -> set[str]:
+    """Every file of the public bucket whose content names `needle`."""
+    s3, bucket = client("s3"), get_settings().site_bucket
+    found = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            if needle.encode() in body:
+                found.add(obj["Key"])
+    return found
+
+
+def test_a_hidden_event_restored_by_a_moderator_comes_back_everywhere(
+        ann: ApiClient, aws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from affiche.publish import cdn, gone_index
+    from functions.outbox import handler
+    from tests.functions.test_moderation import moderator_client
+
+    edge = gone_index.RecordingGoneIndex()  # what the CDN's gone-path store would hold
+    monkeypatch.setattr(handler, "gone_index", lambda: edge)
+    invalidations = cdn.RecordingInvalidator()
+    monkeypatch.setattr(cdn, "invalidator", lambda: invalidations)
+    stream = OutboxStream()
+    # Given a public event of @club, with a comment, sent to the group's followers
+    uuid = ann.post("/api/groups/club/events", EVENT).body["uuid"]
+    comment = ann.post(f"/api/events/{uuid}/comments", {"text": "Bring bread"}).body["id"]
+    stream.drain()
+    queued()
+    folder = f"events/{uuid}/"
+    published = mentioning(uuid)  # its page, the group's page and feeds, sitemaps, agenda...
+    assert {f"{folder}index.html", "@club/feed.atom", "@club/feed.ics"} <= published
+    # And a moderator hid the event and the comment
+    moderator = moderator_client()
+    for kind, key in (("event", uuid), ("comment", comment)):
+        assert moderator.post("/api/mod/content/hide", {"target_kind": kind, "target_key": key,
+                                                        "reason": "looked like spam"}).status == 200
+    stream.drain()
+    assert bucket_keys(folder) == [f"{folder}gone.json"]
+    # Then nothing public shows it any more (feeds, sitemaps for search engines, lists): only
+    # its tombstone and the outboxes' Delete activities name it
+    assert mentioning(uuid) == {f"{folder}gone.json", "@club/outbox.json", "@ann/outbox.json"}
+    assert mentioning("Picnic") == mentioning("Bring bread") == set()
+    assert f"events/{uuid}" in edge.puts
+    assert {d["activity"]["type"] for d in queued()} >= {"Delete"}
+    assert b"Picnic" not in client("s3").get_object(
+        Bucket=get_settings().site_bucket, Key="@club/index.html")["Body"].read()
+    # When the moderator restores them (only what moderators hid can be restored)
+    restored = moderator.post("/api/mod/content/restore", {
+        "target_kind": "event", "target_key": uuid, "reason": "a real picnic after all"})
+    assert restored.status == 200, restored.body
+    assert moderator.post("/api/mod/content/restore", {
+        "target_kind": "comment", "target_key": comment}).status == 200
+    again = moderator.post("/api/mod/content/restore", {"target_kind": "event",
+                                                        "target_key": uuid})
+    assert again.status == 200 and again.body["changed"] is False  # already back
+    invalidations.batches.clear()
+    stream.drain()
+    # Then the static page is back and answers 200 again: the 410 marker is gone, from the
+    # bucket and from the CDN's gone-path store, and the CDN is told to drop its copies
+    assert f"{folder}index.html" in bucket_keys(folder)
+    assert f"{folder}gone.json" not in bucket_keys(folder)
+    assert f"events/{uuid}" not in edge.puts and f"events/{uuid}" in edge.removed
+    assert f"/{folder}gone.json" in [p for batch in invalidations.batches for p in batch]
+    page = client("s3").get_object(Bucket=get_settings().site_bucket,
+                                   Key=f"{folder}index.html")["Body"].read()
+    assert b"Picnic" in page and b"Bring bread" in page
+    assert mentioning(uuid) == published  # in the feeds, sitemaps and lists again
+    assert b"Picnic" in client("s3").get_object(
+        Bucket=get_settings().site_bucket, Key="@club/index.html")["Body"].read()
+    # and the group's followers are sent the event and the comment again, as new objects
+    sent = queued()
+    created = {(d["activity"]["object"]["type"], d["inbox"]) for d in sent
+               if d["activity"]["type"] == "Create"}
+    assert created == {("Event", SHARED), ("Note", SHARED)}
+    # and the organiser is not mailed about a "new" comment
+    from tests.functions.account_support import subjects_to
+
+    assert not [s for s in subjects_to(aws / "mail", "ann@example.org") if "comment" in s]
+    # and both restorations are on the audit log
+    log = admin_client().get("/api/mod/audit").body["entries"]
+    assert [(e["action"], e["reason"]) for e in log][:2] == [
+        ("comment.restore", ""), ("event.restore", "a real picnic after all")]
+
+
+def test_content_its_author_deleted_cannot_be_restored_by_moderators(ann: ApiClient) -> None:
+    from tests.functions.test_moderation import moderator_client
+
+    uuid = ann.post("/api/groups/club/events", EVENT).body["uuid"]
+    assert ann.call("DELETE", f"/api/events/{uuid}").status in {200, 204}
+    refused = moderator_client().post("/api/mod/content/restore", {"target_kind": "event",
+                                                                   "target_key": uuid})
+    assert refused.status == 409 and "deleted by its author" in refused.body["message"]
+    assert ann.post("/api/mod/content/restore", {"target_kind": "event",
+                                                 "target_key": uuid}).status == 403
