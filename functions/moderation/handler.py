@@ -98,12 +98,12 @@ def replay_deliveries(body: ReplayInput) -> Response[dict[str, Any]]:
     """Queue dead letters again: by message id, for one domain, or all."""
     from affiche.activitypub import dead_letters
 
-    _context, account, _ = caller(app)  # type: ignore[arg-type]
+    context, account, _ = caller(app)  # type: ignore[arg-type]
     instance.require_admin(account)
     if not (body.ids or body.domain or body.every):
         return json_response(400, {"error": "invalid_input",
                                    "message": "give ids, a domain or all: true"})
-    replayed = dead_letters.replay(dead_letters.selector(body.ids, body.domain, body.every))
+    replayed = dead_letters.replay_by(context, account, body.ids, body.domain, body.every)
     return json_response(200, {"replayed": [d.message_id for d in replayed]})
 
 

@@ -238,3 +238,19 @@ def test_content_its_author_deleted_cannot_be_restored_by_moderators(ann: ApiCli
     assert refused.status == 409 and "deleted by its author" in refused.body["message"]
     assert ann.post("/api/mod/content/restore", {"target_kind": "event",
                                                  "target_key": uuid}).status == 403
+
+
+def test_a_suspended_persons_private_calendar_link_stops_answering(ann: ApiClient) -> None:
+    # Given Ann's private calendar link, working
+    url = ann.post("/api/me/calendar-feed", {}).body["url"]
+    path = url[url.index("/api/feeds/"):]
+    assert ann.get(path).status == 200
+    # When her account is suspended, Then the link answers 404 like a revoked one
+    admin = admin_client()
+    account = ports().repo.account_by_email("ann@example.org")
+    assert account is not None
+    assert admin.post(f"/api/mod/accounts/{account.id}/suspend", {}).status == 200
+    assert ann.get(path).status == 404
+    # and works again once she is restored (the link was hers; nothing to make again)
+    assert admin.post(f"/api/mod/accounts/{account.id}/restore", {}).status == 200
+    assert ann.get(path).status == 200
