@@ -254,3 +254,31 @@ def test_a_suspended_persons_private_calendar_link_stops_answering(ann: ApiClien
     # and works again once she is restored (the link was hers; nothing to make again)
     assert admin.post(f"/api/mod/accounts/{account.id}/restore", {}).status == 200
     assert ann.get(path).status == 200
+
+
+def test_a_suspended_persons_comments_and_replies_are_out_of_sight_until_restored(
+        ann: ApiClient, aws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given Bob, a member of @club, and Ann's comment and discussion reply
+    bob = logged_in(aws / "mail", monkeypatch, "bob@example.org", "bob")
+    now = datetime.now(UTC)
+    ports().repo.commit(ChangeSet().put(Membership(group="club", member="bob", role="member",
+                                                   created_at=now, updated_at=now)))
+    uuid = ann.post("/api/groups/club/events", EVENT).body["uuid"]
+    assert ann.post(f"/api/events/{uuid}/comments", {"text": "See you there"}).status == 201
+    thread = ann.post("/api/groups/club/discussions", {"title": "Food", "text": "Who cooks?"})
+    assert ann.post(f"/api/discussions/{thread.body['id']}/replies",
+                    {"text": "I do"}).status == 201
+    assert "I do" in json.dumps(bob.get(f"/api/discussions/{thread.body['id']}").body)
+    # When an administrator suspends her profile
+    admin = admin_client()
+    assert admin.post("/api/mod/profiles/ann/suspend", {}).status == 200
+    # Then Bob reads neither her comment nor her words in the discussion
+    listed = bob.get(f"/api/events/{uuid}/comments").body["comments"]
+    assert listed == []
+    shown = json.dumps(bob.get(f"/api/discussions/{thread.body['id']}").body)
+    assert "I do" not in shown and "Who cooks?" not in shown
+    # When she is restored, Then both are back
+    assert admin.post("/api/mod/profiles/ann/restore", {}).status == 200
+    assert [c["text_html"] for c in bob.get(f"/api/events/{uuid}/comments").body["comments"]
+            ] == ["<p>See you there</p>"]
+    assert "I do" in json.dumps(bob.get(f"/api/discussions/{thread.body['id']}").body)
