@@ -282,3 +282,32 @@ def test_a_suspended_persons_comments_and_replies_are_out_of_sight_until_restore
     assert [c["text_html"] for c in bob.get(f"/api/events/{uuid}/comments").body["comments"]
             ] == ["<p>See you there</p>"]
     assert "I do" in json.dumps(bob.get(f"/api/discussions/{thread.body['id']}").body)
+
+
+def test_a_hidden_post_comes_back_when_restored(ann: ApiClient) -> None:
+    from tests.functions.test_moderation import moderator_client
+
+    stream = OutboxStream()
+    # Given a public post of @club, sent to its followers
+    made = ann.post("/api/groups/club/posts", {"title": "Big news", "body": "We moved"})
+    assert made.status == 201, made.body
+    slug = made.body["slug"]
+    stream.drain()
+    assert [d["activity"]["type"] for d in queued()] == ["Create"]
+    # When a moderator hides it
+    moderator = moderator_client()
+    target = {"target_kind": "post", "target_key": slug}
+    assert moderator.post("/api/mod/content/hide", target).status == 200
+    stream.drain()
+    # Then its page answers 410, its followers are sent a Delete, the group's page drops it
+    assert bucket_keys(f"p/{slug}/") == [f"p/{slug}/gone.json"]
+    assert [(d["activity"]["type"], d["activity"]["object"]["type"]) for d in queued()] == [
+        ("Delete", "Tombstone")]
+    assert mentioning("Big news") == set()
+    # When restored, Then the page is back, the followers get it as a new Article
+    assert moderator.post("/api/mod/content/restore", target).status == 200
+    stream.drain()
+    assert bucket_keys(f"p/{slug}/") == [f"p/{slug}/index.html", f"p/{slug}/index.json"]
+    assert [(d["activity"]["type"], d["activity"]["object"]["type"]) for d in queued()] == [
+        ("Create", "Article")]
+    assert "@club/index.html" in mentioning("Big news")
