@@ -192,3 +192,23 @@ def test_moderators_are_found_by_their_role_without_reading_every_account(
     assert sorted(a.default_profile for a in moderators(repo)) == ["ann", "mo", "root"]
     administration.change_role(ports(), admin, ann.id, "user")
     assert sorted(a.default_profile for a in moderators(repo)) == ["mo", "root"]
+
+
+def test_staff_accounts_written_before_the_role_index_are_indexed_by_the_cli(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    from affiche.cli import main
+    from affiche.notify.rules.reports import moderators
+
+    repo = ports().repo
+    # Given the moderator's account as an older release stored it (in no listing)
+    account = repo.account_by_email("mo@example.org")
+    assert account is not None
+    client("dynamodb").update_item(
+        TableName=get_settings().table_name,
+        Key={"pk": {"S": f"ACCOUNT#{account.id}"}, "sk": {"S": "A"}},
+        UpdateExpression="REMOVE gsi1pk, gsi1sk")
+    assert [a.default_profile for a in moderators(repo)] == ["root"]
+    # When the operator runs the one-off command, Then moderators are found again
+    assert main(["reindex-staff"]) == 0
+    assert "2 moderator and administrator account(s) indexed" in capsys.readouterr().out
+    assert sorted(a.default_profile for a in moderators(repo)) == ["mo", "root"]
