@@ -46,12 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     failed_action = failures.add_subparsers(dest="action", required=True)
     failed_action.add_parser("list", help="list them")
     failed_action.add_parser("replay", help="run the outbox on each again; kept if it fails")
+    commands.add_parser("reindex-staff", help="list existing moderators and administrators "
+                        "in the role index (once, after upgrading to a release that has it)")
 
     args = parser.parse_args(argv)
     if args.command == "deliveries":
         return _deliveries(args)
     if args.command == "failures":
         return _failures(args.action)
+    if args.command == "reindex-staff":
+        return _reindex_staff()
     if args.command == "dev":
         from affiche.local.runner import serve
 
@@ -73,6 +77,23 @@ def main(argv: list[str] | None = None) -> int:
         from affiche.store.backup import import_table
 
         print(f"{import_table(args.file)} items imported from {args.file}")
+    return 0
+
+
+def _reindex_staff() -> int:
+    """Write every moderator and administrator account again, so that it enters the ROLE#
+    listing (store/keys.py) that the report mails read: accounts written before that listing
+    existed are not in it. A scan of the accounts, once; safe to run again."""
+    from affiche.domain.model import Account
+    from affiche.domain.ports import ChangeSet
+    from affiche.store.keys import STAFF_ROLES
+    from affiche.store.repository import DynamoRepository
+
+    repo = DynamoRepository()
+    staff = [a for a in repo.all_of_kind(Account.kind) if a.role in STAFF_ROLES]
+    for account in staff:
+        repo.commit(ChangeSet().put(account))
+    print(f"{len(staff)} moderator and administrator account(s) indexed")
     return 0
 
 

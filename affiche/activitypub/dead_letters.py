@@ -132,3 +132,22 @@ def selector(ids: Iterable[str] = (), domain: str | None = None,
         return letter.message_id in wanted
 
     return select
+
+
+def replay_by(ports: Any, admin: Any, ids: Iterable[str] = (), domain: str | None = None,
+              everything: bool = False) -> list[DeadLetter]:
+    """An administrator's replay (API and page): allowed to administrators only, and on the
+    audit log. The entry is written after the letters are queued: they live in SQS, outside the
+    table's transaction, and a replay that queued nothing is no action to record."""
+    from affiche.domain import audit
+    from affiche.domain.instance import require_admin
+    from affiche.domain.ports import ChangeSet
+
+    require_admin(admin)
+    replayed = replay(selector(ids, domain, everything))
+    if replayed:
+        what = "all" if everything else domain or ", ".join(sorted(set(ids)))
+        ports.repo.commit(ChangeSet().put(audit.record(
+            ports, admin, "deliveries.replay", "deliveries", what[:500],
+            reason=f"{len(replayed)} queued again")))
+    return replayed

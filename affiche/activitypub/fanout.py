@@ -17,7 +17,10 @@ What goes out:
 - The group's `Accept` of a remote Follow -> the follower, echoing its Follow (Mastodon matches
   the Accept to its pending follow by the echoed id).
 - One of our people's `Follow` / `Undo{Follow}` of a remote group -> that group's inbox.
-- Update / Delete of a group's own actor -> its remote followers (they refresh their copy).
+- Update / Delete of a group's own actor -> its remote followers and members (they refresh their
+  copy); a suspended group is a Delete.
+- A suspended person: Delete of each Note they federated and of the Person
+  (suspension_fanout.py).
 """
 
 from __future__ import annotations
@@ -194,9 +197,14 @@ def _follow(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Deliver
 
 @register_planner("actor")
 def _actor(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
+    if activity.type == "Update" and activity.object.get("type") == "Person":
+        from affiche.activitypub.suspension_fanout import plan_person_suspension
+
+        return plan_person_suspension(activity, repo, urls)
     if activity.type not in {"Update", "Delete"} or activity.object.get("type") != "Group":
         return []
-    inboxes = tuple(remote_follower_inboxes(repo, activity.object_key))
+    inboxes = tuple(dict.fromkeys([*remote_follower_inboxes(repo, activity.object_key),
+                                   *_remote_member_inboxes(repo, activity.object_key)]))
     if not inboxes:
         return []
     # A suspended group is gone for its followers (as Mastodon federates a suspension); when
@@ -215,6 +223,13 @@ def _actor(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery
     if gone:
         doc["type"] = "Delete"
     return [Delivery(doc, activity.object_key, inboxes)]
+
+
+def _remote_member_inboxes(repo: Repository, group: str) -> list[str]:
+    # Remote members hold the group too (Mobilizon federates a group's suspension to them).
+    from affiche.activitypub.discussion_fanout import remote_member_inboxes
+
+    return list(remote_member_inboxes(repo, group).values())
 
 
 register_content("event", ContentKind(

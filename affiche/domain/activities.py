@@ -17,3 +17,18 @@ def new(ports: Ports, type_: str, actor: str, obj: Record, key: str, *, audience
     return Activity(id=rules.new_id(), type=type_, actor=actor, object_kind=obj.kind,
                     object_key=key, published=ports.clock.now(), audience=audience,
                     object=snapshot, target=target)
+
+
+#: Set in the snapshot of an activity that brings back what answered 410 (content a moderator
+#: restored, an actor whose suspension ended): the outbox then lifts the Gone markers
+#: (affiche/publish/tombstones.lifted) and the mail rules stay quiet (nothing new happened).
+RESTORED = "restored"
+
+
+def restoring(activity: Activity) -> Activity:
+    activity.object[RESTORED] = True
+    return activity
+
+
+def is_restoring(activity: Activity) -> bool:
+    return bool(activity.object.get(RESTORED))

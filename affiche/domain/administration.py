@@ -64,8 +64,10 @@ def _actor_change(ports: Ports, admin: Account, actor: Actor, suspended: bool) -
     # Private: it is no entry of anyone's public outbox; the outbox still re-renders the actor's
     # pages (artifacts.touched_by) and tells a group's remote followers (fanout._actor).
     updated = actor.evolve(suspended=suspended)
-    return activities.new(ports, "Update", admin.default_profile or "admin", updated, actor.name,
-                          audience="private")
+    change = activities.new(ports, "Update", admin.default_profile or "admin", updated,
+                            actor.name, audience="private")
+    # Restored: its pages (a group's events and posts too) stop answering 410.
+    return change if suspended else activities.restoring(change)
 
 
 def _published(ports: Ports, actor: Actor) -> bool:

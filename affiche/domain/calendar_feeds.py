@@ -45,7 +45,7 @@ def feed(ports: Ports, secret: str) -> tuple[Actor, list[Event]]:
     """The profile and its events for the feed `secret`; NotFound for a wrong or revoked one."""
     found = ports.repo.get(CalendarFeed, rules.digest(secret)) if secret else None
     profile = ports.repo.get(Actor, found.profile) if found else None
-    if found is None or profile is None or profile.deleted:
+    if found is None or profile is None or profile.deleted or profile.suspended:
         raise NotFound("this calendar link is unknown or was revoked")
     since = ports.clock.now() - KEEP_PAST
     events = []

@@ -30,6 +30,7 @@ from affiche.domain.groups import existing_group, membership_of
 from affiche.domain.model import Actor, Comment, Event, is_remote_name
 from affiche.domain.ports import ChangeSet, Repository
 from affiche.domain.roles import MEMBER_ROLES, allowed
+from affiche.domain.suspended_authors import suspended_among
 from affiche.domain.text import markdown_to_html
 
 TEXT_MAX = 5000
@@ -52,7 +53,9 @@ def commentable_event(ports: Ports, uuid: str, viewer: Actor | None) -> Event:
 def comments_of(ports: Ports, uuid: str, viewer: Actor | None) -> list[Comment]:
     """The live comments of an event `viewer` may see, oldest first."""
     commentable_event(ports, uuid, viewer)
-    return [c for c in ports.repo.comments_of_event(uuid) if not c.deleted]
+    live = [c for c in ports.repo.comments_of_event(uuid) if not c.deleted]
+    hidden = suspended_among(ports, (c.author for c in live))
+    return [c for c in live if c.author not in hidden]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ and affiche/notify/rules/discussions.py mails followers each new reply.
 
 from __future__ import annotations
 
+import dataclasses
+
 from affiche.domain import activities, rules
 from affiche.domain.comments import RATE_ACTION, checked_text, remote_comment_id
 from affiche.domain.context import Ports
@@ -40,6 +42,7 @@ from affiche.domain.model import (
 from affiche.domain.ports import ChangeSet, Slice
 from affiche.domain.retry import optimistically
 from affiche.domain.roles import allowed, authorize
+from affiche.domain.suspended_authors import suspended_among
 from affiche.domain.text import markdown_to_html
 
 TITLE_MAX = 200
@@ -81,8 +84,15 @@ def replies(ports: Ports, actor: Actor, discussion_id: str, *, limit: int = PAGE
             after: str | None = None, before: str | None = None) -> Slice[DiscussionReply]:
     """A page of the thread's replies, oldest first; deleted ones stay as placeholders."""
     discussion(ports, actor, discussion_id)
-    return ports.repo.replies_of_discussion(discussion_id, limit=_limit(limit),
-                                            after=_cursor(after), before=_cursor(before))
+    found = ports.repo.replies_of_discussion(discussion_id, limit=_limit(limit),
+                                             after=_cursor(after), before=_cursor(before))
+    hidden = suspended_among(ports, (r.author for r in found.items))
+    if not hidden:
+        return found
+    # A suspended person's replies keep their place, as deleted ones do, without their text.
+    return dataclasses.replace(found, items=[
+        r.evolve(deleted=True, text_html="", text_source="") if r.author in hidden else r
+        for r in found.items])
 
 
 def latest(ports: Ports, actor: Actor, group: str, count: int = 5) -> list[Discussion]:

@@ -196,6 +196,7 @@ class Event(Record):
     join_mode: str = "free"  # Mobilizon's joinMode: free | restricted | invite | external
     tags: list[str] = field(default_factory=list)
     deleted: bool = False
+    hidden: bool = False  # taken down by moderators (with deleted): they may restore it
     comments_enabled: bool = True  # organisers close and reopen comments (domain/comments.py)
     version: int = 0
     # Visitors without an account may take part (by email), when the instance allows it too.
@@ -258,6 +259,7 @@ class Post(Record):
     updated_at: datetime
     visibility: str = "public"  # "public" | "unlisted" | "members"
     deleted: bool = False
+    hidden: bool = False  # taken down by moderators (with deleted): they may restore it
     version: int = 0
     draft: bool = False  # seen by the group's moderators only, never published
     tags: list[str] = field(default_factory=list)
@@ -405,6 +407,7 @@ class Comment(Record):
     ap_id: str | None = None  # the remote Note's id, for comments that came over ActivityPub
     url: str | None = None  # the remote Note's human-readable page, when it has one
     deleted: bool = False
+    hidden: bool = False  # taken down by moderators (with deleted): they may restore it
     version: int = 0
 
 

@@ -27,9 +27,26 @@ FLOW = StateGraph("report", {
     ("open", "close"): "closed",
 })
 STATES = ("open", "resolved", "closed")
-# The reasons offered on the form (Mobilizon's report categories, Mastodon's Flag ones mapped in).
-REASONS = ("spam", "illegal", "harassment", "hateful", "violence", "sexual", "misinformation",
-           "other")
+# Why something is reported. Mobilizon has no list: its report is a free comment, an optional
+# forward, and the states open / resolved / closed (lib/mobilizon/reports/report.ex, 2025). So
+# the list is Mastodon's report categories (Report#category), which moderators of the wider
+# fediverse know: spam, illegal content, a breach of this instance's rules, something else.
+# Like Mobilizon, the reason may be left out (then "other": the comment says why).
+REASONS = ("spam", "legal", "violation", "other")
+REASON_LABELS = {"spam": "Spam or advertising", "legal": "Illegal content",
+                 "violation": "Breaks the rules of this instance", "other": "Something else"}
+# Reasons of the earlier, longer list: accepted from old clients (mapped to today's), and
+# reports stored with them still read with their own label.
+FORMER_REASONS = {"illegal": "legal", "harassment": "violation", "hateful": "violation",
+                  "violence": "violation", "sexual": "violation", "misinformation": "violation"}
+FORMER_LABELS = {"illegal": "Illegal content", "harassment": "Harassment or bullying",
+                 "hateful": "Hateful content", "violence": "Violence or threats",
+                 "sexual": "Sexual content", "misinformation": "False information"}
+
+
+def reason_label(reason: str) -> str:
+    """What a stored report's reason reads as, today's or a former one."""
+    return REASON_LABELS.get(reason) or FORMER_LABELS.get(reason) or reason
 TARGETS: dict[str, type[Record]] = {"event": Event, "post": Post, "comment": Comment,
                                     "actor": Actor}
 MODERATOR_ROLES = frozenset({"moderator", "admin"})
@@ -72,7 +89,8 @@ def file_report(ports: Ports, reporter: Actor | None, *, target_kind: str, targe
     target = reported_entity(ports, target_kind, target_key)
     if target_kind == "event" and getattr(target, "draft", False):
         raise NotFound(f"no event {target_key}")  # a draft is nobody's to see but its group
-    reason = rules.choice(reason, "reason", REASONS)
+    reason = (reason or "").strip() or "other"
+    reason = rules.choice(FORMER_REASONS.get(reason, reason), "reason", REASONS)
     comment = rules.text(comment or "", "comment", max_length=COMMENT_MAX, required=False)
     # A flood of reports is abuse too: per profile or remote actor, per address for visitors.
     ports.limiter.hit(RATE_ACTION, reporter.name if reporter else f"email:{email}")

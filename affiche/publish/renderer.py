@@ -408,6 +408,12 @@ class Renderer:
 
     def object_document(self, activity: Activity) -> dict[str, Any] | str:
         snapshot = activity.object
+        if activity.object_kind in {"event", "post"} and self._gone_since(activity):
+            # Deleted or hidden since: its earlier Create and Updates (and the Delete's own
+            # snapshot) must not keep publishing it in an outbox.
+            url = (self.urls.event if activity.object_kind == "event" else self.urls.post)
+            return {"id": url(activity.object_key), "type": "Tombstone",
+                    "formerType": "Event" if activity.object_kind == "event" else "Article"}
         if activity.object_kind == "event":
             return ap.event_object(self.urls, Event.from_dict(snapshot), activity.audience)
         if activity.object_kind == "post":
@@ -419,6 +425,13 @@ class Renderer:
         if activity.object_kind == "comment":
             return self._comment_document(activity)
         return self.urls.base + "/" + activity.object_key
+
+    def _gone_since(self, activity: Activity) -> bool:
+        if activity.object.get("deleted"):
+            return True
+        cls = Event if activity.object_kind == "event" else Post
+        current = self.store.get(cls, activity.object_key)
+        return current is None or bool(current.deleted)
 
     def _comment_document(self, activity: Activity) -> dict[str, Any]:
         from affiche.activitypub import comments as ap_comments

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from affiche.config import Settings
 from affiche.domain.model import Activity
-from affiche.publish import artifacts
+from affiche.publish import artifacts, tombstones
 from affiche.publish.renderer import Output, Renderer
 from affiche.publish.writers import Writer
 
@@ -15,5 +15,8 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
             now: datetime) -> Output:
     renderer = Renderer(settings, store, now)
     output = artifacts.render(renderer, artifacts.touched_by(activity))
+    written = {file.key for file in output.files}  # still gone (e.g. its group is suspended)
+    output.deletes += [marker for marker in tombstones.lifted(activity, store)
+                       if marker not in written and marker not in output.deletes]
     writer.apply(output)
     return output

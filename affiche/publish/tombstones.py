@@ -40,3 +40,29 @@ HTML_PAGE = (b"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">"
              b"<meta name=\"robots\" content=\"noindex\"><title>Removed</title>"
              b"<main><h1>This page was removed</h1><p>What was published here has been deleted."
              b"</p><p><a href=\"/\">Back to the home page</a></p></main></html>")
+
+
+def lifted(activity: Any, store: Any) -> list[str]:
+    """The markers to remove because `activity` brings their objects back (a moderator restored
+    hidden content, an administrator ended a suspension): without this the folders would keep
+    answering 410 over the pages written again. Only such activities lift markers, so ordinary
+    renders never ask the CDN's gone index to remove keys it does not hold."""
+    from affiche.domain.activities import is_restoring
+    from affiche.domain.model import Actor
+
+    if not is_restoring(activity):
+        return []
+    key = activity.object_key
+    if activity.object_kind == "event":
+        return [f"events/{key}/{MARKER}"]
+    if activity.object_kind == "post":
+        return [f"p/{key}/{MARKER}"]
+    if activity.object_kind != "actor":
+        return []
+    markers = [f"@{key}/{MARKER}"]
+    actor = store.get(Actor, key)
+    if actor is not None and actor.is_group:  # its events and posts answered 410 with it
+        markers += [f"events/{e.uuid}/{MARKER}" for e in store.events_of_group(key)
+                    if not e.deleted and not e.is_remote]
+        markers += [f"p/{p.slug}/{MARKER}" for p in store.posts_of_group(key) if not p.deleted]
+    return markers

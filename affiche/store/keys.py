@@ -2,7 +2,7 @@
 
 | kind        | pk                | sk              | gsi1 (pk / sk)                     | gsi2 (pk / sk)                 |
 |-------------|-------------------|-----------------|------------------------------------|--------------------------------|
-| account     | ACCOUNT#{id}      | A               |                                    |                                |
+| account     | ACCOUNT#{id}      | A               | ROLE#{role} / {id} (moderators and admins only) |                   |
 | actor       | ACTOR#{name}      | A               | ACCOUNT#{account} / {name} (people)| GROUPS / {name} (listed groups)|
 | actor_key   | ACTOR#{name}      | KEY             |                                    |                                |
 | event       | EVENT#{uuid}      | A               | GROUP#{group}#EVENTS / {begin}#{id}| EVENTS (listed) or OTHER_EVENTS / {begin}#{id} |
@@ -67,6 +67,7 @@ from affiche.domain.model import (
 )
 
 MAIN = "A"
+STAFF_ROLES = ("moderator", "admin")  # the instance roles listed by ROLE#{role}
 KINDS: dict[str, type[Record]] = {
     cls.kind: cls for cls in (Account, Actor, ActorKey, Event, Post, Membership, Activity, Session, Token,
                                  InstanceSettings, Follow)
@@ -142,7 +143,8 @@ def entity_key(entity: Record) -> str:
 def keys_for(entity: Record) -> Keys:
     pk, sk = primary_key(type(entity), entity_key(entity))
     if isinstance(entity, Participation | CalendarFeed | Comment | Discussion
-                  | DiscussionReply | DiscussionFollow | Resource | AuditEntry | Report):
+                  | DiscussionReply | DiscussionFollow | Resource | AuditEntry | Report
+                  | Account):
         return _content_keys(entity, pk, sk)
     match entity:
         case Actor():
@@ -184,7 +186,17 @@ def keys_for(entity: Record) -> Keys:
     return Keys(pk, sk)
 
 
+def _account_keys(entity: Account, pk: str, sk: str) -> Keys:
+    if entity.role not in STAFF_ROLES:
+        return Keys(pk, sk)  # sparse: plain users are in no listing
+    # The instance's moderators and administrators, listed without a scan of the accounts (each
+    # new report mails them).
+    return Keys(pk, sk, gsi1pk=f"ROLE#{entity.role}", gsi1sk=entity.id)
+
+
 def _content_keys(entity: Record, pk: str, sk: str) -> Keys:
+    if isinstance(entity, Account):
+        return _account_keys(entity, pk, sk)
     if isinstance(entity, Discussion | DiscussionReply | DiscussionFollow):
         return _discussion_keys(entity, pk, sk)
     if isinstance(entity, Resource):

@@ -110,6 +110,10 @@ class DynamoRepository:
         owner = self.claim_owner(f"email:{email.lower()}")
         return self.get(Account, owner) if owner else None
 
+    def accounts_with_role(self, role: str) -> list[Account]:
+        """The accounts holding an instance role ("moderator" or "admin"): one query."""
+        return self._load(self.model.gsi1.query(f"ROLE#{role}"))
+
     def counter(self, name: str) -> int:
         try:
             return int(Counter.get(f"STATS#{name}", MAIN, consistent_read=True).total)

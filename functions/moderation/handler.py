@@ -98,12 +98,12 @@ def replay_deliveries(body: ReplayInput) -> Response[dict[str, Any]]:
     """Queue dead letters again: by message id, for one domain, or all."""
     from affiche.activitypub import dead_letters
 
-    _context, account, _ = caller(app)  # type: ignore[arg-type]
+    context, account, _ = caller(app)  # type: ignore[arg-type]
     instance.require_admin(account)
     if not (body.ids or body.domain or body.every):
         return json_response(400, {"error": "invalid_input",
                                    "message": "give ids, a domain or all: true"})
-    replayed = dead_letters.replay(dead_letters.selector(body.ids, body.domain, body.every))
+    replayed = dead_letters.replay_by(context, account, body.ids, body.domain, body.every)
     return json_response(200, {"replayed": [d.message_id for d in replayed]})
 
 
@@ -220,6 +220,17 @@ def hide_content(body: HideInput) -> Response[dict[str, Any]]:
     content_moderation.hide(context, account, body.target_kind, body.target_key, body.reason)
     return json_response(200, {"hidden": {"target_kind": body.target_kind,
                                           "target_key": body.target_key}})
+
+
+@app.post("/api/mod/content/restore")
+def restore_content(body: HideInput) -> Response[dict[str, Any]]:
+    """Undo a hide: the page is published again and followers receive the object again."""
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    changed = content_moderation.restore(context, account, body.target_kind, body.target_key,
+                                         body.reason)
+    return json_response(200, {"restored": {"target_kind": body.target_kind,
+                                            "target_key": body.target_key},
+                               "changed": changed})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -78,6 +78,10 @@ def test_the_moderation_routes_are_for_admins(dead: Remote, mail: Path,
     assert admin.get("/api/mod/inbound/failed").body == {"failed": []}
     # and the replay clears the domain's failure record
     assert delivery_consumer.DynamoDomainHealth().get("gone.example") is None
+    # and it is on the audit log
+    log = admin.get("/api/mod/audit").body["entries"]
+    assert [(e["action"], e["target_key"], e["reason"]) for e in log] == [
+        ("deliveries.replay", "gone.example", "1 queued again")]
 
 
 def test_the_admin_page_lists_and_replays(dead: Remote, mail: Path,

@@ -169,3 +169,46 @@ def test_a_hidden_comment_is_gone_for_readers_but_not_for_moderators(world: Worl
         "target_kind": "comment", "target_key": comment}).status == 409
     assert [e["action"] for e in world.admin.get("/api/mod/audit").body["entries"]] == [
         "comment.hide"]
+
+
+def test_moderators_are_found_by_their_role_without_reading_every_account(
+        world: World, aws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from affiche.domain import administration
+    from affiche.notify.rules.reports import moderators
+
+    repo = ports().repo
+
+    def no_scan(kind: str) -> list[Any]:
+        raise AssertionError(f"scanned every {kind}")
+
+    # Given a moderator, an administrator and a plain member (the organiser)
+    monkeypatch.setattr(repo, "all_of_kind", no_scan)
+    assert sorted(a.default_profile for a in moderators(repo)) == ["mo", "root"]
+    # When the administrator makes the organiser a moderator, then a user again
+    admin = repo.account_by_email("root@example.org")
+    ann = repo.account_by_email("ann@example.org")
+    assert admin is not None and ann is not None
+    administration.change_role(ports(), admin, ann.id, "moderator")
+    assert sorted(a.default_profile for a in moderators(repo)) == ["ann", "mo", "root"]
+    administration.change_role(ports(), admin, ann.id, "user")
+    assert sorted(a.default_profile for a in moderators(repo)) == ["mo", "root"]
+
+
+def test_staff_accounts_written_before_the_role_index_are_indexed_by_the_cli(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    from affiche.cli import main
+    from affiche.notify.rules.reports import moderators
+
+    repo = ports().repo
+    # Given the moderator's account as an older release stored it (in no listing)
+    account = repo.account_by_email("mo@example.org")
+    assert account is not None
+    client("dynamodb").update_item(
+        TableName=get_settings().table_name,
+        Key={"pk": {"S": f"ACCOUNT#{account.id}"}, "sk": {"S": "A"}},
+        UpdateExpression="REMOVE gsi1pk, gsi1sk")
+    assert [a.default_profile for a in moderators(repo)] == ["root"]
+    # When the operator runs the one-off command, Then moderators are found again
+    assert main(["reindex-staff"]) == 0
+    assert "2 moderator and administrator account(s) indexed" in capsys.readouterr().out
+    assert sorted(a.default_profile for a in moderators(repo)) == ["mo", "root"]

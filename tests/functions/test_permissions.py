@@ -193,6 +193,7 @@ INSTANCE_ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/mod/reports/{report}/close", {}, MOD),
     ("POST", "/api/mod/reports/{report}/forward", {}, MOD),
     ("POST", "/api/mod/content/hide", {"target_kind": "event", "target_key": "{event}"}, MOD),
+    ("POST", "/api/mod/content/restore", {"target_kind": "event", "target_key": "{event}"}, MOD),
 ]
 INSTANCE_ROLES = ("anonymous", "suspended", "user", "moderator", "admin")
 names = count()
@@ -743,6 +744,7 @@ MODERATION_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/moderation/reports/{report}/notes", {"text": "seen"}, MOD),
     ("POST", "/app/moderation/reports/{report}/decide", {"action": "close"}, MOD),
     ("POST", "/app/moderation/reports/{report}/hide", {"reason": "spam"}, MOD),
+    ("POST", "/app/moderation/reports/{report}/restore", {"reason": "not spam"}, MOD),
     ("GET", "/app/moderation/audit", None, ADMIN),
 ]
 

@@ -118,11 +118,14 @@ def test_group_page_lists_recent_past_events_and_links_the_archive(calendar: Cal
         "Autumn walk")
     for year in (2030, 2029, 2026):
         assert f'href="/@walkers/events/{year}/"' in past
-    # Drafts are nowhere; a deleted event has no page (the outbox keeps the history of what was
-    # federated: its Create and its Delete)
+    # Drafts are nowhere; a deleted event has no page, and nothing shows it any more: the outbox
+    # keeps the history of what was federated (its Create and its Delete) as Tombstones
     assert not [k for k, body in full.items() if b"Secret draft walk" in body]
-    assert [k for k, body in full.items() if b"Walk that never was" in body] == [
-        "@walkers/outbox.json"]
+    assert [k for k, body in full.items() if b"Walk that never was" in body] == []
+    outbox = json.loads(full["@walkers/outbox.json"])
+    assert [(a["type"], a["object"]["type"]) for a in outbox["orderedItems"]
+            if calendar.deleted.uuid in a["object"]["id"]] == [("Delete", "Tombstone"),
+                                                              ("Create", "Tombstone")]
     assert not [k for k in full if calendar.draft.uuid in k]
     assert [k for k in full if calendar.deleted.uuid in k] == [
         f"events/{calendar.deleted.uuid}/gone.json"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from affiche.domain.activities import is_restoring
 from affiche.domain.model import Activity, Comment, Event
 from affiche.domain.text import plain_text
 from affiche.notify import Mail, rule
@@ -15,8 +16,8 @@ from affiche.notify.rules.common import event_context
 def new_comment(activity: Activity, repo: Any) -> list[Mail]:
     comment = Comment.from_dict(activity.object)
     event = repo.get(Event, comment.event)
-    if event is None or event.deleted:
-        return []
+    if event is None or event.deleted or is_restoring(activity):
+        return []  # a comment a moderator restored is not news: it was told when written
     context = {**event_context(event), "author": comment.author, "comment_id": comment.id,
                "text": plain_text(comment.text_html)[:1000]}
     mails = []

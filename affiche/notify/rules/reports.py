@@ -11,9 +11,11 @@ from affiche.notify import Mail, rule
 
 
 def moderators(repo: Any) -> list[Account]:
-    # Few accounts hold a role; listing them is a scan of the accounts, paid once per report.
-    everyone: list[Account] = repo.all_of_kind(Account.kind)
-    return [a for a in everyone if a.role in MODERATOR_ROLES and a.default_profile]
+    # One query per role (store/keys.py lists accounts by instance role): bounded by the number
+    # of moderators and administrators, never by the number of accounts.
+    found: list[Account] = [a for role in sorted(MODERATOR_ROLES)
+                            for a in repo.accounts_with_role(role)]
+    return [a for a in found if a.role in MODERATOR_ROLES and a.default_profile]
 
 
 @rule("Flag", "report")

@@ -38,6 +38,6 @@ def replay() -> Response[str]:
     everything = page.form.get("all") == "1"
     if not ids and not everything:
         return page.redirect("/app/admin/deliveries", flash="Choose deliveries to send again.")
-    replayed = dead_letters.replay(dead_letters.selector(ids, None, everything))
+    replayed = dead_letters.replay_by(page.ports, page.me, ids, None, everything)
     return page.redirect("/app/admin/deliveries",
                          flash=f"{len(replayed)} delivery(ies) queued again.")

@@ -18,10 +18,6 @@ from functions.api.pages.common import html, member, visitor
 
 router = APIGatewayHttpRouter()
 
-REASON_LABELS = {"spam": "Spam or advertising", "illegal": "Illegal content",
-                 "harassment": "Harassment or bullying", "hateful": "Hateful content",
-                 "violence": "Violence or threats", "sexual": "Sexual content",
-                 "misinformation": "False information", "other": "Something else"}
 SHOWN = ("title", "display_name", "name", "description_html", "body_html", "text_html",
          "summary_html", "author", "organizer", "group", "url")
 
@@ -39,7 +35,7 @@ def report_form() -> Response[str]:
     kind, key = _target(page.query("target_kind"), page.query("target_key"))
     reports.reported_entity(page.ports, kind, key)  # a 404 now, not after typing the report
     return page.render("app/report.html", target_kind=kind, target_key=key,
-                       reasons=list(REASON_LABELS.items()), values={})
+                       reasons=list(reports.REASON_LABELS.items()), values={})
 
 
 @router.post("/app/report", include_in_schema=False)
@@ -52,9 +48,10 @@ def report_send() -> Response[str]:
         with contextlib.suppress(NotFound):
             reporter = acting_profile(page.ports, page.account, None)
     with page.errors_in("app/report.html", "report", target_kind=kind, target_key=key,
-                        reasons=list(REASON_LABELS.items())):
+                        reasons=list(reports.REASON_LABELS.items())):
         reports.file_report(page.ports, reporter, target_kind=kind, target_key=key,
-                            reason=page.form.get("reason"), comment=page.form.get("comment"),
+                            reason=page.form.optional("reason") or "",
+                            comment=page.form.get("comment"),
                             email=page.form.optional("email"))
     return page.render("app/message.html", heading="Thank you",
                        paragraphs=["Your report was sent to the moderators of this instance."],
@@ -69,7 +66,7 @@ def report_queue() -> Response[str]:
     found = reports.listing(page.ports, page.me, state, before=page.query("before"))
     return page.render("app/moderation_reports.html", reports=found.reports, state=state,
                        states=reports.STATES, next=found.next_cursor,
-                       is_admin=page.me.role == "admin")
+                       is_admin=page.me.role == "admin", reason_label=reports.reason_label)
 
 
 @router.get("/app/moderation/reports/<report_id>", include_in_schema=False)
@@ -83,7 +80,7 @@ def report_page(report_id: str) -> Response[str]:
                                           report.target_key).to_dict()
     return page.render("app/moderation_report.html", report=report, content=content,
                        shown=SHOWN, hideable=report.target_kind in content_moderation.HIDEABLE,
-                       values={})
+                       values={}, reason_label=reports.reason_label)
 
 
 @router.post("/app/moderation/reports/<report_id>/notes", include_in_schema=False)
@@ -113,6 +110,18 @@ def report_hide(report_id: str) -> Response[str]:
                             page.form.get("reason"))
     return page.redirect(f"/app/moderation/reports/{report_id}",
                          flash=f"The {report.target_kind} is hidden everywhere.")
+
+
+@router.post("/app/moderation/reports/<report_id>/restore", include_in_schema=False)
+@html(router)
+def report_restore(report_id: str) -> Response[str]:
+    page = member(router)
+    report = reports.existing_report(page.ports, page.me, report_id)
+    changed = content_moderation.restore(page.ports, page.me, report.target_kind,
+                                         report.target_key, page.form.get("reason"))
+    said = "is published again" if changed else "was not hidden"
+    return page.redirect(f"/app/moderation/reports/{report_id}",
+                         flash=f"The {report.target_kind} {said}.")
 
 
 @router.get("/app/moderation/audit", include_in_schema=False)

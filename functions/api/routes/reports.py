@@ -25,7 +25,7 @@ router = APIGatewayHttpRouter()
 class ReportInput(Input):
     target_kind: str = Field(max_length=20)
     target_key: str = Field(max_length=2000)
-    reason: str = Field(max_length=40)
+    reason: str = Field(default="other", max_length=40)  # reports.REASONS
     comment: str = Field(default="", max_length=reports.COMMENT_MAX)
     email: str | None = Field(default=None, max_length=254)
     profile: str | None = Field(default=None, max_length=64)
