@@ -2,6 +2,13 @@
 #   make run   - virtualenv, install, start the local instance (PORT=8000 DATA=.affiche)
 #   make test  - dev dependencies, ruff, mypy, cfn-lint, the whole pytest suite
 #   make bench - benchmarks, written to bench/results.json
+#   make lock  - recompile the locks from pyproject.toml (after changing a dependency)
+#   make deploy - build the Lambda packages and deploy the stack (infra/README.md)
+#
+# Every environment installs from a hashed lock: requirements.lock is the runtime set, the only
+# one Lambda packages contain; requirements-local.lock adds the local runner (moto), and
+# requirements-dev.lock the test and deploy tools. tests/infra/test_dependencies.py checks the
+# locks agree with pyproject.toml.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,21 +17,32 @@ DATA   ?= .affiche
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+PIP    := $(BIN)/python -m pip install --quiet
+LOCK_SOURCES := pyproject.toml requirements.lock requirements-local.lock requirements-dev.lock
 
-.PHONY: run test lint typecheck bench build clean
+.PHONY: run test lint typecheck bench build clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+# The locks pin everything (with hashes); the project itself is installed without resolving.
+$(STAMP): $(LOCK_SOURCES) | $(BIN)/python
+	$(PIP) --require-hashes -r requirements-local.lock
+	$(PIP) --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(DEV_STAMP): $(LOCK_SOURCES) | $(BIN)/python
+	$(PIP) --require-hashes -r requirements-dev.lock
+	$(PIP) --no-deps -e .
 	touch $(STAMP) $@
+
+# The dev lock is compiled first and constrains the others, so a package has one version in all.
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --quiet \
+	--python-version 3.11 --custom-compile-command "make lock"
+lock: $(DEV_STAMP)
+	$(UV_COMPILE) --extra local --extra dev -o requirements-dev.lock
+	$(UV_COMPILE) --extra local -c requirements-dev.lock -o requirements-local.lock
+	$(UV_COMPILE) -c requirements-dev.lock -o requirements.lock
 
 run: $(STAMP)
 	$(BIN)/affiche dev --port $(PORT) --data $(DATA)
