@@ -48,7 +48,7 @@ run: $(STAMP)
 	$(BIN)/affiche dev --port $(PORT) --data $(DATA)
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check affiche functions site tests bench
+	$(BIN)/ruff check affiche functions site tests bench infra
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
@@ -62,6 +62,19 @@ bench: $(STAMP)
 
 build: $(STAMP)
 	$(BIN)/affiche build --output output
+
+# --- AWS (infra/README.md) --------------------------------------------------------------------
+# sam build runs these targets (BuildMethod: makefile) natively, without Docker: the layer holds
+# requirements.lock as wheels for python3.13 on arm64, each function only our code.
+BUILD_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
+FUNCTIONS := ApiFunction ModerationFunction InboxFunction WebfingerFunction OutboxFunction \
+	ReminderFunction ClockFunction AdminFunction
+
+build-DependenciesLayer:
+	$(BUILD_PYTHON) infra/package.py layer --arch arm64 --into "$(ARTIFACTS_DIR)"
+
+$(addprefix build-,$(FUNCTIONS)):
+	$(BUILD_PYTHON) infra/package.py code --into "$(ARTIFACTS_DIR)"
 
 clean:
 	rm -rf $(VENV) output .pytest_cache .mypy_cache .ruff_cache
