@@ -117,16 +117,18 @@ def test_data_resources_are_what_the_code_expects(stack: dict[str, Any]) -> None
     assert redrive["deadLetterTargetArn"].endswith(":affiche-delivery-dlq")
 
 
-def test_functions_run_python313_with_the_layer(stack: dict[str, Any]) -> None:
-    functions = boto3.client("lambda", region_name=REGION).list_functions()["Functions"]
+def test_functions_run_python313_on_arm64_with_the_layer(stack: dict[str, Any]) -> None:
+    client = boto3.client("lambda", region_name=REGION)
+    functions = client.list_functions()["Functions"]
     assert len(functions) >= 7
     for function in functions:
         assert function["Runtime"] == "python3.13", function["FunctionName"]
-        assert function.get("Layers"), function["FunctionName"]
-    # moto's CloudFormation drops Architectures: read it where SAM wrote it
+    # moto's CloudFormation drops Architectures and Layers: read them where SAM wrote them
     for name, resource in transformed()["Resources"].items():
         if resource["Type"] == "AWS::Lambda::Function":
             assert resource["Properties"]["Architectures"] == ["arm64"], name
+            assert resource["Properties"]["Layers"] == [{"Ref": "DependenciesLayer"}] or \
+                resource["Properties"]["Layers"][0]["Ref"].startswith("DependenciesLayer"), name
 
 
 def test_log_groups_keep_logs_a_bounded_time(stack: dict[str, Any]) -> None:
