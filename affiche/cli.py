@@ -41,7 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     again.add_argument("--domain", help="every dead letter for this domain")
     again.add_argument("--all", action="store_true", help="every dead letter")
 
+    admin = commands.add_parser("admin", help="instance administrators")
+    admin_what = admin.add_subparsers(dest="action", required=True)
+    create = admin_what.add_parser(
+        "create", help="create the first administrator (on AWS: AFFICHE_TABLE, AWS credentials); "
+        "prints the password once")
+    create.add_argument("email")
+
     args = parser.parse_args(argv)
+    if args.command == "admin":
+        return _create_admin(args.email)
     if args.command == "deliveries":
         return _deliveries(args)
     if args.command == "dev":
@@ -65,6 +74,19 @@ def main(argv: list[str] | None = None) -> int:
         from affiche.store.backup import import_table
 
         print(f"{import_table(args.file)} items imported from {args.file}")
+    return 0
+
+
+def _create_admin(email: str) -> int:
+    from affiche.domain.errors import DomainError
+    from affiche.first_admin import create_first_admin
+
+    try:
+        address, password = create_first_admin(email)
+    except DomainError as refused:
+        print(f"not created: {refused}", file=sys.stderr)
+        return 1
+    print(f"administrator {address} created; password (shown once): {password}")
     return 0
 
 

@@ -223,4 +223,22 @@ def hide_content(body: HideInput) -> Response[dict[str, Any]]:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if "affiche_command" in event:  # a direct invocation by the operator, never an HTTP request
+        return one_off(event)
     return nosniff(refuse_unreadable_json(event) or app.resolve(event, context))
+
+
+def one_off(event: dict[str, Any]) -> dict[str, Any]:
+    """`aws lambda invoke --payload '{"affiche_command": "create-admin", "email": ...}'`: only an
+    IAM principal allowed to invoke the function gets here (API Gateway events never carry the
+    key), and the password goes back to that caller alone (infra/README.md)."""
+    from affiche.domain.errors import DomainError
+    from affiche.first_admin import create_first_admin
+
+    if event["affiche_command"] != "create-admin":
+        return {"error": f"unknown command {event['affiche_command']!r} (known: create-admin)"}
+    try:
+        email, password = create_first_admin(str(event.get("email", "")))
+    except DomainError as refused:
+        return {"error": str(refused)}
+    return {"created": email, "password": password}
