@@ -20,7 +20,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PIP    := $(BIN)/python -m pip install --quiet
 LOCK_SOURCES := pyproject.toml requirements.lock requirements-local.lock requirements-dev.lock
 
-.PHONY: run test lint typecheck bench build clean lock
+.PHONY: run test lint typecheck bench build clean lock deploy package
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,19 @@ build-DependenciesLayer:
 
 $(addprefix build-,$(FUNCTIONS)):
 	$(BUILD_PYTHON) infra/package.py code --into "$(ARTIFACTS_DIR)"
+
+# make deploy MAIL_FROM='affiche <noreply@example.org>' [DOMAIN=events.example.org
+#   CERTIFICATE_ARN=arn:aws:acm:us-east-1:…] [ALARM_EMAIL=…] [REGION=eu-west-1] [STACK=affiche]
+STACK ?= affiche
+deploy: $(DEV_STAMP)
+	$(BIN)/python infra/deploy.py --stack "$(STACK)" --mail-from "$(MAIL_FROM)" \
+		--domain "$(DOMAIN)" --certificate "$(CERTIFICATE_ARN)" --alarm-email "$(ALARM_EMAIL)" \
+		$(if $(REGION),--region "$(REGION)")
+
+# The Lambda packages alone, with their sizes (what make deploy uploads).
+package: $(DEV_STAMP)
+	BUILD_PYTHON=$(BIN)/python $(BIN)/sam build --build-in-source --template-file infra/template.yaml
+	$(BIN)/python infra/package.py sizes .aws-sam/build
 
 clean:
 	rm -rf $(VENV) output .pytest_cache .mypy_cache .ruff_cache

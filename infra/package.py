@@ -139,12 +139,33 @@ def code(into: Path) -> None:
     shutil.copytree(cached, into, dirs_exist_ok=True)
 
 
+def sizes(build: Path) -> dict[str, dict[str, float]]:
+    """MB per built function and layer, unzipped (Lambda's 250 MB limit) and zipped (upload)."""
+    report = {}
+    for folder in sorted(p for p in build.iterdir() if p.is_dir()):
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        unzipped = sum(p.stat().st_size for p in files)
+        with tempfile.TemporaryDirectory() as scratch:
+            zipped = Path(shutil.make_archive(f"{scratch}/package", "zip", folder)).stat().st_size
+        report[folder.name] = {"unzipped_mb": round(unzipped / 2**20, 1),
+                               "zipped_mb": round(zipped / 2**20, 1)}
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["layer", "code"])
-    parser.add_argument("--into", type=Path, required=True)
+    parser.add_argument("what", choices=["layer", "code", "sizes"])
+    parser.add_argument("build", nargs="?", type=Path, help="sizes: the sam build folder")
+    parser.add_argument("--into", type=Path)
     parser.add_argument("--arch", choices=sorted(MACHINES), default="arm64")
     args = parser.parse_args(argv)
+    if args.what == "sizes":
+        import json
+
+        print(json.dumps(sizes(args.build or ROOT / ".aws-sam" / "build"), indent=1))
+        return 0
+    if args.into is None:
+        parser.error("--into is required")
     args.into.mkdir(parents=True, exist_ok=True)
     if args.what == "code":
         code(args.into)
