@@ -10,6 +10,8 @@
 - federation transport (bench/federation.py): inbox_cpu_ms_per_activity (≤ 1 ms, beside the bare
   rsa_verify_ms), inbox_dynamodb_requests (≤ 3 with a cached key), delivery_fanout_s (≤ 3 s for
   1,000 followers on 200 inboxes) with delivery_requests (must be 200).
+- cost_per_month_usd (bench/cost.py): a small group and a busy instance priced from the figures
+  above and bench/prices.json; `python -m bench.cost` recomputes it alone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.cost import cost_per_month_usd
 from bench.federation import federation
 from bench.participation import participation_figures
 from bench.publish import publish_latency
@@ -56,6 +59,7 @@ def main() -> int:
     results.update(federation())  # in-process moto first: the runner leaves its endpoint set
     results.update(publish_latency())
     results.update(participation_figures())
+    results["cost_per_month_usd"] = cost_per_month_usd(results)  # from the figures above
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(json.dumps(results, indent=2, sort_keys=True))
     return 0
