@@ -142,3 +142,30 @@ def test_the_stream_filter_passes_exactly_what_the_outbox_acts_on() -> None:
     assert kinds == {Activity.kind, INBOUND_KIND}
     queue = next(m for m in mappings.values() if "StartingPosition" not in m)
     assert "FilterCriteria" not in queue  # every delivery message is work
+
+
+def statements(function: str) -> list[dict[str, Any]]:
+    role_name = lambda_functions()[function]["Role"]["Fn::GetAtt"][0]
+    role = transformed()["Resources"][role_name]["Properties"]
+    return [s for p in role.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+
+
+def test_locked_down_without_breaking_the_budget() -> None:
+    resources_ = transformed()["Resources"]
+    # The data cannot be dropped by a stack operation; uploads survive an overwrite
+    assert resources_["Table"]["Properties"]["DeletionProtectionEnabled"] is True
+    bucket = resources_["SiteBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["NoncurrentVersionExpiration"]
+    # The API function writes uploads only, never pages
+    s3_grants = [s for s in statements("ApiFunction") if "s3:" in json.dumps(s["Action"])]
+    assert s3_grants == [{"Effect": "Allow", "Action": "s3:PutObject",
+                          "Resource": {"Fn::Sub": "${SiteBucket.Arn}/media/*"}}]
+    # TLS 1.2 at least, to viewers (custom domain) and to the API origin
+    config = resources_["Distribution"]["Properties"]["DistributionConfig"]
+    assert "TLSv1.2" in json.dumps(config["ViewerCertificate"])
+    api = next(o for o in config["Origins"] if o["Id"] == "api")
+    assert api["CustomOriginConfig"]["OriginSSLProtocols"] == ["TLSv1.2"]
+    # WAF is opt-in (its cost is stated with the parameter)
+    waf = template()["Parameters"]["WebAclArn"]
+    assert waf["Default"] == "" and "$5" in waf["Description"]
