@@ -31,6 +31,7 @@ PENDING_URL = "https://pending.invalid"  # replaced by the distribution's name o
 
 Run = Callable[[Sequence[str], dict[str, str] | None], None]
 Outputs = Callable[[str, str], dict[str, str]]
+Secret = Callable[[str, str], str]
 
 
 def sam() -> str:
@@ -51,8 +52,27 @@ def stack_outputs(stack: str, region: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
+def origin_secret(stack: str, region: str) -> str:
+    """The value CloudFront sends the functions (affiche/web/origin.py), kept in an SSM
+    SecureString (AWS-managed key: free) made on the first deploy and reused afterwards."""
+    import secrets
+
+    import boto3
+
+    ssm = boto3.client("ssm", region_name=region)
+    name = f"/affiche/{stack}/origin-secret"
+    try:
+        return str(ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        value = secrets.token_urlsafe(32)
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=False,
+                          Description="affiche: header CloudFront adds to function requests")
+        return value
+
+
 def parameters(args: argparse.Namespace, public_url: str) -> list[str]:
     values = {"PublicUrl": public_url, "MailFrom": args.mail_from,
+              "OriginSecret": args.origin_secret,
               "DomainName": args.domain or "", "CertificateArn": args.certificate or "",
               "AlarmEmail": args.alarm_email or ""}
     # Empty ones are left out: the template's defaults apply (not a previous deploy's values).
@@ -68,7 +88,8 @@ def deploy_command(args: argparse.Namespace, public_url: str) -> list[str]:
 
 
 def deploy(args: argparse.Namespace, run: Run = run_command,
-           outputs: Outputs = stack_outputs) -> dict[str, str]:
+           outputs: Outputs = stack_outputs, secret: Secret = origin_secret) -> dict[str, str]:
+    args.origin_secret = secret(args.stack, args.region)
     run([sam(), "build", "--build-in-source", "--template-file", TEMPLATE,
          "--build-dir", ".aws-sam/build"], {"BUILD_PYTHON": sys.executable})
     public_url = f"https://{args.domain}" if args.domain else PENDING_URL
@@ -137,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "DeliveryQueueUrl": "https://sqs…", "DistributionId": "E…",
                                 "ModerationFunctionName": "affiche-ModerationFunction-…"}
         deploy(args, run=lambda command, env: print("+", shlex.join(command)),
-               outputs=lambda stack, region: fake)
+               outputs=lambda stack, region: fake, secret=lambda stack, region: "…")
         return 0
     print(json.dumps(deploy(args), indent=1))
     return 0

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from affiche.activitypub.inbox import Answer, InboundRequest, Inbox
+from affiche.web.origin import refuse_unless_through_cdn
 
 
 def request_from_event(event: dict[str, Any]) -> InboundRequest | Answer:
@@ -37,6 +38,9 @@ def to_response(answer: Answer) -> dict[str, Any]:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    refused = refuse_unless_through_cdn(event)
+    if refused:
+        return refused
     request = request_from_event(event)
     if isinstance(request, Answer):
         return to_response(request)

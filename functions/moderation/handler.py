@@ -13,6 +13,7 @@ from affiche.domain.errors import NotFound
 from affiche.domain.model import Report
 from affiche.web import ratelimit
 from affiche.web.guard import refuse_unreadable_json
+from affiche.web.origin import refuse_unless_through_cdn
 from affiche.web.resolver import json_api, nosniff
 from functions.api.routes.common import Input, caller, json_response
 from functions.moderation import admin_routes
@@ -225,7 +226,8 @@ def hide_content(body: HideInput) -> Response[dict[str, Any]]:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "affiche_command" in event:  # a direct invocation by the operator, never an HTTP request
         return one_off(event)
-    return nosniff(refuse_unreadable_json(event) or app.resolve(event, context))
+    refused = refuse_unless_through_cdn(event) or refuse_unreadable_json(event)
+    return nosniff(refused or app.resolve(event, context))
 
 
 def one_off(event: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,8 @@ def recorded(argv: list[str]) -> list[tuple[list[str], dict[str, str] | None]]:
         commands.append((list(command), env))
 
     args = build_args(argv)
-    deploy.deploy(args, run=run, outputs=lambda stack, region: OUTPUTS)
+    deploy.deploy(args, run=run, outputs=lambda stack, region: OUTPUTS,
+                  secret=lambda stack, region: f"secret-of-{stack}")
     return commands
 
 
@@ -70,7 +71,8 @@ def test_with_a_domain_one_unattended_deploy_then_the_first_build() -> None:
     assert overrides(deploy_) == {"PublicUrl": "https://events.example.org",
                                   "DomainName": "events.example.org",
                                   "CertificateArn": "arn:aws:acm:us-east-1:1:certificate/x",
-                                  "MailFrom": "affiche <noreply@example.org>"}
+                                  "MailFrom": "affiche <noreply@example.org>",
+                                  "OriginSecret": "secret-of-affiche"}
     assert site[-4:] == ["build", "--output", site[-2], "--sync"]
     environment = commands[2][1] or {}
     assert environment["AFFICHE_SITE_BUCKET"] == OUTPUTS["SiteBucketName"]
