@@ -11,6 +11,7 @@ from affiche.domain import audit, content_moderation, instance, reports
 from affiche.domain.accounts import instance_settings
 from affiche.domain.errors import NotFound
 from affiche.domain.model import Report
+from affiche.observe import observed
 from affiche.web import ratelimit
 from affiche.web.guard import refuse_unreadable_json
 from affiche.web.origin import refuse_unless_through_cdn
@@ -223,6 +224,7 @@ def hide_content(body: HideInput) -> Response[dict[str, Any]]:
                                           "target_key": body.target_key}})
 
 
+@observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "affiche_command" in event:  # a direct invocation by the operator, never an HTTP request
         return one_off(event)

@@ -14,6 +14,7 @@ from affiche.activitypub import instance_actor, webfinger
 from affiche.activitypub.vocabulary import Urls
 from affiche.config import get_settings
 from affiche.domain.errors import DomainError
+from affiche.observe import observed
 from affiche.store.repository import DynamoRepository
 from affiche.web import errors
 from affiche.web.origin import refuse_unless_through_cdn
@@ -35,6 +36,7 @@ def _resource(event: dict[str, Any]) -> str | None:
     return (event.get("queryStringParameters") or {}).get("resource")
 
 
+@observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     refused = refuse_unless_through_cdn(event)
     if refused:
