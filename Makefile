@@ -25,15 +25,19 @@ LOCK_SOURCES := pyproject.toml requirements.lock requirements-local.lock require
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The locks pin everything (with hashes); the project itself is installed without resolving.
+# The locks pin everything, transitive dependencies included, with hashes: pip installs them as
+# listed (--no-deps: nothing resolved anew, and pip's hash mode would otherwise refuse a
+# dependency named with extras), then `pip check` proves the set is consistent.
 $(STAMP): $(LOCK_SOURCES) | $(BIN)/python
-	$(PIP) --require-hashes -r requirements-local.lock
+	$(PIP) --require-hashes --no-deps -r requirements-local.lock
 	$(PIP) --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $@
 
 $(DEV_STAMP): $(LOCK_SOURCES) | $(BIN)/python
-	$(PIP) --require-hashes -r requirements-dev.lock
+	$(PIP) --require-hashes --no-deps -r requirements-dev.lock
 	$(PIP) --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP) $@
 
 # The dev lock is compiled first and constrains the others, so a package has one version in all.
