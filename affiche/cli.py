@@ -48,8 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     failed_action.add_parser("replay", help="run the outbox on each again; kept if it fails")
     commands.add_parser("reindex-staff", help="list existing moderators and administrators "
                         "in the role index (once, after upgrading to a release that has it)")
+    admin = commands.add_parser("admin", help="instance administrators")
+    admin_what = admin.add_subparsers(dest="action", required=True)
+    create = admin_what.add_parser(
+        "create", help="create the first administrator (on AWS: AFFICHE_TABLE, AWS credentials); "
+        "prints the password once")
+    create.add_argument("email")
 
     args = parser.parse_args(argv)
+    if args.command == "admin":
+        return _create_admin(args.email)
     if args.command == "deliveries":
         return _deliveries(args)
     if args.command == "failures":
@@ -94,6 +102,19 @@ def _reindex_staff() -> int:
     for account in staff:
         repo.commit(ChangeSet().put(account))
     print(f"{len(staff)} moderator and administrator account(s) indexed")
+    return 0
+
+
+def _create_admin(email: str) -> int:
+    from affiche.domain.errors import DomainError
+    from affiche.first_admin import create_first_admin
+
+    try:
+        address, password = create_first_admin(email)
+    except DomainError as refused:
+        print(f"not created: {refused}", file=sys.stderr)
+        return 1
+    print(f"administrator {address} created; password (shown once): {password}")
     return 0
 
 

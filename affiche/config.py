@@ -32,6 +32,9 @@ class Settings:
     dev_pages: bool  # the dev-only mail listing page; never on in AWS
     allow_private_fetch: bool  # lets the guarded client reach loopback, for federation tests
     instance_name: str
+    # SSM SecureString holding the header CloudFront adds to requests to the functions; None
+    # where there is no CloudFront in front (local runner, tests): affiche/web/origin.py.
+    origin_secret_parameter: str | None = None
 
     @property
     def host(self) -> str:
@@ -64,6 +67,7 @@ def get_settings() -> Settings:
         dev_pages=_flag("AFFICHE_DEV_PAGES"),
         allow_private_fetch=_flag("AFFICHE_ALLOW_PRIVATE_FETCH"),
         instance_name=env.get("AFFICHE_INSTANCE_NAME", "affiche"),
+        origin_secret_parameter=env.get("AFFICHE_ORIGIN_SECRET_PARAMETER") or None,
     )
 
 

@@ -49,6 +49,10 @@ _TOKEN = r"[a-z0-9!#$%&'*+.^_`|~-]+"  # RFC 9110 tchar, after lower-casing
 _MEDIA_TYPE = re.compile(_TOKEN + "/" + _TOKEN)
 # RFC 9110 qvalue, without its three-digit cap (a client sending q=0.8000 still means 0.8).
 _QVALUE = re.compile(r"0(\.[0-9]*)?|1(\.0*)?")
+# Only the first ranges of an Accept header count: the CloudFront Function has about a
+# millisecond of compute, and a header of hundreds of ranges would take it far past that
+# (infra/cloudfront/negotiate.js MAX_RANGES; browsers send fewer than ten).
+MAX_RANGES = 16
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _OWS = " \t"
 
@@ -168,7 +172,7 @@ def _parse_range(text: str) -> tuple[str, dict[str, str], float] | None:
 
 
 def _parse_accept(accept: str) -> list[tuple[str, dict[str, str], float]]:
-    ranges = (_parse_range(part) for part in _split_unquoted(accept, ","))
+    ranges = (_parse_range(part) for part in _split_unquoted(accept, ",")[:MAX_RANGES])
     return [r for r in ranges if r is not None]
 
 

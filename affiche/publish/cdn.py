@@ -27,6 +27,11 @@ from urllib.parse import quote
 from affiche.publish.renderer import Output
 
 MAX_PATHS = 3000  # CloudFront's limit of paths in progress per distribution
+# CloudFront bills each invalidated path beyond 1,000 a month ($0.005 each) and counts "/*" as
+# one: past this many paths a batch costs more than emptying the whole cache, whose refill from
+# the bucket costs a fraction of a cent (bench/cost.py: per-path invalidation was most of a
+# small group's monthly bill).
+WILDCARD_FROM = 11
 
 
 class Invalidator(Protocol):
@@ -50,7 +55,7 @@ class CloudFrontInvalidator:
             return
         from affiche.aws import client
 
-        items = list(paths) if len(paths) <= MAX_PATHS else ["/*"]
+        items = list(paths) if len(paths) < min(WILDCARD_FROM, MAX_PATHS) else ["/*"]
         # The same batch re-sent (a retried record) is the same request: CloudFront answers it
         # with the existing invalidation instead of starting another.
         reference = hashlib.sha256("\n".join(items).encode()).hexdigest()

@@ -13,6 +13,8 @@ import json
 from typing import Any
 
 from affiche.activitypub.inbox import Answer, InboundRequest, Inbox
+from affiche.observe import count, observed
+from affiche.web.origin import refuse_unless_through_cdn
 
 
 def request_from_event(event: dict[str, Any]) -> InboundRequest | Answer:
@@ -36,8 +38,14 @@ def to_response(answer: Answer) -> dict[str, Any]:
             "body": json.dumps(answer.body)}
 
 
+@observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    refused = refuse_unless_through_cdn(event)
+    if refused:
+        return refused
     request = request_from_event(event)
     if isinstance(request, Answer):
         return to_response(request)
-    return to_response(Inbox().receive(request))
+    answer = Inbox().receive(request)
+    count("InboxAccepted" if answer.status < 400 else "InboxRefused")
+    return to_response(answer)

@@ -11,8 +11,10 @@ from affiche.domain import audit, content_moderation, instance, reports
 from affiche.domain.accounts import instance_settings
 from affiche.domain.errors import NotFound
 from affiche.domain.model import Report
+from affiche.observe import observed
 from affiche.web import ratelimit
 from affiche.web.guard import refuse_unreadable_json
+from affiche.web.origin import refuse_unless_through_cdn
 from affiche.web.resolver import json_api, nosniff
 from functions.api.routes.common import Input, caller, json_response
 from functions.moderation import admin_routes
@@ -233,5 +235,25 @@ def restore_content(body: HideInput) -> Response[dict[str, Any]]:
                                "changed": changed})
 
 
+@observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return nosniff(refuse_unreadable_json(event) or app.resolve(event, context))
+    if "affiche_command" in event:  # a direct invocation by the operator, never an HTTP request
+        return one_off(event)
+    refused = refuse_unless_through_cdn(event) or refuse_unreadable_json(event)
+    return nosniff(refused or app.resolve(event, context))
+
+
+def one_off(event: dict[str, Any]) -> dict[str, Any]:
+    """`aws lambda invoke --payload '{"affiche_command": "create-admin", "email": ...}'`: only an
+    IAM principal allowed to invoke the function gets here (API Gateway events never carry the
+    key), and the password goes back to that caller alone (infra/README.md)."""
+    from affiche.domain.errors import DomainError
+    from affiche.first_admin import create_first_admin
+
+    if event["affiche_command"] != "create-admin":
+        return {"error": f"unknown command {event['affiche_command']!r} (known: create-admin)"}
+    try:
+        email, password = create_first_admin(str(event.get("email", "")))
+    except DomainError as refused:
+        return {"error": str(refused)}
+    return {"created": email, "password": password}

@@ -7,12 +7,14 @@ from typing import Any
 
 from affiche.config import get_settings
 from affiche.domain.ports import SystemClock
+from affiche.observe import observed
 from affiche.publish import artifacts, cdn, sweep
 from affiche.publish.renderer import Renderer
 from affiche.publish.writers import BucketWriter
 from affiche.store.repository import DynamoRepository
 
 
+@observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
     store = DynamoRepository()

@@ -31,6 +31,7 @@ from affiche.domain.model import Activity
 from affiche.domain.ports import SystemClock
 from affiche.mail import mailer
 from affiche.notify import notify
+from affiche.observe import correlate, count, observed
 from affiche.publish import cdn
 from affiche.publish.gone_index import apply as apply_gone
 from affiche.publish.gone_index import gone_index
@@ -54,10 +55,12 @@ def handle_change(record: DynamoDBRecord) -> None:
         from affiche.activitypub import inbound
 
         inbound.process_image(image)
+        count("InboundProcessed")
         return
     activity = entity_from_image(image)
     if not isinstance(activity, Activity):
         return
+    correlate(activity.id)  # the log lines of its pages, deliveries and mails
     settings = get_settings()
     repo = DynamoRepository()
     output = publish(activity, settings=settings, store=repo,
@@ -70,24 +73,32 @@ def handle_change(record: DynamoDBRecord) -> None:
     # A failure here retries the record, re-rendering idempotently; deliveries are at least once.
     fan_out(activity, repo=repo, urls=Urls(settings.public_url))
     notify(activity, repo=repo, mailer=mailer(settings), ledger=MailLedger())
+    count("Publishes")
 
 
 def handle_deliveries(event: dict[str, Any]) -> dict[str, Any]:
     """An SQS batch of the delivery queue: messages that failed are left for the queue."""
     from affiche.activitypub.delivery_consumer import consume_batch
 
-    failed = consume_batch(event.get("Records", []))
+    records = event.get("Records", [])
+    failed = consume_batch(records)
+    count("Deliveries", len(records) - len(failed))
+    count("DeliveryFailures", len(failed))
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
 
+@observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records") or [{}]
     if records[0].get("eventSource") == "aws:sqs":
         return handle_deliveries(event)
     _published.clear()
     try:
-        return dict(process_partial_response(event=event, record_handler=handle_change,
-                                             processor=stream_processor, context=context))
+        answer: dict[str, Any] = dict(process_partial_response(
+            event=event, record_handler=handle_change, processor=stream_processor,
+            context=context))
+        count("StreamRecordFailures", len(answer.get("batchItemFailures") or []))
+        return answer
     finally:
         # Paths written by records that failed later (fan-out, mail) are invalidated too.
         paths = cdn.paths_of(_published)

@@ -14,8 +14,10 @@ from affiche.activitypub import instance_actor, webfinger
 from affiche.activitypub.vocabulary import Urls
 from affiche.config import get_settings
 from affiche.domain.errors import DomainError
+from affiche.observe import observed
 from affiche.store.repository import DynamoRepository
 from affiche.web import errors
+from affiche.web.origin import refuse_unless_through_cdn
 
 CORS = {"Access-Control-Allow-Origin": "*"}  # browsers' remote-follow widgets read it
 
@@ -34,7 +36,11 @@ def _resource(event: dict[str, Any]) -> str | None:
     return (event.get("queryStringParameters") or {}).get("resource")
 
 
+@observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    refused = refuse_unless_through_cdn(event)
+    if refused:
+        return refused
     method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
     if method not in ("GET", "HEAD"):
         return _response(405, {"error": "method_not_allowed", "message": "use GET"},

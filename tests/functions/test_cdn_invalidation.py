@@ -99,3 +99,18 @@ def test_more_paths_than_cloudfront_takes_become_one_wildcard(
     monkeypatch.setattr("affiche.aws.client", lambda service: Fake())
     cdn.CloudFrontInvalidator("E1").invalidate([f"/p/{n}/" for n in range(cdn.MAX_PATHS + 1)])
     assert [s["InvalidationBatch"]["Paths"]["Items"] for s in sent] == [["/*"]]
+
+
+def test_a_batch_costlier_than_a_wildcard_is_sent_as_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CloudFront bills per path and "/*" is one: ten paths go as they are, eleven as "/*"
+    sent: list[dict[str, Any]] = []
+
+    class Fake:
+        def create_invalidation(self, **kwargs: Any) -> None:
+            sent.append(kwargs)
+
+    monkeypatch.setattr("affiche.aws.client", lambda service: Fake())
+    ten = [f"/p/{n}/" for n in range(cdn.WILDCARD_FROM - 1)]
+    cdn.CloudFrontInvalidator("E1").invalidate(ten)
+    cdn.CloudFrontInvalidator("E1").invalidate([*ten, "/index.html"])
+    assert [s["InvalidationBatch"]["Paths"]["Items"] for s in sent] == [ten, ["/*"]]

@@ -62,9 +62,21 @@ def test_cfn_lint_is_clean() -> None:
 
 def test_resource_names_match_the_local_emulator() -> None:
     assert parameter_default(props("Table")["TableName"]) == config.DEFAULT_TABLE
-    assert parameter_default(props("SiteBucket")["BucketName"]) == config.DEFAULT_SITE_BUCKET
+    # Bucket names are global: the stack names its bucket after the account and region unless
+    # told otherwise (affiche-site, the local default, is taken on AWS).
+    assert template()["Parameters"]["SiteBucketName"]["Default"] == ""
+    named = props("SiteBucket")["BucketName"]["Fn::If"]
+    assert named[0] == "HasBucketName" and named[1] == {"Ref": "SiteBucketName"}
+    assert named[2] == {"Fn::Sub": "affiche-site-${AWS::AccountId}-${AWS::Region}"}
     assert parameter_default(props("DeliveryQueue")["QueueName"]) == config.DEFAULT_DELIVERY_QUEUE
     assert parameter_default(props("DeliveryDlq")["QueueName"]) == config.DEFAULT_DELIVERY_DLQ
+
+
+def test_a_failed_first_deploy_leaves_nothing_that_blocks_a_retry() -> None:
+    # Retained with the stack's deletion (they hold the data), but a first create that rolls
+    # back deletes its new, empty table and bucket: a retry finds their names free.
+    for name in ("Table", "SiteBucket"):
+        assert template()["Resources"][name]["DeletionPolicy"] == "RetainExceptOnCreate", name
 
 
 def test_table_shape() -> None:
@@ -125,7 +137,8 @@ def test_functions_and_their_routes() -> None:
         f"functions.{name}.handler.lambda_handler"
         for name in ("api", "inbox", "outbox", "webfinger", "moderation", "reminders")
     } | {"functions.outbox.clock.lambda_handler"}  # scheduled: pages time makes stale
-    assert template()["Globals"]["Function"]["Runtime"] == "python3.11"
+    assert template()["Globals"]["Function"]["Runtime"] == "python3.13"
+    assert template()["Globals"]["Function"]["Architectures"] == ["arm64"]
     assert template()["Globals"]["Function"]["CodeUri"] == ".."
     routes = {
         (e["Properties"]["Method"], e["Properties"]["Path"]): f["Properties"]["Handler"]
