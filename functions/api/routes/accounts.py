@@ -40,7 +40,7 @@ class LoginInput(Input):
     password: str
 
 
-@router.post("/api/accounts", summary="Sign up; a confirmation link is emailed")
+@router.post("/api/accounts", status_code=201, summary="Sign up; a confirmation link is emailed")
 def signup(body: SignupInput) -> Response[dict[str, Any]]:
     ratelimit.hit(ratelimit.SIGNUP_PER_ADDRESS, client_address(router))
     accounts.signup(ports(), email=body.email, password=body.password,
