@@ -9,6 +9,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from affiche import bounded_json
 from affiche.domain.errors import InvalidInput
 from affiche.domain.group_images import MAX_BYTES, size_limit_message
 from affiche.domain.images import TYPES, media_type
@@ -71,7 +72,7 @@ def refuse_unreadable_json(event: dict[str, Any], prefix: str = "/api/") -> dict
     if not body:
         return None
     try:
-        json.loads(body)
+        bounded_json.loads(body)  # RecursionError is no ValueError: nesting is bounded first
     except ValueError:
         return _answer(400, "invalid_json", "the request body is not valid JSON")
     return None

@@ -13,12 +13,15 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+import httpx
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from affiche.activitypub import blocklist
+from affiche import bounded_json
+from affiche.activitypub import blocklist, fetch
 from affiche.activitypub.inbox import Answer, InboundRequest, Inbox, parse_activity
 from affiche.activitypub.remote_keys import RemoteKey
 from affiche.activitypub.signatures import sign_request
@@ -26,6 +29,7 @@ from affiche.config import Settings
 from affiche.domain.errors import InvalidInput
 from affiche.web import forms
 from affiche.web.forms import Form, parse_form
+from affiche.web.guard import refuse_unreadable_json
 from functions.inbox.handler import lambda_handler as inbox_handler
 from functions.inbox.handler import request_from_event
 
@@ -272,3 +276,35 @@ def test_multipart_at_the_field_limit_is_still_read() -> None:
     form = _parsed_or_refused(_event("multipart/form-data; boundary=b",
                                      part * forms.MAX_FIELDS + b"--b--\r\n"))
     assert form is not None and len(form.getlist("f")) == forms.MAX_FIELDS
+
+
+# --- JSON bodies of the API, and remote documents ----------------------------------------------
+
+def _api_write(body: bytes) -> dict[str, Any]:
+    return {"rawPath": "/api/accounts", "requestContext": {"http": {"method": "POST"}},
+            "headers": {"content-type": "application/json"},
+            "body": base64.b64encode(body).decode(), "isBase64Encoded": True}
+
+
+@FUZZ
+@given(body=BODIES)
+def test_any_api_write_body_passes_the_guard_or_gets_a_4xx(body: bytes) -> None:
+    answer = refuse_unreadable_json(_api_write(body))
+    if answer is not None:
+        assert 400 <= answer["statusCode"] < 500 and json.loads(answer["body"])["message"]
+    else:
+        json.loads(body or b"null")  # what passes is JSON the routes can read
+
+
+def test_deeply_nested_json_is_a_400_everywhere_strangers_send_it() -> None:
+    # Given 2,000 levels of nesting (4 KB), which made Python's json raise RecursionError
+    deep = b'{"email":' * 2000 + b"1" + b"}" * 2000
+    # Then the API answers 400 instead of crashing
+    answer = refuse_unreadable_json(_api_write(deep))
+    assert answer is not None and answer["statusCode"] == 400
+    # and a remote server's document that deep is an unreadable document, not a crash
+    with pytest.raises(fetch.InvalidDocument):
+        fetch.Response("https://remote.example/x", 200, httpx.Headers(), deep).json()
+    with pytest.raises(ValueError):
+        bounded_json.loads(b"[" * 100 + b"]" * 100)
+    assert bounded_json.loads(b'[[["[[[[[["]]]') == [[["[[[[[["]]]
