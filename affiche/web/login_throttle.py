@@ -26,7 +26,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pynamodb.exceptions import DoesNotExist
 
 from affiche.domain import accounts, rules
-from affiche.domain.errors import InvalidInput, NotAuthenticated, RateLimited
+from affiche.domain.errors import DomainError, InvalidInput, NotAuthenticated, RateLimited
 from affiche.store.table import Counter, bind
 from affiche.web import ratelimit
 from affiche.web.ratelimit import subject_digest
@@ -79,18 +79,31 @@ def log_in(ports: Ports, *, email: str, password: str, address: str,
                else [(PER_PAIR, f"{address} {subject}"), (PER_ACCOUNT, subject)])
     if not trusted:  # one address trying many accounts (password spraying): a plain window
         ratelimit.hit(ratelimit.LOGIN_PER_ADDRESS, address)
-    wait = max(_wait(backoff, key, now) for backoff, key in counted)
+    states = [(backoff, key, _failures(_counter(backoff, key), now)) for backoff, key in counted]
+    wait = max(_wait(backoff, state, now) for backoff, _, state in states)
     if wait:
         raise RateLimited(_throttled_message(wait, trusted), retry_after=wait)
+    # Each attempt is counted as a failure before the password is checked, and given back if
+    # it was right: of many attempts sent at the same instant, only those the counters allow
+    # are checked (see _claim), instead of all that read the counters before any was counted.
+    claimed = []
     try:
+        for backoff, key, (failures, _) in states:
+            claimed.append((backoff, key))
+            _claim(backoff, key, failures, now, trusted)
         account = accounts.login(ports, email=email, password=password)
     except NotAuthenticated:
-        for backoff, key in counted:
-            _fail(backoff, key, now)
+        raise  # counted already
+    except RateLimited:  # too early after all: not checked, so not counted
+        for backoff, key in claimed:
+            _give_back(backoff, key, forget=False)
         raise
-    for backoff, key in counted:
-        if backoff is not PER_ACCOUNT:  # others' guesses at the account are not forgiven
-            _forget(backoff, key)
+    except DomainError:  # the right password, for an unconfirmed or suspended account
+        for backoff, key in claimed:
+            _give_back(backoff, key, forget=True)
+        raise
+    for backoff, key in claimed:
+        _give_back(backoff, key, forget=True)
     token = device if trusted and device is not None else rules.new_secret()
     _remember_device(subject, token, now)
     return account, token
@@ -131,24 +144,37 @@ def _failures(counter: Counter, now: float) -> tuple[int, float]:
     return int(counter.total), expires.timestamp() - FORGET.total_seconds()
 
 
-def _wait(backoff: Backoff, key: str, now: float) -> int:
-    failures, last = _failures(_counter(backoff, key), now)
+def _wait(backoff: Backoff, state: tuple[int, float], now: float) -> int:
+    failures, last = state
     remaining = last + backoff.delay(failures) - now
     return math.ceil(remaining) if failures and remaining > 0 else 0
 
 
-def _fail(backoff: Backoff, key: str, now: float) -> None:
+def _claim(backoff: Backoff, key: str, failures: int, now: float, trusted: bool) -> None:
+    """Count this attempt as failure number `failures + 1`. When other attempts were counted
+    since `failures` was read, and the counter then wanted a wait, this one came too early:
+    RateLimited (it stays counted, which only slows a burst down further)."""
     counter = _counter(backoff, key)
-    failures, _ = _failures(counter, now)
     if failures == 0:  # a forgotten counter starts again at one, not at its stale total
         counter.update(actions=[Counter.total.set(0)])
-    # ADD keeps concurrent failures from overwriting each other's count.
+    # ADD: concurrent attempts each get their own number, none overwrites another's count.
     counter.update(actions=[Counter.total.add(1),
                             Counter.expires.set(datetime.fromtimestamp(now, UTC) + FORGET)])
+    before = int(counter.total) - 1
+    if before > failures and backoff.delay(before):
+        wait = backoff.delay(before)
+        raise RateLimited(_throttled_message(wait, trusted), retry_after=wait)
 
 
-def _forget(backoff: Backoff, key: str) -> None:
-    _counter(backoff, key).delete()
+def _give_back(backoff: Backoff, key: str, *, forget: bool) -> None:
+    """The attempt was no wrong password: the counter loses it again. After the right password
+    (`forget`), an address's or a device's counter is forgotten altogether; the account's keeps
+    the others' guesses."""
+    counter = _counter(backoff, key)
+    if forget and backoff is not PER_ACCOUNT:
+        counter.delete()
+    else:
+        counter.update(actions=[Counter.total.add(-1)])
 
 
 # --- device cookies ----------------------------------------------------------------------------

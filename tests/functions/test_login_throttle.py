@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from affiche.domain.errors import RateLimited
 from affiche.web import login_throttle
 from functions.api.handler import lambda_handler
 from tests.functions.account_support import PASSWORD, logged_in, new_client
@@ -134,3 +135,21 @@ def test_the_login_page_says_how_long_to_wait(owner: ApiClient, clock: Clock) ->
     assert answer.status == 429 and int(answer.headers["Retry-After"]) > 0
     assert "too many wrong passwords for this account: wait" in answer.body
     assert 'value="ann@example.org"' in answer.body
+
+
+def test_guesses_sent_at_the_same_instant_are_checked_one_at_a_time(
+        owner: ApiClient, clock: Clock) -> None:
+    # Given ten wrong guesses at ann's account, and the wait after them over
+    for n in range(10):
+        assert attempt(new_client(), f"198.51.100.{n}").status == 401
+    clock.now += 1
+    # When two guesses arrive together, both having read the counter before either was counted
+    read = login_throttle._failures(login_throttle._counter(
+        login_throttle.PER_ACCOUNT, "ann@example.org"), clock.now)
+    assert read[0] == 10
+    login_throttle._claim(login_throttle.PER_ACCOUNT, "ann@example.org", read[0], clock.now,
+                          False)
+    # Then only the first is let through to the password check
+    with pytest.raises(RateLimited):
+        login_throttle._claim(login_throttle.PER_ACCOUNT, "ann@example.org", read[0],
+                              clock.now, False)
