@@ -146,3 +146,19 @@ def _explore(strategy: Any, instance: Instance, secret: str) -> list[str]:
     with contextlib.suppress(Unsatisfiable):
         run()
     return failures
+
+
+def test_the_document_says_what_the_api_answers() -> None:
+    from functions.api.app import openapi_document
+
+    document = openapi_document()
+    signup = document["paths"]["/api/accounts"]["post"]["responses"]
+    # Writes that create say 201, the error answers have the one shape errors have
+    assert "201" in signup and "200" not in signup
+    for status in ("400", "401", "403", "404", "409", "413", "415", "422", "429"):
+        assert signup[status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"}, status
+    assert document["components"]["schemas"]["Error"]["required"] == ["error", "message"]
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    csv = document["paths"]["/api/events/{uuid}/participants.csv"]["get"]["responses"]["200"]
+    assert set(csv["content"]) == {"text/csv"}
