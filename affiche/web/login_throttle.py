@@ -140,6 +140,7 @@ def _failures(counter: Counter, now: float) -> tuple[int, float]:
         return 0, 0.0
     expires = counter.expires
     if expires is None or expires.timestamp() <= now:  # moto never runs TTL: checked here
+        counter.delete()  # forgotten: the next failure starts again at one, not at its old total
         return 0, 0.0
     return int(counter.total), expires.timestamp() - FORGET.total_seconds()
 
@@ -155,8 +156,6 @@ def _claim(backoff: Backoff, key: str, failures: int, now: float, trusted: bool)
     since `failures` was read, and the counter then wanted a wait, this one came too early:
     RateLimited (it stays counted, which only slows a burst down further)."""
     counter = _counter(backoff, key)
-    if failures == 0:  # a forgotten counter starts again at one, not at its stale total
-        counter.update(actions=[Counter.total.set(0)])
     # ADD: concurrent attempts each get their own number, none overwrites another's count.
     counter.update(actions=[Counter.total.add(1),
                             Counter.expires.set(datetime.fromtimestamp(now, UTC) + FORGET)])

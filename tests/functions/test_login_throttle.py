@@ -153,3 +153,12 @@ def test_guesses_sent_at_the_same_instant_are_checked_one_at_a_time(
     with pytest.raises(RateLimited):
         login_throttle._claim(login_throttle.PER_ACCOUNT, "ann@example.org", read[0],
                               clock.now, False)
+
+
+def test_failures_are_forgotten_after_a_quiet_day(owner: ApiClient, clock: Clock) -> None:
+    guesser = new_client()
+    assert [attempt(guesser, "192.0.2.1").status for _ in range(6)] == [401] * 5 + [429]
+    # When a day passes without a failure
+    clock.now += login_throttle.FORGET.total_seconds() + 1
+    # Then the address starts again with its free guesses
+    assert [attempt(guesser, "192.0.2.1").status for _ in range(6)] == [401] * 5 + [429]
