@@ -27,7 +27,6 @@ DNS at import.
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import socket
 import time
@@ -38,7 +37,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from affiche import __version__
+from affiche import __version__, bounded_json
 
 if TYPE_CHECKING:  # httpx costs ~0.1 s to import: only requests that really fetch pay for it
     import httpx
@@ -195,7 +194,7 @@ class Response:
 
     def json(self) -> dict[str, Any]:
         try:
-            document = json.loads(self.content)
+            document = bounded_json.loads(self.content)  # a stranger's document: depth bounded
         except (ValueError, UnicodeDecodeError) as error:
             raise InvalidDocument("the answer is not JSON", url=self.url) from error
         if not isinstance(document, dict):

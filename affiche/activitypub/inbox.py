@@ -40,7 +40,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,14 +54,12 @@ from affiche.activitypub.signatures import (
     signature_key_id,
     verify_request,
 )
+from affiche.bounded_json import MAX_DEPTH, nesting_depth
 from affiche.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024
-#: Deepest nesting of arrays and objects accepted. Real activities nest 4 or 5 levels (an
-#: Announce of a Create of a Note with a tag list); Python's json recursion gives up near 1,000.
-MAX_DEPTH = 32
 #: How long a delivered activity id is remembered (deduplication window; DynamoDB TTL).
 INBOUND_TTL = timedelta(days=30)
 KIND = "inbound"
@@ -220,24 +217,6 @@ def route(path: str) -> str | None:
     if len(parts) == 3 and parts[1].startswith("@") and len(parts[1]) > 1 and parts[2] == "inbox":
         return parts[1][1:].lower()
     return None
-
-
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def nesting_depth(body: bytes) -> int:
-    """How deep arrays and objects nest in a JSON text, found without parsing it (brackets
-    inside strings do not count). Unbalanced text is left for the parser to refuse."""
-    brackets = _STRING.sub(b'""', body).translate(None, _NOT_BRACKETS)
-    depth = deepest = 0
-    for char in brackets:
-        if char in b"[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
 
 
 def _valid_type(value: Any) -> bool:

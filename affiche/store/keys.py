@@ -20,7 +20,8 @@
 | blocked_domains | BLOCKED_DOMAINS | A             | (activitypub/blocklist.py)         |                                |
 | delivery_domain | DELIVERY_DOMAIN#{host} | A      | DELIVERY_DOMAINS / {host}          | (activitypub/delivery_consumer)|
 | actor_key (instance actor) | ACTOR#~instance | KEY | (activitypub/instance_actor.py) |                                |
-| counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window} | (table.Counter)          |                                |
+| counter     | STATS#{name}, RATE#{action}#{subject} | A, W#{window}, B (back-off) | (table.Counter)          |                                |
+| login_device | DEVICE#{digest(email, token)} | D   | (web/login_throttle.py; TTL 180 days) |                          |
 | comment     | COMMENT#{id}      | A               | EVENT#{uuid}#COMMENTS / {time}#{id}|                                |
 | mail_sent   | MAILED#{key}#{to} | A               | (store/mail_ledger.py; TTL 30 days)|                                |
 | discussion  | DISCUSSION#{id}   | A               | GROUP#{group}#DISCUSSIONS / {last reply}#{id} (none once deleted) |   |

@@ -99,16 +99,41 @@ def _urlencoded(body: bytes) -> Form:
 def _multipart(content_type: str, body: bytes) -> Form:
     if len(body) > MAX_MULTIPART:
         raise InvalidInput(f"the upload must be at most {MAX_MULTIPART // (1024 * 1024)} MB")
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    if not isinstance(message, EmailMessage) or not message.is_multipart():
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
+    boundary = _HEADERS.parsebytes(head).get_boundary()
+    if not boundary:
+        raise InvalidInput("the form could not be read: its Content-Type names no boundary")
+    delimiter = b"--" + boundary.encode("latin-1", "replace")
+    # Count the parts before parsing any: the email parser takes seconds over a few megabytes of
+    # tiny parts, and the field limit would only refuse them afterwards.
+    if body.count(delimiter) > MAX_FIELDS + 1:
+        raise InvalidInput("the form has too many fields")
+    chunks = body.split(delimiter)
+    if len(chunks) < 2:
         raise InvalidInput("the form could not be read")
     form = Form()
-    for part in message.iter_parts():
-        _add_part(form, part)
-    if sum(len(v) for v in form.fields.values()) + len(form.files) > MAX_FIELDS:
-        raise InvalidInput("the form has too many fields")
+    for chunk in chunks[1:]:  # before the first delimiter: a preamble, ignored
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter; what follows is an epilogue
+        _add_part(form, _part(chunk))
     return form
+
+
+_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.HTTP)
+_PART = email.parser.BytesParser(policy=email.policy.HTTP)
+
+
+def _part(chunk: bytes) -> EmailMessage:
+    """One part between two delimiters, parsed on its own. Each part is parsed flat: a part that
+    says it is multipart itself is refused (browsers never nest them), so a body of thousands of
+    nested parts cannot make the parser recurse until it fails."""
+    _, _, chunk = chunk.partition(b"\n")  # the rest of the delimiter's line
+    chunk = chunk.removesuffix(b"\n").removesuffix(b"\r")  # the line end before the next one
+    if _HEADERS.parsebytes(chunk).get_content_maintype() == "multipart":
+        raise InvalidInput("the form could not be read: a field holds nested parts")
+    message = _PART.parsebytes(chunk)
+    assert isinstance(message, EmailMessage)  # policy HTTP builds EmailMessage
+    return message
 
 
 def _add_part(form: Form, part: Any) -> None:

@@ -9,6 +9,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from affiche import bounded_json
+from affiche.domain.errors import InvalidInput
 from affiche.domain.group_images import MAX_BYTES, size_limit_message
 from affiche.domain.images import TYPES, media_type
 
@@ -30,8 +32,13 @@ def _answer(status: int, code: str, message: str) -> dict[str, Any]:
 
 
 def raw_body(event: dict[str, Any]) -> bytes:
+    """The request's bytes; InvalidInput when the event's body cannot be decoded (broken base64,
+    or text that is not Unicode): a 400, not a crash, whoever built the event."""
     body = event.get("body") or ""
-    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    try:
+        return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    except ValueError as error:  # binascii.Error and UnicodeEncodeError are ValueErrors
+        raise InvalidInput("the request body could not be decoded") from error
 
 
 def refuse_unreadable_json(event: dict[str, Any], prefix: str = "/api/") -> dict[str, Any] | None:
@@ -46,7 +53,10 @@ def refuse_unreadable_json(event: dict[str, Any], prefix: str = "/api/") -> dict
     if foreign:
         return _answer(403, "cross_site_request", f"requests from {foreign} are refused: the API "
                        "only takes writes from this site's own pages and from API clients")
-    body = raw_body(event)
+    try:
+        body = raw_body(event)
+    except InvalidInput as error:
+        return _answer(400, "invalid_body", error.message)
     slot = upload_slot(path, method)
     if slot is not None:
         return _refuse_upload(event, body, slot)
@@ -62,7 +72,7 @@ def refuse_unreadable_json(event: dict[str, Any], prefix: str = "/api/") -> dict
     if not body:
         return None
     try:
-        json.loads(body)
+        bounded_json.loads(body)  # RecursionError is no ValueError: nesting is bounded first
     except ValueError:
         return _answer(400, "invalid_json", "the request body is not valid JSON")
     return None

@@ -26,8 +26,9 @@ class Limit:
 
 # Per address (the client IP) and per account or email: generous for people, tight for scripts.
 SIGNUP_PER_ADDRESS = Limit("signup", 10, 3600)
+# Logins from one address without a device cookie, whatever the accounts; failures per account
+# are slowed down, not locked, by login_throttle.py.
 LOGIN_PER_ADDRESS = Limit("login", 30, 900)
-LOGIN_PER_EMAIL = Limit("login-email", 10, 900)
 RESET_PER_ADDRESS = Limit("reset", 10, 3600)
 RESET_PER_EMAIL = Limit("reset-email", 3, 3600)
 INVITE_PER_ACCOUNT = Limit("invite", 50, 3600)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -49,6 +50,40 @@ def openapi_document() -> dict[str, Any]:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in theirs.get("components", {}).get("schemas", {}).items():
         schemas.setdefault(name, schema)
+    return document_errors(document)
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "a stable machine-readable code"},
+        "message": {"type": "string", "description": "what is wrong, for a person"},
+        "field": {"type": "string", "description": "the input field at fault, when one is"},
+        "problems": {"type": "array", "description": "every invalid field (status 422)",
+                     "items": {"type": "object", "required": ["field", "message"],
+                               "properties": {"field": {"type": "string"},
+                                              "message": {"type": "string"}}}},
+    },
+}
+
+
+def document_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation's error answers, in the one shape the resolver gives them (resolver.py):
+    the statuses domain errors map to (errors.STATUS), 422 for a body that fails its model
+    (not Powertools' FastAPI-style `detail` shape, which we never send), and 405."""
+    from affiche.web.errors import STATUS
+
+    document["components"]["schemas"]["Error"] = ERROR_SCHEMA
+    error = {"content": {content_types.APPLICATION_JSON: {
+        "schema": {"$ref": "#/components/schemas/Error"}}}}
+    statuses = sorted({*STATUS.values(), 405, 422})
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses[str(status)] = {"description": HTTPStatus(status).phrase, **error}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        document["components"]["schemas"].pop(unused, None)
     return document
 
 

@@ -119,7 +119,7 @@ def restore_account(account_id: str, body: ReasonInput) -> Response[dict[str, An
     return json_response(200, account_view(context, updated))
 
 
-@router.post("/api/mod/accounts/<account_id>/confirmation")
+@router.post("/api/mod/accounts/<account_id>/confirmation", status_code=202)
 def resend_confirmation(account_id: str) -> Response[dict[str, Any]]:
     context, account = _admin()
     administration.resend_confirmation(context, account, account_id)

@@ -68,7 +68,7 @@ def write_anonymous_reports(body: AnonymousReportsInput) -> Response[dict[str, A
     return json_response(200, {"anonymous_reports": updated.anonymous_reports})
 
 
-@app.post("/api/mod/invitations")
+@app.post("/api/mod/invitations", status_code=202)
 def invite(body: InvitationInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(app)  # type: ignore[arg-type]
     instance.require_admin(account)  # a non-admin learns 403 first, never a 429
@@ -176,7 +176,7 @@ class NoteInput(Input):
     text: str = Field(max_length=reports.NOTE_MAX)
 
 
-@app.post("/api/mod/reports/<report_id>/notes")
+@app.post("/api/mod/reports/<report_id>/notes", status_code=201)
 def add_note(report_id: str, body: NoteInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(app)  # type: ignore[arg-type]
     updated = reports.add_note(context, account, report_id, body.text)
@@ -201,7 +201,7 @@ def close_report(report_id: str, body: DecisionInput) -> Response[dict[str, Any]
     return json_response(200, {"report": report_json(updated, full=True)})
 
 
-@app.post("/api/mod/reports/<report_id>/forward")
+@app.post("/api/mod/reports/<report_id>/forward", status_code=202)
 def forward_report(report_id: str) -> Response[dict[str, Any]]:
     """Send the report to the remote server of the content, as a Flag from the instance actor."""
     context, account, _ = caller(app)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.config import get_settings
 from affiche.domain import accounts, rules
-from affiche.web import pages, ratelimit
+from affiche.web import login_throttle, pages, ratelimit
 from affiche.web.sessions import close_session, open_session, session_cookie
 from functions.api.pages.common import Page, html, member, visitor
 from functions.api.routes.common import client_address
@@ -107,13 +107,16 @@ def login() -> Response[str]:
     page = visitor(router)
     form = page.form
     next_path = pages.safe_next(form.get("next"))
+    settings, event = get_settings(), router.current_event
     with page.errors_in("app/login.html", form="login", next=next_path):
-        ratelimit.hit(ratelimit.LOGIN_PER_ADDRESS, client_address(router))
-        ratelimit.hit(ratelimit.LOGIN_PER_EMAIL, form.get("email").strip())
-        account = accounts.login(page.ports, email=form.get("email"),
-                                 password=form.get("password"))
+        account, device = login_throttle.log_in(
+            page.ports, email=form.get("email"), password=form.get("password"),
+            address=client_address(router),
+            device=login_throttle.read_device(settings, event.cookies,
+                                              event.headers.get("cookie")))
     secret, _ = open_session(page.ports, account)
-    page.cookies.append(session_cookie(get_settings(), secret))
+    page.cookies.append(session_cookie(settings, secret))
+    page.cookies.append(login_throttle.device_cookie(settings, device))
     return page.redirect(next_path)
 
 

@@ -62,7 +62,7 @@ def _limit_mail_requests(email: str) -> None:
     ratelimit.hit(ratelimit.RESET_PER_EMAIL, email)
 
 
-@router.post("/api/accounts/password-reset",
+@router.post("/api/accounts/password-reset", status_code=202,
              summary="Mail a password reset link; answers the same for any address")
 def request_reset(body: EmailInput) -> Response[dict[str, Any]]:
     _limit_mail_requests(body.email)
@@ -77,7 +77,7 @@ def complete_reset(body: ResetInput) -> Response[dict[str, Any]]:
     return json_response(200, {"password_changed": True})
 
 
-@router.post("/api/accounts/confirm/resend",
+@router.post("/api/accounts/confirm/resend", status_code=202,
              summary="Mail a new confirmation link; answers the same for any address")
 def resend_confirmation(body: EmailInput) -> Response[dict[str, Any]]:
     _limit_mail_requests(body.email)
@@ -94,7 +94,8 @@ def change_password(body: PasswordChangeInput) -> Response[dict[str, Any]]:
     return json_response(200, {"password_changed": True})
 
 
-@router.put("/api/me/email", summary="Change the email address; a link is mailed to the new one")
+@router.put("/api/me/email", status_code=202,
+            summary="Change the email address; a link is mailed to the new one")
 def change_email(body: EmailChangeInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     ratelimit.hit(ratelimit.PASSWORD_PER_ACCOUNT, account.id)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.config import get_settings
 from affiche.domain import accounts, rules
-from affiche.web import ratelimit
+from affiche.web import login_throttle, ratelimit
 from affiche.web.ports import ports
 from affiche.web.sessions import close_session, find_session, open_session, session_cookie
 from functions.api.routes.common import (
@@ -40,7 +40,7 @@ class LoginInput(Input):
     password: str
 
 
-@router.post("/api/accounts", summary="Sign up; a confirmation link is emailed")
+@router.post("/api/accounts", status_code=201, summary="Sign up; a confirmation link is emailed")
 def signup(body: SignupInput) -> Response[dict[str, Any]]:
     ratelimit.hit(ratelimit.SIGNUP_PER_ADDRESS, client_address(router))
     accounts.signup(ports(), email=body.email, password=body.password,
@@ -58,16 +58,18 @@ def confirm(body: TokenInput) -> Response[dict[str, Any]]:
     return json_response(200, {"id": account.id, "confirmed": True})
 
 
-@router.post("/api/session", summary="Log in; sets the session cookie")
+@router.post("/api/session", summary="Log in; sets the session cookie (and a device cookie: "
+             "failed logins are slowed down, except from a device that logged in before)")
 def login(body: LoginInput) -> Response[dict[str, Any]]:
-    ratelimit.hit(ratelimit.LOGIN_PER_ADDRESS, client_address(router))
-    ratelimit.hit(ratelimit.LOGIN_PER_EMAIL, body.email.strip())
-    context = ports()
-    account = accounts.login(context, email=body.email, password=body.password)
+    context, settings, event = ports(), get_settings(), router.current_event
+    account, device = login_throttle.log_in(
+        context, email=body.email, password=body.password, address=client_address(router),
+        device=login_throttle.read_device(settings, event.cookies, event.headers.get("cookie")))
     secret, session = open_session(context, account)
     return json_response(200, {"id": account.id, "profile": account.default_profile,
                                "csrf": session.csrf_token},
-                         cookies=[session_cookie(get_settings(), secret)])
+                         cookies=[session_cookie(settings, secret),
+                                  login_throttle.device_cookie(settings, device)])
 
 
 @router.delete("/api/session", summary="Log out")

@@ -66,7 +66,8 @@ def list_comments(uuid: str) -> Response[dict[str, Any]]:
     return json_response(200, {"comments": [comment_json(c) for c in found]})
 
 
-@router.post("/api/events/<uuid>/comments", summary="Comment on an event, or reply to a comment")
+@router.post("/api/events/<uuid>/comments", status_code=201,
+             summary="Comment on an event, or reply to a comment")
 def post_comment(uuid: str, body: CommentInput) -> Response[dict[str, Any]]:
     context, actor = _acting(body.profile)
     comment = comments.post_comment(context, actor, uuid, body.text, in_reply_to=body.in_reply_to)

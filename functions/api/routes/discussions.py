@@ -96,7 +96,7 @@ def list_discussions(name: str) -> Response[dict[str, Any]]:
     return json_response(200, _page(found, "discussions", discussion_json))
 
 
-@router.post("/api/groups/<name>/discussions",
+@router.post("/api/groups/<name>/discussions", status_code=201,
              summary="Start a discussion with its first message (members)")
 def start(name: str, body: StartInput) -> Response[dict[str, Any]]:
     context, me = _in_group(name, body.profile)
@@ -137,7 +137,7 @@ def delete(discussion_id: str) -> Response[dict[str, Any]]:
     return json_response(200, {"deleted": True})
 
 
-@router.post("/api/discussions/<discussion_id>/replies",
+@router.post("/api/discussions/<discussion_id>/replies", status_code=201,
              summary="Reply in a discussion (members; mails its followers)")
 def post_reply(discussion_id: str, body: ReplyInput) -> Response[dict[str, Any]]:
     context, me = _in_thread(discussion_id, body.profile)

@@ -102,7 +102,8 @@ def _acting(body: Acting | None) -> str | None:
     return body.profile if body else None
 
 
-@router.post("/api/groups/<name>/events", summary="Create an event in a group (draft: true "
+@router.post("/api/groups/<name>/events", status_code=201,
+             summary="Create an event in a group (draft: true "
              "keeps it unpublished)")
 def create_event(name: str, body: EventBody) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
@@ -146,7 +147,8 @@ def publish_event(uuid: str, body: Acting | None = None) -> Response[dict[str, A
     return json_response(200, event_json(event))
 
 
-@router.post("/api/events/<uuid>/duplicate", summary="Copy an event as a new draft")
+@router.post("/api/events/<uuid>/duplicate", status_code=201,
+             summary="Copy an event as a new draft")
 def duplicate_event(uuid: str, body: Acting | None = None) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     event = event_lifecycle.duplicate_event(context, account, uuid, profile=_acting(body))

@@ -32,7 +32,7 @@ def following_json(item: Follow, group: Actor | None) -> dict[str, Any]:
             "created_at": item.created_at.isoformat()}
 
 
-@router.post("/api/me/following",
+@router.post("/api/me/following", status_code=201,
              summary="Follow a group by its handle, here or on another server (@name@host)")
 def follow(body: FollowHandleInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)

@@ -44,7 +44,7 @@ def group_json(group: Actor) -> dict[str, Any]:
             "member_count": group.member_count, "avatar": group.avatar, "banner": group.banner}
 
 
-@router.post("/api/groups", summary="Create a group; you become its creator")
+@router.post("/api/groups", status_code=201, summary="Create a group; you become its creator")
 def create(body: GroupInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     group = groups.create_group(context, account, **body.model_dump())

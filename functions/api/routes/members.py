@@ -69,7 +69,8 @@ def _acting(body: ActingInput | None) -> str | None:
 
 # --- invitations ---------------------------------------------------------------------------------
 
-@router.post("/api/groups/<name>/invitations", summary="Invite a person to a group (admins)")
+@router.post("/api/groups/<name>/invitations", status_code=201,
+             summary="Invite a person to a group (admins)")
 def invite(name: str, body: InviteInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     ratelimit.hit(ratelimit.INVITE_PER_ACCOUNT, account.id)
@@ -103,7 +104,7 @@ def decline_invitation(name: str, body: ActingInput | None = None) -> Response[d
 
 # --- join requests -------------------------------------------------------------------------------
 
-@router.post("/api/groups/<name>/join",
+@router.post("/api/groups/<name>/join", status_code=201,
              summary="Join an open group, or ask a moderated group to let you in")
 def join(name: str, body: JoinInput | None = None) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
@@ -195,7 +196,8 @@ def join_by_address(body: JoinByAddressInput) -> Response[dict[str, Any]]:
 
 # --- following -----------------------------------------------------------------------------------
 
-@router.post("/api/groups/<name>/follow", summary="Follow a group's public events and posts")
+@router.post("/api/groups/<name>/follow", status_code=201,
+             summary="Follow a group's public events and posts")
 def follow(name: str, body: ActingInput | None = None) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     created = follows.follow(context, account, name, _acting(body))

@@ -75,7 +75,8 @@ def _int_param(name: str, default: int, highest: int) -> int:
     return int(raw)
 
 
-@router.post("/api/events/<uuid>/participation", summary="Take part in an event (or ask to)")
+@router.post("/api/events/<uuid>/participation", status_code=201,
+             summary="Take part in an event (or ask to)")
 def join(uuid: str, body: JoinEventInput | None = None) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     body = body or JoinEventInput()
@@ -116,7 +117,7 @@ def answer(uuid: str, body: AnswerInput) -> Response[dict[str, Any]]:
     return json_response(200, {"participants": [participation_json(p) for p in answered]})
 
 
-@router.post("/api/events/<uuid>/participants/invite",
+@router.post("/api/events/<uuid>/participants/invite", status_code=201,
              summary="Invite a local profile to take part (organisers)")
 def invite(uuid: str, body: InviteInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
@@ -126,7 +127,9 @@ def invite(uuid: str, body: InviteInput) -> Response[dict[str, Any]]:
 
 
 @router.get("/api/events/<uuid>/participants.csv",
-            summary="An event's participants as CSV (organisers)")
+            summary="An event's participants as CSV (organisers)",
+            responses={200: {"description": "one line per participant",
+                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
 def participants_csv(uuid: str) -> Response[str]:
     context, account, _ = caller(router)
     me = acting_profile(context, account, _profile_param())
@@ -146,7 +149,7 @@ def my_participations() -> Response[dict[str, Any]]:
         for p, e in found]})
 
 
-@router.post("/api/me/calendar-feed",
+@router.post("/api/me/calendar-feed", status_code=201,
              summary="Make a new private calendar link (the previous one stops working)")
 def new_feed(body: FeedInput | None = None) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
@@ -161,7 +164,7 @@ def feed(token: str) -> Response[str]:
     return participation_web.calendar_response(profile, events)
 
 
-@router.post("/api/events/<uuid>/anonymous-participation",
+@router.post("/api/events/<uuid>/anonymous-participation", status_code=202,
              summary="Take part without an account: a confirmation link is mailed")
 def anonymous_join(uuid: str, body: AnonymousInput) -> Response[dict[str, Any]]:
     participation_web.limit_anonymous(client_address(router), body.email)

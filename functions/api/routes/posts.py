@@ -67,7 +67,8 @@ def _reader() -> Account | None:
     return None
 
 
-@router.post("/api/groups/<name>/posts", summary="Write a post in a group (moderators; "
+@router.post("/api/groups/<name>/posts", status_code=201,
+             summary="Write a post in a group (moderators; "
              "draft: true keeps it unpublished)")
 def create_post(name: str, body: PostBody) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)

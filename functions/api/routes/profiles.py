@@ -43,7 +43,8 @@ def list_profiles() -> Response[dict[str, Any]]:
                                "default_profile": account.default_profile})
 
 
-@router.post("/api/me/profiles", summary="Add a profile, with its own handle and key pair")
+@router.post("/api/me/profiles", status_code=201,
+             summary="Add a profile, with its own handle and key pair")
 def create_profile(body: ProfileInput) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     profile = profile_settings.create_profile(context, account, **body.model_dump())

@@ -40,7 +40,7 @@ def reporter(profile: str | None) -> Actor | None:
     return None
 
 
-@router.post("/api/reports")
+@router.post("/api/reports", status_code=201)
 def report(body: ReportInput) -> Response[dict[str, Any]]:
     filed = reports.file_report(ports(), reporter(body.profile), target_kind=body.target_kind,
                                 target_key=body.target_key, reason=body.reason,

@@ -70,7 +70,7 @@ def list_resources(name: str) -> Response[dict[str, Any]]:
     return json_response(200, body)
 
 
-@router.post("/api/groups/<name>/resources",
+@router.post("/api/groups/<name>/resources", status_code=201,
              summary="Add a folder, or a link (its title, description and image are read from "
                      "the page when not given)")
 def create_resource(name: str, body: ResourceInput) -> Response[dict[str, Any]]:
