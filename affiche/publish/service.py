@@ -12,8 +12,15 @@ from affiche.publish.writers import Writer
 
 
 def publish(activity: Activity, *, settings: Settings, store: object, writer: Writer,
-            now: datetime) -> Output:
+            now: datetime, done: set[artifacts.Artifact] | None = None) -> Output:
+    """`done`: artifacts already rendered for earlier records of the same stream batch. Every
+    record of a batch was committed before the batch was read, so an artifact rendered for one
+    of them already shows all of them: a batch of 100 new events renders the home page once."""
     renderer = Renderer(settings, store, now)
-    output = artifacts.render(renderer, artifacts.touched_by(activity))
+    planned = artifacts.touched_by(activity)
+    if done is not None:
+        planned = [a for a in planned if a not in done]
+        done.update(planned)
+    output = artifacts.render(renderer, planned)
     writer.apply(output)
     return output

@@ -20,8 +20,29 @@ Row = dict[str, Any]
 class _Item:
     """What DynamoRepository reads of a pynamodb Item."""
 
-    __slots__ = ("pk", "sk", "kind", "data", "version", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk",
-                 "total")
+    __slots__ = (
+        "data",
+        "gsi1pk",
+        "gsi1sk",
+        "gsi2pk",
+        "gsi2sk",
+        "kind",
+        "pk",
+        "sk",
+        "total",
+        "version",
+    )
+
+    pk: str
+    sk: str
+    kind: str
+    data: str
+    version: int | None
+    gsi1pk: str | None
+    gsi1sk: str | None
+    gsi2pk: str | None
+    gsi2sk: str | None
+    total: int | None
 
     def __init__(self, raw: Row) -> None:
         for name in self.__slots__:
@@ -35,6 +56,9 @@ class _Condition:
     def __init__(self, test: Callable[[_Item], bool]) -> None:
         self.test = test
 
+    def __or__(self, other: _Condition) -> _Condition:
+        return _Condition(lambda item: self.test(item) or other.test(item))
+
 
 class _Attribute:
     """`model.gsi1sk >= x` and friends: a predicate on one attribute of an item."""
@@ -45,22 +69,28 @@ class _Attribute:
     def _on(self, test: Callable[[Any], bool]) -> _Condition:
         return _Condition(lambda item: (v := getattr(item, self.name)) is not None and test(v))
 
-    def __ge__(self, other: str) -> _Condition:  # type: ignore[override]
+    def __ge__(self, other: str) -> _Condition:
         return self._on(lambda v: v >= other)
 
-    def __gt__(self, other: str) -> _Condition:  # type: ignore[override]
+    def __gt__(self, other: str) -> _Condition:
         return self._on(lambda v: v > other)
 
-    def __le__(self, other: str) -> _Condition:  # type: ignore[override]
+    def __le__(self, other: str) -> _Condition:
         return self._on(lambda v: v <= other)
 
-    def __lt__(self, other: str) -> _Condition:  # type: ignore[override]
+    def __lt__(self, other: str) -> _Condition:
         return self._on(lambda v: v < other)
 
     def __eq__(self, other: object) -> _Condition:  # type: ignore[override]
         return self._on(lambda v: v == other)
 
+    def __ne__(self, other: object) -> _Condition:  # type: ignore[override]
+        return self._on(lambda v: v != other)
+
     __hash__ = object.__hash__
+
+    def does_not_exist(self) -> _Condition:
+        return _Condition(lambda item: getattr(item, self.name) is None)
 
     def between(self, low: str, high: str) -> _Condition:
         return self._on(lambda v: low <= v <= high)
@@ -110,7 +140,7 @@ class _Model:
         self.main = _Index(items, "pk", "sk")
         self.gsi1 = _Index(items, "gsi1pk", "gsi1sk")
         self.gsi2 = _Index(items, "gsi2pk", "gsi2sk")
-        for name in ("pk", "sk", "kind", "gsi1sk", "gsi2sk"):
+        for name in ("pk", "sk", "kind", "gsi1sk", "gsi2pk", "gsi2sk"):
             setattr(self, name, _Attribute(name))
 
     def get(self, pk: str, sk: str, **_: Any) -> _Item:
