@@ -75,7 +75,8 @@ class StreamPoller(Poller):
     """Reads the table's stream from LATEST: what exists before start is covered by a full build."""
 
     def __init__(self, table: str, handler: Handler, on_failure_queue: str | None = None,
-                 interval: float = 0.05, on_change: Callable[[], None] | None = None) -> None:
+                 interval: float = 0.05,
+                 on_change: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
         super().__init__("stream-poller", interval)
         self.handler = handler
         self.on_failure_queue = on_failure_queue
@@ -103,10 +104,10 @@ class StreamPoller(Poller):
         return busy
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]], next_iterator: str) -> str:
+        if self.on_change:  # first: the change is saved even if its handling fails
+            self.on_change(records)
         event = {"Records": [_lambda_stream_record(r, self.arn) for r in records]}
         failed = _failed_ids(self.handler(event, None))
-        if self.on_change:
-            self.on_change()
         if not failed:
             return next_iterator
         sequence = failed[0]

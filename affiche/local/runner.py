@@ -25,6 +25,7 @@ from affiche.store import backup
 
 log = logging.getLogger("affiche.local")
 TABLE_FILE = "table.jsonl"
+JOURNAL_FILE = "table.journal.jsonl"  # changes since TABLE_FILE was written (Saver)
 SAVE_INTERVAL = 1.0
 REMINDER_INTERVAL = 15 * 60.0  # seconds, as the template's ReminderFunction schedule
 
@@ -72,7 +73,9 @@ class Instance:
 
 
 class Saver(threading.Thread):
-    """Exports the table and media to the data folder shortly after each change, and at stop."""
+    """Saves the data folder: each change of the table as it streams by (appended to a journal,
+    so a save costs what the change costs, not what the table holds), uploaded media shortly
+    after, and the whole table in one file at stop (the journal is then emptied)."""
 
     def __init__(self, data: Path) -> None:
         super().__init__(name="saver", daemon=True)
@@ -81,25 +84,37 @@ class Saver(threading.Thread):
         self.stopping = threading.Event()
         self.lock = threading.Lock()
 
-    def mark(self) -> None:
+    def mark(self, records: list[dict[str, Any]] | None = None) -> None:
+        if records:
+            with self.lock:
+                backup.append_journal(self.data / JOURNAL_FILE, records)
         self.dirty.set()
 
     def save(self) -> None:
+        """The whole table and the media (at stop)."""
         with self.lock:
             self.dirty.clear()
-            backup.export_table(self.data / TABLE_FILE)
+            compact(self.data)
             backup.export_media(self.data)
 
     def run(self) -> None:
         while not self.stopping.is_set():
             if self.dirty.wait(SAVE_INTERVAL) and not self.stopping.is_set():
-                self.stopping.wait(SAVE_INTERVAL)  # gather a burst of writes into one export
-                self.save()
+                self.stopping.wait(SAVE_INTERVAL)  # gather a burst of uploads into one copy
+                with self.lock:
+                    self.dirty.clear()
+                    backup.export_media(self.data)
 
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=5)
         self.save()
+
+
+def compact(data: Path) -> None:
+    """Write the whole table to TABLE_FILE, then drop the journal it now contains."""
+    backup.export_table(data / TABLE_FILE)
+    (data / JOURNAL_FILE).unlink(missing_ok=True)
 
 
 def _configure(port: int, data: Path, public_url: str | None) -> None:
@@ -121,6 +136,9 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     os.environ["AFFICHE_DELIVERY_QUEUE_URL"] = queues["queue"]
     reset_settings()
     imported = backup.import_table(data / TABLE_FILE)
+    if backup.replay_journal(data / JOURNAL_FILE):  # changes saved after the last full export
+        imported = imported or 1
+        compact(data)
     backup.import_media(data)
     handlers = load_handlers()
     from functions.outbox.handler import lambda_handler as outbox
