@@ -183,7 +183,10 @@ class Renderer:
                                                       f"{self.settings.public_url}/events/"))])
 
     def tag(self, tag: str) -> Output:
-        events = [e for e in self._upcoming() if tag in e.tags]
+        from affiche.publish import tag_index
+
+        events = [e for e in tag_index.upcoming_tagged(self.store, tag, self.now, UPCOMING_LIMIT)
+                  if not self._suspended_group(e.group)]
         if not events:  # a tag only private or past events carry must not be published
             return Output(deletes=[f"tags/{tag}/index.html"])
         return Output([self.html(f"tags/{tag}/index.html", "events.html", events=events,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from affiche.config import Settings
 from affiche.domain.model import Activity
-from affiche.publish import artifacts
+from affiche.publish import artifacts, tag_index
 from affiche.publish.renderer import Output, Renderer
 from affiche.publish.writers import Writer
 
@@ -16,6 +16,8 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
     """`done`: artifacts already rendered for earlier records of the same stream batch. Every
     record of a batch was committed before the batch was read, so an artifact rendered for one
     of them already shows all of them: a batch of 100 new events renders the home page once."""
+    if activity.object_kind == "event":
+        tag_index.record(activity)  # before the tag pages read it
     renderer = Renderer(settings, store, now)
     planned = artifacts.touched_by(activity)
     if done is not None:

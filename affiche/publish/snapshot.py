@@ -152,6 +152,9 @@ class _Model:
     def query(self, hash_key: str, *args: Any, **kwargs: Any) -> Iterator[_Item]:
         return self.main.query(hash_key, *args, **kwargs)
 
+    def batch_get(self, keys: list[tuple[str, str]], **_: Any) -> Iterator[_Item]:
+        return (self.by_key[key] for key in keys if key in self.by_key)
+
     def scan(self, condition: _Condition | None = None, **_: Any) -> Iterator[_Item]:
         return (i for i in self.items if condition is None or condition.test(i))
 

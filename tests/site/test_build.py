@@ -28,7 +28,7 @@ from affiche.domain.events import EventInput
 from affiche.domain.model import Event, Post
 from affiche.domain.ports import ChangeSet
 from affiche.domain.text import markdown_to_html
-from affiche.publish import artifacts
+from affiche.publish import artifacts, tag_index
 from affiche.publish.renderer import Renderer
 from affiche.publish.service import publish
 from affiche.publish.writers import FolderWriter
@@ -111,6 +111,7 @@ def world(aws: Path, cheap_crypto: None, monkeypatch: pytest.MonkeyPatch) -> Wor
                  "locality": "Lyon", "postal_code": "69001", "country": "France"},
         capacity=30, tags=["bike", "night"])
     repo.commit(ChangeSet().put(golden))
+    tag_index.write(tag_index.requests_for(golden))  # what publishing its activity would do
     return World(repo, public, online, unlisted, private, golden, post)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from affiche.config import get_settings
-from affiche.publish import artifacts
+from affiche.publish import artifacts, tag_index
 from affiche.publish.renderer import INSTANCE_PAGES, Renderer
 from affiche.publish.snapshot import SnapshotStore
 from affiche.publish.theme import environment
@@ -48,6 +48,10 @@ def write_store(output: Path, now: datetime) -> int:
     """Render every artifact of the store into `output`; returns the number of files written."""
     # The whole table in one paged Scan, every read answered from memory (no GetItem per item).
     store = SnapshotStore.load()
+    repairs = tag_index.missing(store)  # data from before the tag index, or a failed publish
+    if repairs:
+        tag_index.write(repairs)
+        store = SnapshotStore.load()
     rendered = artifacts.render(Renderer(get_settings(), store, now), artifacts.everything(store))
     # Pelican wrote the content/ pages first, into a folder it had emptied: a store file landing
     # on one of them (a page with `Slug: events`, say) would silently replace it. Fail instead.
