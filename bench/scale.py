@@ -109,7 +109,7 @@ def one_size(count: int) -> dict[str, Any]:
         instance = start(free_port(), Path(folder), empty=True)
         instance.start_background()
         try:
-            client = httpx.Client(base_url=instance.url, timeout=30)
+            client = httpx.Client(base_url=instance.url, timeout=120)
             _login(client, instance)
             client.post("/api/groups", json={"name": "bench", "display_name": "Bench"})
             instance.wait_idle()

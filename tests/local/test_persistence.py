@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from affiche.local.emulator import free_port
-from affiche.local.runner import TABLE_FILE
+from affiche.local.runner import JOURNAL_FILE, TABLE_FILE
 
 
 @contextmanager
@@ -49,7 +49,7 @@ def affiche_dev(data: Path, *extra: str) -> Iterator[tuple[str, str]]:
         assert "data saved" in rest
 
 
-def wait_for_text(client: httpx.Client, path: str, text: str, timeout: float = 5.0) -> str:
+def wait_for_text(client: httpx.Client, path: str, text: str, timeout: float = 15.0) -> str:
     deadline = time.monotonic() + timeout
     body = ""
     while time.monotonic() < deadline:
@@ -78,7 +78,11 @@ def test_first_start_seeds_and_a_restart_keeps_everything(tmp_path: Path) -> Non
         created = client.post("/api/groups", json={"name": "kept", "display_name": "Kept"})
         assert created.status_code == 201
         wait_for_text(client, "/@kept/", "Kept")
-    assert (data / TABLE_FILE).exists()
+        # ... the change is saved as it streams by, in the journal (not a whole-table export)
+        assert "ACTOR#kept" in (data / JOURNAL_FILE).read_text()
+    # ... and at stop the whole table is written once and the journal emptied
+    assert (data / TABLE_FILE).exists() and "ACTOR#kept" in (data / TABLE_FILE).read_text()
+    assert not (data / JOURNAL_FILE).exists()
     # When the instance starts again on the same data folder
     with affiche_dev(data) as (url, printed):
         # Then nothing is seeded again, the admin can still log in, and the pages are back
@@ -89,6 +93,28 @@ def test_first_start_seeds_and_a_restart_keeps_everything(tmp_path: Path) -> Non
         assert "Kept" in client.get("/@kept/").text
         assert client.get("/").text.count('class="event-card"') >= 3
         assert client.get("/api/groups/kept").json()["member_count"] == 1
+
+
+def test_changes_saved_in_the_journal_survive_a_crash(tmp_path: Path) -> None:
+    # Given an instance killed (no save at stop) after a change was journaled
+    data = tmp_path / "data"
+    with affiche_dev(data, "--empty") as (url, printed):
+        email = re.search(r"email:\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
+        password = re.search(r"password:\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
+    table_before = (data / TABLE_FILE).read_text()
+    with affiche_dev(data) as (url, _):
+        client = httpx.Client(base_url=url)
+        client.post("/api/session", json={"email": email, "password": password})
+        assert client.post("/api/groups", json={"name": "crash", "display_name": "Crash"}
+                           ).status_code == 201
+        wait_for_text(client, "/@crash/", "Crash")
+        saved_journal = (data / JOURNAL_FILE).read_text()
+    # When the data folder is as the crash left it (the last full export, plus the journal)
+    (data / TABLE_FILE).write_text(table_before)
+    (data / JOURNAL_FILE).write_text(saved_journal)
+    # Then a restart replays the journal: the group is back
+    with affiche_dev(data) as (url, _):
+        assert "Crash" in httpx.get(f"{url}/@crash/").text
 
 
 def test_empty_flag_skips_the_demo(tmp_path: Path) -> None:
