@@ -72,6 +72,7 @@ class Renderer:
         self._sitemap_cache: dict[str, list[sitemap.Url]] = {}
         self._group_posts: dict[str, list[Post]] = {}
         self._years_cache: dict[str, list[str]] = {}
+        self._once: dict[str, Any] = {}
         self._actors: dict[str, Actor | None] = {}
 
     # --- helpers --------------------------------------------------------------------------------
@@ -124,10 +125,12 @@ class Renderer:
                         None)
             years: list[str] = []
             if first is not None and last is not None:
-                for year in range(local_year(first), local_year(last) + 1):
+                low, high = local_year(first), local_year(last)
+                for year in range(low, high + 1):
                     start, end = year_bounds(year)
-                    if any(e.listed and local_year(e) == year
-                           for e in self._group_events(group, start=start, end=end)):
+                    if year in (low, high) or any(
+                            e.listed and local_year(e) == year
+                            for e in self._group_events(group, start=start, end=end)):
                         years.append(str(year))
             self._years_cache[group] = years
         return self._years_cache[group]
@@ -168,7 +171,7 @@ class Renderer:
 
     # --- instance pages ------------------------------------------------------------------------
     def home(self) -> Output:
-        groups = self.store.listed_groups()
+        groups = self._listed_groups()
         base = self.settings.public_url
         # The site's 404 page shares the home page's navigation, so it is rendered with it.
         return Output([self.html("index.html", "home.html", events=self._upcoming(),
@@ -218,7 +221,7 @@ class Renderer:
         site += [sitemap.Url(f"{base}/tags/{tag}/") for tag, _ in self._tag_counts()]
         site += [sitemap.Url(f"{base}/{page['slug']}/") for page in self.instance["pages"]]
         locations = [f"{base}/sitemap-site.xml"]
-        for group in sorted(self.store.listed_groups(), key=lambda g: g.name):
+        for group in sorted(self._listed_groups(), key=lambda g: g.name):
             if group.listed and group.is_group:
                 count = len(self._group_sitemap(group))
                 locations += [f"{base}/{key}"
@@ -330,20 +333,32 @@ class Renderer:
         return output
 
     def _stored_name(self) -> str:
-        from affiche.domain.model import InstanceSettings
 
-        settings = self.store.get(InstanceSettings, InstanceSettings.key)
+        settings = self._instance_settings()
         return settings.name if settings is not None else ""
 
     def _open_registrations(self) -> bool:
+
+        settings = self._instance_settings()
+        return settings is None or settings.registration_mode == "open"
+
+    def _instance_settings(self) -> Any:
         from affiche.domain.model import InstanceSettings
 
-        settings = self.store.get(InstanceSettings, InstanceSettings.key)
-        return settings is None or settings.registration_mode == "open"
+        if "settings" not in self._once:
+            self._once["settings"] = self.store.get(InstanceSettings, InstanceSettings.key)
+        return self._once["settings"]
+
+    def _listed_groups(self) -> list[Actor]:
+        """Home and the sitemap index list the same groups: one query."""
+        if "groups" not in self._once:
+            self._once["groups"] = self.store.listed_groups()
+        groups: list[Actor] = self._once["groups"]
+        return groups
 
     # --- actors ---------------------------------------------------------------------------------
     def actor(self, name: str) -> Output:
-        actor = self.store.get(Actor, name)
+        actor = self._actor(name)  # read once per renderer (the event's page read it too)
         prefix = f"@{name}/"
         keys = ["index.html", "index.json", "outbox.json", "followers.json", "feed.atom",
                 "feed.ics", "following.json", "events.json", "posts.json", "sitemap.xml"]

@@ -23,6 +23,9 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
     if done is not None:
         planned = [a for a in planned if a not in done]
         done.update(planned)
-    output = artifacts.render(renderer, planned)
-    writer.apply(output)
+    output = Output()
+    for artifact in planned:  # each written once rendered: the object's own page comes first
+        part = artifacts.render(renderer, [artifact])
+        writer.apply(part)
+        output.extend(part)
     return output
