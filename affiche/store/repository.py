@@ -210,7 +210,10 @@ class DynamoRepository:
         hidden = self.model.gsi2pk.does_not_exist() | (self.model.gsi2pk != "EVENTS")
         for item in self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition,
                                           hidden if unlisted else None,
-                                          scan_index_forward=not newest_first, page_size=page):
+                                          scan_index_forward=not newest_first,
+                                          # DynamoDB applies a page size before the filter:
+                                          # filtered reads take 1 MB pages instead
+                                          page_size=None if unlisted else page):
             event = from_item(item)
             assert isinstance(event, Event)
             if end is None or event.begins_on < end:
