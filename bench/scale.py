@@ -28,8 +28,8 @@ import httpx
 from bench.publish import _login, counting_requests
 
 SIZES = (100, 2000)
-RUNS = 20
-HOME_RUNS = 5
+RUNS = 10
+HOME_RUNS = 3
 TAGS = ("music", "film", "walk", "talk", "food")
 
 
