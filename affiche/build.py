@@ -91,24 +91,35 @@ def files_of(output: Path) -> Iterator[tuple[str, Path]]:
 def sync_to_bucket(output: Path, bucket: str) -> tuple[int, int]:
     """Upload every file of `output` and delete the bucket's keys the build no longer produces.
 
-    Keys under media/ (uploads) are never deleted. Returns (uploaded, deleted)."""
+    Keys under media/ (uploads) are never deleted, and a file the bucket already holds with the
+    same bytes (its ETag, the MD5 of a single-part upload) is not uploaded again: a rebuild of a
+    large site sends only what changed. Returns (uploaded, deleted)."""
+    import hashlib
+
     from affiche.aws import client
 
     s3 = client("s3")
+    existing = dict(_bucket_keys(s3, bucket))
     produced: set[str] = set()
+    uploaded = 0
     for key, path in files_of(output):
-        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(),
-                      ContentType=content_type(key), CacheControl=CACHE_CONTROL)
+        body = path.read_bytes()
         produced.add(key)
-    stale = [key for key in _bucket_keys(s3, bucket)
+        if existing.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
+            continue
+        s3.put_object(Bucket=bucket, Key=key, Body=body,
+                      ContentType=content_type(key), CacheControl=CACHE_CONTROL)
+        uploaded += 1
+    stale = [key for key in existing
              if key not in produced and not key.startswith(KEPT_PREFIXES)]
     for start in range(0, len(stale), 1000):  # delete_objects takes at most 1000 keys
         s3.delete_objects(Bucket=bucket, Delete={
             "Objects": [{"Key": key} for key in stale[start:start + 1000]], "Quiet": True})
-    return len(produced), len(stale)
+    return uploaded, len(stale)
 
 
-def _bucket_keys(s3: Any, bucket: str) -> Iterator[str]:
+def _bucket_keys(s3: Any, bucket: str) -> Iterator[tuple[str, str]]:
+    """(key, ETag without quotes) of every object."""
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for item in page.get("Contents", []):
-            yield item["Key"]
+            yield item["Key"], str(item.get("ETag", "")).strip('"')

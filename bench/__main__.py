@@ -7,6 +7,9 @@
   10, with p90 and max; also the DynamoDB requests the outbox made per publish.
 - participation.join_p50_ms and participation.dynamodb_requests_per_join: joining an event through
   the gateway (median of 20), and the API's DynamoDB requests for one join. Target ≤ 5 requests.
+- scale (bench/scale.py, issue 8): at ~100 and ~2,000 public events, publish_latency_ms p50/p95
+  (p50 ≤ 300 ms, ratio ≤ 1.5), publish_dynamodb_requests per change (≤ 10 and equal),
+  member_home_ms (ratio ≤ 1.5), full_build_pages_per_s beside render_pages_per_s (ratio ≥ 0.3).
 - federation transport (bench/federation.py): inbox_cpu_ms_per_activity (≤ 1 ms, beside the bare
   rsa_verify_ms), inbox_dynamodb_requests (≤ 3 with a cached key), delivery_fanout_s (≤ 3 s for
   1,000 followers on 200 inboxes) with delivery_requests (must be 200).
@@ -32,6 +35,7 @@ from bench.federation import federation
 from bench.load import load_figures
 from bench.participation import participation_figures
 from bench.publish import publish_latency
+from bench.scale import scale
 
 FUNCTIONS = ("api", "inbox", "outbox", "webfinger", "moderation")
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -69,12 +73,16 @@ def main() -> int:
                     "inbox_cpu_ms_per_activity": 1, "inbox_dynamodb_requests": 3,
                     "delivery_fanout_s": 3, "delivery_requests": 200,
                     "load.errors": 0, "load.lost_writes": 0,
-                    "cold_import_api_to_boto3": 1.6},
+                    "cold_import_api_to_boto3": 1.6,
+                    "scale.publish_latency_ms.p50": 300, "scale.ratios.publish_latency_p50": 1.5,
+                    "scale.publish_dynamodb_requests": 10, "scale.ratios.member_home": 1.5,
+                    "scale.ratios.full_build_vs_render": 0.3},
     }
     results.update(federation())  # in-process moto first: the runner leaves its endpoint set
     results.update(publish_latency())
     results.update(participation_figures())
     results.update(load_figures())
+    results.update(scale())
     results["cost_per_month_usd"] = cost_per_month_usd(results)  # from the figures above
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(json.dumps(results, indent=2, sort_keys=True))

@@ -184,6 +184,9 @@ def save_event(ports: Ports, event: Event, group: Actor, values: dict[str, Any])
         if updated.begins_on != event.begins_on:
             # The archive page of the year it left must drop it (publish/archive.py).
             activity.object["previous_begins_on"] = event.begins_on.isoformat()
+        if set(updated.tags) != set(event.tags):
+            # And the pages of the tags it lost (publish/artifacts.py).
+            activity.object["previous_tags"] = list(event.tags)
         changes.record(activity)
     ports.repo.commit(changes)
     return updated

@@ -22,6 +22,8 @@ drifts: a second follow of the same group fails on the item's existence check, c
 
 from __future__ import annotations
 
+from itertools import islice
+
 from affiche.domain import activities
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, InvalidInput, NotFound
@@ -182,6 +184,8 @@ def upcoming_for(ports: Ports, account: Account, limit: int = UPCOMING_LIMIT) ->
         groups |= {m.group for m in ports.repo.memberships_of(person.name)
                    if m.role in MEMBER_ROLES}
     now = ports.clock.now()
+    # The first `limit` of each group at most: what the agenda shows bounds what it reads.
     events = {e.uuid: e for name in sorted(groups)
-              for e in ports.repo.events_of_group(name, since=now) if e.is_public}
+              for e in islice((e for e in ports.repo.group_events_in_order(name, start=now)
+                               if e.is_public), limit)}
     return sorted(events.values(), key=lambda e: (e.begins_on, e.uuid))[:limit]

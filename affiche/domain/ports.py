@@ -4,6 +4,7 @@ store commits in a single transaction (entity + activity together, DESIGN.md pri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -105,6 +106,9 @@ class Repository(Protocol):
     def following_of(self, follower: str) -> list[Follow]: ...
 
     def events_of_group(self, group: str, *, since: datetime | None = None) -> list[Event]: ...
+    def group_events_in_order(self, group: str, *, start: datetime | None = None,
+                              end: datetime | None = None, newest_first: bool = False,
+                              page: int = 25, unlisted: bool = False) -> Iterator[Event]: ...
 
     def events_of_group_between(self, group: str, start: datetime,
                                 end: datetime) -> list[Event]: ...

@@ -40,13 +40,3 @@ def years_of(snapshot: dict[str, Any]) -> list[str]:
             zone = ZoneInfo(str(snapshot.get("timezone") or "UTC"))
             years.append(str(begins.astimezone(zone).year))
     return list(dict.fromkeys(years))
-
-
-def history(events: list[Event], now: datetime) -> tuple[list[Event], list[str]]:
-    """From all of a group's events: its latest listed events that have begun (latest first),
-    and the years that have an archive page (latest first). One query serves both."""
-    listed = [e for e in events if e.listed]
-    past = sorted((e for e in listed if e.begins_on < now), key=lambda e: (e.begins_on, e.uuid),
-                  reverse=True)
-    years = sorted({str(local_year(e)) for e in listed}, reverse=True)
-    return past[:RECENT_PAST], years

@@ -37,7 +37,7 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
                     *_suspension(activity)]
     elif activity.object_kind == "event":
         planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE]
-        planned += [("tag", tag) for tag in obj.get("tags", [])]
+        planned += [("tag", tag) for tag in [*obj.get("tags", []), *obj.get("previous_tags", [])]]
         planned += [("group_archive", str(obj.get("group")), year) for year in years_of(obj)]
     elif activity.object_kind == "post":
         planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from affiche import __version__
@@ -19,7 +20,7 @@ from affiche.config import Settings
 from affiche.domain.model import Activity, Actor, Comment, Event, Post, is_remote_name
 from affiche.domain.text import text_of
 from affiche.publish import calendar, feeds, sitemap, tombstones
-from affiche.publish.archive import history, local_year, year_bounds
+from affiche.publish.archive import RECENT_PAST, local_year, year_bounds
 from affiche.publish.event_page import event_page_context
 from affiche.publish.theme import environment, instance_info
 
@@ -27,6 +28,9 @@ AS2 = "application/activity+json"
 HTML = "text/html; charset=utf-8"
 NODEINFO_21 = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
 UPCOMING_LIMIT = 50
+# Upcoming events a group's page, feeds and `events` collection show; later ones are on its
+# yearly archive pages. What a publish reads of the group is bounded by this, not by its size.
+GROUP_PAGE_EVENTS = 50
 OUTBOX_PAGE = 20  # activities in the static outbox (one page, newest first)
 OUTBOX_SCAN = 200  # log entries read to fill it
 # The instance's own pages administrators edit online (InstanceSettings), by slug.
@@ -66,8 +70,9 @@ class Renderer:
         self.urls = ap.Urls(settings.public_url)
         self._upcoming_cache: list[Event] | None = None
         self._sitemap_cache: dict[str, list[sitemap.Url]] = {}
-        self._group_events: dict[str, list[Event]] = {}
         self._group_posts: dict[str, list[Post]] = {}
+        self._years_cache: dict[str, list[str]] = {}
+        self._once: dict[str, Any] = {}
         self._actors: dict[str, Actor | None] = {}
 
     # --- helpers --------------------------------------------------------------------------------
@@ -100,11 +105,35 @@ class Renderer:
         return {"title": title, "url": url, "type": kind, "image": image,
                 "description": " ".join(description.split())[:200]}
 
-    def _events_of(self, group: str) -> list[Event]:
-        """Every event of the group: its page's history and its sitemap read it (one query)."""
-        if group not in self._group_events:
-            self._group_events[group] = self.store.events_of_group(group)
-        return self._group_events[group]
+    def _group_events(self, group: str, **window: Any) -> Any:
+        """The group's events in start order, read lazily (repository.group_events_in_order)."""
+        return self.store.group_events_in_order(group, **window)
+
+    def _history(self, group: str) -> tuple[list[Event], list[str]]:
+        """Its latest listed events that have begun (latest first) and the years that have an
+        archive page (latest first): a few pages of the date index, not every event."""
+        past = list(islice((e for e in self._group_events(group, end=self.now, newest_first=True)
+                            if e.listed), RECENT_PAST))
+        return past, sorted(self._archive_years(group), reverse=True)
+
+    def _archive_years(self, group: str) -> list[str]:
+        """The local years holding a listed event of the group: the first and last listed
+        events bound them, then one short read per year in between finds whether it has one."""
+        if group not in self._years_cache:
+            first = next((e for e in self._group_events(group) if e.listed), None)
+            last = next((e for e in self._group_events(group, newest_first=True) if e.listed),
+                        None)
+            years: list[str] = []
+            if first is not None and last is not None:
+                low, high = local_year(first), local_year(last)
+                for year in range(low, high + 1):
+                    start, end = year_bounds(year)
+                    if year in (low, high) or any(
+                            e.listed and local_year(e) == year
+                            for e in self._group_events(group, start=start, end=end)):
+                        years.append(str(year))
+            self._years_cache[group] = years
+        return self._years_cache[group]
 
     def _posts_of(self, group: str) -> list[Post]:
         if group not in self._group_posts:
@@ -142,7 +171,7 @@ class Renderer:
 
     # --- instance pages ------------------------------------------------------------------------
     def home(self) -> Output:
-        groups = self.store.listed_groups()
+        groups = self._listed_groups()
         base = self.settings.public_url
         # The site's 404 page shares the home page's navigation, so it is rendered with it.
         return Output([self.html("index.html", "home.html", events=self._upcoming(),
@@ -157,7 +186,10 @@ class Renderer:
                                                       f"{self.settings.public_url}/events/"))])
 
     def tag(self, tag: str) -> Output:
-        events = [e for e in self._upcoming() if tag in e.tags]
+        from affiche.publish import tag_index
+
+        events = [e for e in tag_index.upcoming_tagged(self.store, tag, self.now, UPCOMING_LIMIT)
+                  if not self._suspended_group(e.group)]
         if not events:  # a tag only private or past events carry must not be published
             return Output(deletes=[f"tags/{tag}/index.html"])
         return Output([self.html(f"tags/{tag}/index.html", "events.html", events=events,
@@ -189,11 +221,14 @@ class Renderer:
         site += [sitemap.Url(f"{base}/tags/{tag}/") for tag, _ in self._tag_counts()]
         site += [sitemap.Url(f"{base}/{page['slug']}/") for page in self.instance["pages"]]
         locations = [f"{base}/sitemap-site.xml"]
-        for group in sorted(self.store.listed_groups(), key=lambda g: g.name):
+        for group in sorted(self._listed_groups(), key=lambda g: g.name):
             if group.listed and group.is_group:
                 count = len(self._group_sitemap(group))
                 locations += [f"{base}/{key}"
                               for key in sitemap.chunk_names(f"@{group.name}/", count)]
+                # Each yearly archive page writes the sitemap of that year's events beside it.
+                locations += [f"{base}/@{group.name}/events/{year}/sitemap.xml"
+                              for year in sorted(self._archive_years(group.name))]
         return Output([
             File("robots.txt", sitemap.robots(base), "text/plain; charset=utf-8"),
             File("sitemap.xml", sitemap.index(locations), sitemap.CONTENT_TYPE),
@@ -201,16 +236,15 @@ class Renderer:
         ])
 
     def _group_sitemap(self, group: Actor) -> list[sitemap.Url]:
-        """The group's page, yearly archives, listed events and public posts."""
+        """The group's page, yearly archives and public posts (its events are in the yearly
+        sitemaps `group_archive` writes, so a publish never reads every event of the group)."""
         if group.name not in self._sitemap_cache:
             url = self.urls.actor(group.name)
-            events = [e for e in self._events_of(group.name) if e.listed]
             posts = [p for p in self._posts_of(group.name)
                      if p.visibility == "public" and p.is_public]
             urls = [sitemap.Url(url)]
             urls += [sitemap.Url(f"{url}events/{year}/")
-                     for year in sorted({local_year(e) for e in events})]
-            urls += [sitemap.Url(self.urls.event(e.uuid), e.updated_at) for e in events]
+                     for year in sorted(self._archive_years(group.name))]
             urls += [sitemap.Url(self.urls.post(p.slug), p.updated_at) for p in posts]
             self._sitemap_cache[group.name] = urls
         return self._sitemap_cache[group.name]
@@ -299,20 +333,32 @@ class Renderer:
         return output
 
     def _stored_name(self) -> str:
-        from affiche.domain.model import InstanceSettings
 
-        settings = self.store.get(InstanceSettings, InstanceSettings.key)
+        settings = self._instance_settings()
         return settings.name if settings is not None else ""
 
     def _open_registrations(self) -> bool:
+
+        settings = self._instance_settings()
+        return settings is None or settings.registration_mode == "open"
+
+    def _instance_settings(self) -> Any:
         from affiche.domain.model import InstanceSettings
 
-        settings = self.store.get(InstanceSettings, InstanceSettings.key)
-        return settings is None or settings.registration_mode == "open"
+        if "settings" not in self._once:
+            self._once["settings"] = self.store.get(InstanceSettings, InstanceSettings.key)
+        return self._once["settings"]
+
+    def _listed_groups(self) -> list[Actor]:
+        """Home and the sitemap index list the same groups: one query."""
+        if "groups" not in self._once:
+            self._once["groups"] = self.store.listed_groups()
+        groups: list[Actor] = self._once["groups"]
+        return groups
 
     # --- actors ---------------------------------------------------------------------------------
     def actor(self, name: str) -> Output:
-        actor = self.store.get(Actor, name)
+        actor = self._actor(name)  # read once per renderer (the event's page read it too)
         prefix = f"@{name}/"
         keys = ["index.html", "index.json", "outbox.json", "followers.json", "feed.atom",
                 "feed.ics", "following.json", "events.json", "posts.json", "sitemap.xml"]
@@ -331,7 +377,8 @@ class Renderer:
         posts: list[Post] = []
         if actor.is_group:
             # Only listed things: an unlisted event or post is reachable by its link alone.
-            events = [e for e in self.store.events_of_group(name, since=self.now) if e.listed]
+            events = list(islice((e for e in self._group_events(name, start=self.now)
+                                  if e.listed), GROUP_PAGE_EVENTS))
             posts = [p for p in self._posts_of(name)
                      if p.visibility == "public" and p.is_public]
             feed_entries = [self._entry(e) for e in events] + [self._post_entry(p) for p in posts]
@@ -344,8 +391,7 @@ class Renderer:
                 File(prefix + "feed.ics", calendar.calendar(self.urls, actor.display_name, events),
                      "text/calendar; charset=utf-8"),
             ]
-        past, years = (history(self._events_of(name), self.now)
-                       if actor.is_group else ([], []))
+        past, years = (self._history(name) if actor.is_group else ([], []))
         image = self.urls.media(actor.avatar) if actor.avatar else None
         files.append(self.html(prefix + "index.html", "actor.html", actor=actor, actor_url=url,
                                events=events, posts=posts, noindex=not actor.listed,
@@ -512,19 +558,23 @@ class Renderer:
         """/@{group}/events/{year}/: the group's listed events of one year (local time of each
         event). Only changes to events of that year touch it, so it never shifts on an insert."""
         key = f"@{name}/events/{year}/index.html"
+        year_map = f"@{name}/events/{year}/sitemap.xml"
         group = self._group(name)
         if group is None or not year.isdigit():
-            return Output(deletes=[key])
+            return Output(deletes=[key, year_map])
         start, end = year_bounds(int(year))
         events = [e for e in self.store.events_of_group_between(name, start, end)
                   if e.listed and local_year(e) == int(year)]
         if not events:
-            return Output(deletes=[key])
-        return Output([self.html(key, "archive.html", group=group, year=year, events=events,
-                                 now=self.now, noindex=not group.listed,
-                                 page_meta=self._meta(
-                                     f"{group.display_name}: events of {year}",
-                                     f"{self.urls.actor(name)}events/{year}/"))])
+            return Output(deletes=[key, year_map])
+        page = self.html(key, "archive.html", group=group, year=year, events=events,
+                         now=self.now, noindex=not group.listed,
+                         page_meta=self._meta(f"{group.display_name}: events of {year}",
+                                              f"{self.urls.actor(name)}events/{year}/"))
+        if not group.listed:
+            return Output([page], [year_map])
+        urls = [sitemap.Url(self.urls.event(e.uuid), e.updated_at) for e in events]
+        return Output([page, File(year_map, sitemap.urlset(urls), sitemap.CONTENT_TYPE)])
 
     def _json_ld(self, event: Event, group: Actor) -> dict[str, Any]:
         """schema.org Event, as search engines read it. Embedded with Jinja's `tojson`, which

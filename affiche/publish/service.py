@@ -6,17 +6,34 @@ from datetime import datetime
 
 from affiche.config import Settings
 from affiche.domain.model import Activity
-from affiche.publish import artifacts, tombstones
+from affiche.publish import artifacts, tag_index, tombstones
 from affiche.publish.renderer import Output, Renderer
 from affiche.publish.writers import Writer
 
 
 def publish(activity: Activity, *, settings: Settings, store: object, writer: Writer,
-            now: datetime) -> Output:
+            now: datetime, done: set[artifacts.Artifact] | None = None) -> Output:
+    """`done`: artifacts already rendered for earlier records of the same stream batch. Every
+    record of a batch was committed before the batch was read, so an artifact rendered for one
+    of them already shows all of them: a batch of 100 new events renders the home page once."""
+    if activity.object_kind == "event":
+        tag_index.record(activity)  # before the tag pages read it
     renderer = Renderer(settings, store, now)
-    output = artifacts.render(renderer, artifacts.touched_by(activity))
-    written = {file.key for file in output.files}  # still gone (e.g. its group is suspended)
-    output.deletes += [marker for marker in tombstones.lifted(activity, store)
-                       if marker not in written and marker not in output.deletes]
-    writer.apply(output)
+    planned = artifacts.touched_by(activity)
+    if done is not None:
+        planned = [a for a in planned if a not in done]
+        done.update(planned)
+    output = Output()
+    for artifact in planned:  # each written once rendered: the object's own page comes first
+        part = artifacts.render(renderer, [artifact])
+        writer.apply(part)
+        output.extend(part)
+    # Markers of what this change brings back (a restore), unless a page just written is still
+    # gone (e.g. its group is suspended).
+    written = {file.key for file in output.files}
+    lifted = Output(deletes=[marker for marker in tombstones.lifted(activity, store)
+                             if marker not in written and marker not in output.deletes])
+    if lifted.deletes:
+        writer.apply(lifted)
+        output.extend(lifted)
     return output

@@ -34,6 +34,7 @@ in gsi2 GROUP#{group}#ACTIVITY / {time}#{id}: the members' activity page of the 
 acted (affiche/domain/group_activity.py decides which activities that is).
 | report      | REPORT#{id}       | A               | REPORTS#{state} / {created}#{id}   |                                |
 | audit_entry | AUDIT#{id}        | A               | AUDIT / {at}#{id} (newest first; never deleted) |                   |
+| tag_entry   | EVENT#{uuid}      | TAG#{tag}       |                                    | TAG#{tag} / {begin}#{uuid} (listed events; publish/tag_index.py) |
 """
 
 from __future__ import annotations

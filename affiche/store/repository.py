@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -207,6 +207,30 @@ class DynamoRepository:
         condition = self.model.gsi1sk.between(start.isoformat(), end.isoformat())
         found = self._load(self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition))
         return [e for e in found if e.begins_on < end]
+
+    def group_events_in_order(self, group: str, *, start: datetime | None = None,
+                              end: datetime | None = None, newest_first: bool = False,
+                              page: int = 25, unlisted: bool = False) -> Iterator[Event]:
+        """The group's events (every visibility) beginning in [start, end), read lazily by pages
+        of `page` items in start order: a caller that stops after what it shows reads no more
+        (the group page, the member's agenda), whatever the number of events. `unlisted`: only
+        those outside the public agenda (no `EVENTS` gsi2 key), filtered by DynamoDB, so the
+        members' private events and drafts come back in one request among thousands of public."""
+        sk = self.model.gsi1sk
+        condition = (sk.between(start.isoformat(), end.isoformat()) if start and end
+                     else sk >= start.isoformat() if start
+                     else sk < end.isoformat() if end else None)
+        hidden = self.model.gsi2pk.does_not_exist() | (self.model.gsi2pk != "EVENTS")
+        for item in self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition,
+                                          hidden if unlisted else None,
+                                          scan_index_forward=not newest_first,
+                                          # DynamoDB applies a page size before the filter:
+                                          # filtered reads take 1 MB pages instead
+                                          page_size=None if unlisted else page):
+            event = from_item(item)
+            assert isinstance(event, Event)
+            if end is None or event.begins_on < end:
+                yield event
 
     def upcoming_events(self, now: datetime, limit: int = 50) -> list[Event]:
         items = self.model.gsi2.query("EVENTS", self.model.gsi2sk >= now.isoformat(), limit=limit)

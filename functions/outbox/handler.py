@@ -45,6 +45,8 @@ from affiche.store.stream import entity_from_image
 stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 # What the records of the current batch wrote: one CDN invalidation after the batch (cdn.py).
 _published: list[Output] = []
+# The artifacts rendered for the current batch: each is rendered once per batch (service.py).
+_rendered: set[tuple[str, ...]] = set()
 
 
 def handle_change(record: DynamoDBRecord) -> None:
@@ -64,7 +66,8 @@ def handle_change(record: DynamoDBRecord) -> None:
     settings = get_settings()
     repo = DynamoRepository()
     output = publish(activity, settings=settings, store=repo,
-                     writer=BucketWriter(settings.site_bucket), now=SystemClock().now())
+                     writer=BucketWriter(settings.site_bucket), now=SystemClock().now(),
+                     done=_rendered)
     index = gone_index()
     if index is not None:  # deployed: the CDN answers 410 from it (gone_index.py)
         apply_gone(index, output)
@@ -93,6 +96,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if records[0].get("eventSource") == "aws:sqs":
         return handle_deliveries(event)
     _published.clear()
+    _rendered.clear()
     try:
         answer: dict[str, Any] = dict(process_partial_response(
             event=event, record_handler=handle_change, processor=stream_processor,
@@ -103,4 +107,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Paths written by records that failed later (fan-out, mail) are invalidated too.
         paths = cdn.paths_of(_published)
         _published.clear()
+        _rendered.clear()
         cdn.invalidator().invalidate(paths)

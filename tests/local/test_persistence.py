@@ -49,7 +49,7 @@ def affiche_dev(data: Path, *extra: str) -> Iterator[tuple[str, str]]:
         assert "data saved" in rest
 
 
-def wait_for_text(client: httpx.Client, path: str, text: str, timeout: float = 5.0) -> str:
+def wait_for_text(client: httpx.Client, path: str, text: str, timeout: float = 15.0) -> str:
     deadline = time.monotonic() + timeout
     body = ""
     while time.monotonic() < deadline:

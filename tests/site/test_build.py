@@ -28,7 +28,7 @@ from affiche.domain.events import EventInput
 from affiche.domain.model import Event, Post
 from affiche.domain.ports import ChangeSet
 from affiche.domain.text import markdown_to_html
-from affiche.publish import artifacts
+from affiche.publish import artifacts, tag_index
 from affiche.publish.renderer import Renderer
 from affiche.publish.service import publish
 from affiche.publish.writers import FolderWriter
@@ -111,6 +111,7 @@ def world(aws: Path, cheap_crypto: None, monkeypatch: pytest.MonkeyPatch) -> Wor
                  "locality": "Lyon", "postal_code": "69001", "country": "France"},
         capacity=30, tags=["bike", "night"])
     repo.commit(ChangeSet().put(golden))
+    tag_index.write(tag_index.requests_for(golden))  # what publishing its activity would do
     return World(repo, public, online, unlisted, private, golden, post)
 
 
@@ -213,6 +214,65 @@ def test_full_build_matches_the_incremental_path(world: World, tmp_path: Path) -
     assert [key for key in written if written[key] != full[key]] == []
 
 
+def test_full_build_matches_publishing_each_change_as_it_happens(world: World,
+                                                                 tmp_path: Path) -> None:
+    # Given the outbox publishing each change right after it is committed (not all at the end)
+    from affiche.domain import event_lifecycle
+
+    folder, seen = tmp_path / "incremental", set()
+    settings = get_settings()
+
+    def publish_new() -> None:
+        for activity in sorted(world.repo.all_of_kind("activity"),
+                               key=lambda a: (a.published, a.id)):
+            if activity.id not in seen:
+                seen.add(activity.id)
+                publish(activity, settings=settings, store=world.repo,
+                        writer=FolderWriter(folder), now=NOW)
+
+    publish_new()
+    ports = Ports(repo=world.repo, hasher=Argon2Hasher(), keys=CannedKeys(),
+                  clock=TickingClock(START + timedelta(days=2)))
+    ada = accounts.login(ports, email="ada@example.org", password="correct horse battery")
+    # When events are created, edited (moved to another year, tags changed), hidden, shown,
+    # cancelled and deleted, and a post is deleted, each published as it happens
+    extra = [events.create_event(ports, ada, "cyclists", ev(f"Ride {n}", 10 + n, tags=["bike"]))
+             for n in range(3)]
+    publish_new()
+    events.patch_event(ports, ada, extra[0].uuid, {"begins_on": "2031-03-01T10:00",
+                                                   "ends_on": "2031-03-01T12:00",
+                                                   "tags": ["gravel"]})
+    publish_new()
+    events.patch_event(ports, ada, world.public.uuid, {"visibility": "private"})
+    events.patch_event(ports, ada, world.private.uuid, {"visibility": "public",
+                                                        "tags": ["committee"]})
+    publish_new()
+    event_lifecycle.cancel_event(ports, ada, extra[1].uuid)
+    event_lifecycle.delete_event(ports, ada, extra[2].uuid)
+    events.patch_event(ports, ada, world.online.uuid, {"tags": []})
+    posts.delete_post(ports, ada, world.post.slug)
+    publish_new()
+    written = tree(folder)
+    full = tree(build(tmp_path / "full", now=NOW))
+    # Then the outbox's folder holds what the full build holds, byte for byte: nothing stale
+    # (the private event's page, the deleted event's, the emptied tag "planning"), nothing missing
+    store_keys = {f.key for f in artifacts.render(Renderer(settings, world.repo, NOW),
+                                                  artifacts.everything(world.repo)).files}
+    assert sorted(set(written) - set(full)) == []
+    # (but what no activity ever announced: the instance actor, the golden event stored directly)
+    missing = sorted(store_keys - set(written))
+    assert missing == ["actor.json", *(f"events/{GOLDEN_UUID}/{name}"
+                                       for name in ("event.ics", "index.html", "index.json")),
+                       "tags/night/index.html"], missing
+    assert [key for key in written if written[key] != full[key]] == []
+    assert f"events/{world.public.uuid}/index.html" not in written
+    assert f"events/{world.private.uuid}/index.html" in written
+    assert "tags/planning/index.html" not in written
+    assert "@cyclists/events/2031/index.html" in written
+    assert f"events/{extra[2].uuid}/tombstone.json" in full or any(
+        key.startswith(f"events/{extra[2].uuid}/") for key in full)
+
+
 # --- (d) visibility ---------------------------------------------------------------------------
 def test_private_and_unlisted_events(world: World, tmp_path: Path) -> None:
     # Given both paths' output
@@ -309,6 +369,8 @@ def test_sync_uploads_with_the_renderers_types_and_prunes(world: World, tmp_path
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert keys == set(tree(output)) | {"media/avatars/ada.png"}
     assert (uploaded, deleted) == (len(tree(output)), 1)
+    # ... and syncing the same build again uploads nothing (a restart re-sends no file)
+    assert sync_to_bucket(output, bucket) == (0, 0)
     # ... every store file with the content type the incremental path gives it
     rendered = artifacts.render(Renderer(get_settings(), world.repo, NOW),
                                 artifacts.everything(world.repo))

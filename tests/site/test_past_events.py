@@ -96,8 +96,10 @@ def test_full_build_and_outbox_agree_on_past_events_and_archives(calendar: Calen
     written = incremental(calendar.repo, tmp_path / "incremental")
     full = tree(build(tmp_path / "full", now=NOW))
     archives = sorted(k for k in full if k.startswith("@walkers/events/"))
-    # Then one archive page per year with a listed event; the emptied years are gone
-    assert archives == [f"@walkers/events/{y}/index.html" for y in (2026, 2029, 2030)]
+    # Then one archive page (and its sitemap) per year with a listed event; the emptied years
+    # are gone
+    assert archives == [f"@walkers/events/{y}/{name}" for y in (2026, 2029, 2030)
+                        for name in ("index.html", "sitemap.xml")]
     assert sorted(k for k in written if k.startswith("@walkers/events/")) == archives
     assert sorted(set(written) - set(full)) == []
     # (a deleted event leaves only its Tombstone, which makes its URL answer 410 Gone)

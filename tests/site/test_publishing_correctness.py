@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
 
 import feedparser
 import html5lib
@@ -269,7 +270,7 @@ def test_pages_carry_sharing_tags_and_alternates(instance: Instance) -> None:
 def test_sitemaps_robots_and_tags(instance: Instance, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     ports, ada = instance.ports, instance.ada
-    monkeypatch.setattr(sitemap, "PER_FILE", 3)  # a small instance already spans two files
+    monkeypatch.setattr(sitemap, "PER_FILE", 1)  # a small group's sitemap already spans two files
     public = [events.create_event(ports, ada, "cyclists", event_input(f"Ride {n}", tags=["bike"]))
               for n in range(3)]
     hidden = events.create_event(ports, ada, "cyclists", event_input(
@@ -281,11 +282,14 @@ def test_sitemaps_robots_and_tags(instance: Instance, tmp_path: Path,
     assert "Sitemap: https://affiche.test/sitemap.xml" in robots
     ns = {"s": sitemap.SITEMAPS}
     index = [loc.text for loc in ET.fromstring(files["sitemap.xml"]).findall("s:sitemap/s:loc", ns)]
+    # The group's own sitemap (its page, archive years, posts), then one per archive year with
+    # that year's events (written with the year's page: a publish never reads every event)
     assert index == ["https://affiche.test/sitemap-site.xml",
                      "https://affiche.test/@cyclists/sitemap.xml",
-                     "https://affiche.test/@cyclists/sitemap-2.xml"]
+                     "https://affiche.test/@cyclists/sitemap-2.xml",
+                     "https://affiche.test/@cyclists/events/2027/sitemap.xml"]
     listed = [loc.text for key in ("@cyclists/sitemap.xml", "@cyclists/sitemap-2.xml",
-                                   "sitemap-site.xml")
+                                   "@cyclists/events/2027/sitemap.xml", "sitemap-site.xml")
               for loc in ET.fromstring(files[key]).findall("s:url/s:loc", ns)]
     for event in public:
         assert f"https://affiche.test/events/{event.uuid}/" in listed
@@ -306,7 +310,8 @@ def test_the_incremental_path_keeps_sitemaps_and_tags_current(instance: Instance
     assert ("sitemaps",) in planned and ("tags_index",) in planned
     files = instance.render(*planned)
     assert b"/tags/gravel/" in files["tags/index.html"]
-    assert f"/events/{event.uuid}/".encode() in files["@cyclists/sitemap.xml"]
+    year = event.begins_on.astimezone(ZoneInfo(event.timezone)).year
+    assert f"/events/{event.uuid}/".encode() in files[f"@cyclists/events/{year}/sitemap.xml"]
 
 
 def test_a_stored_control_character_cannot_break_the_atom_feed() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from affiche.config import get_settings
-from affiche.publish import artifacts
+from affiche.publish import artifacts, tag_index
 from affiche.publish.renderer import INSTANCE_PAGES, Renderer
+from affiche.publish.snapshot import SnapshotStore
 from affiche.publish.theme import environment
 from affiche.publish.writers import FolderWriter
-from affiche.store.repository import DynamoRepository
 
 # The clock of a build. Listings show *upcoming* events and feeds carry an `updated` time, so the
 # output depends on "now": a deploy uses the current time, while tests (and anyone comparing two
@@ -46,7 +46,12 @@ def instance_globals(now: datetime) -> tuple[dict[str, Any], dict[str, Callable[
 
 def write_store(output: Path, now: datetime) -> int:
     """Render every artifact of the store into `output`; returns the number of files written."""
-    store = DynamoRepository()
+    # The whole table in one paged Scan, every read answered from memory (no GetItem per item).
+    store = SnapshotStore.load()
+    repairs = tag_index.missing(store)  # data from before the tag index, or a failed publish
+    if repairs:
+        tag_index.write(repairs)
+        store = SnapshotStore.load()
     rendered = artifacts.render(Renderer(get_settings(), store, now), artifacts.everything(store))
     # Pelican wrote the content/ pages first, into a folder it had emptied: a store file landing
     # on one of them (a page with `Slug: events`, say) would silently replace it. Fail instead.

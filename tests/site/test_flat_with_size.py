@@ -1,0 +1,170 @@
+"""Publishing reads what it shows, not the whole instance (issue 8, "flat with size").
+
+The limits are lowered so a few events stand for thousands: tag pages list a tag's events even when
+they are not among the instance's soonest, the group page lists its next events and points to its
+yearly archives for the rest, one stream batch renders each page once, and the full build reads
+the table in one Scan rather than one GetItem per item."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from affiche.config import get_settings, reset_settings
+from affiche.domain import accounts, events, groups
+from affiche.domain.context import Ports
+from affiche.domain.events import EventInput
+from affiche.domain.model import Account
+from affiche.publish import artifacts, renderer
+from affiche.publish.renderer import Renderer
+from affiche.publish.service import publish
+from affiche.publish.snapshot import SnapshotStore
+from affiche.publish.writers import FolderWriter
+from affiche.store.repository import DynamoRepository
+from affiche.web.passwords import Argon2Hasher
+from tests.keys import CannedKeys
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+class TickingClock:
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        self.current += timedelta(seconds=1)
+        return self.current
+
+
+@contextmanager
+def dynamodb_calls() -> Iterator[Counter[str]]:
+    from botocore.client import BaseClient
+
+    counts: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def counted(client: Any, operation: str, params: Any) -> Any:
+        if client.meta.service_model.service_name == "dynamodb":
+            counts[operation] += 1
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    try:
+        yield counts
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def ride(title: str, day: str, **extra: Any) -> EventInput:
+    return EventInput(title=title, begins_on=f"{day}T10:00", ends_on=f"{day}T12:00",
+                      timezone="Europe/Paris", **extra)
+
+
+@pytest.fixture
+def world(aws: Path, cheap_crypto: None, monkeypatch: pytest.MonkeyPatch
+          ) -> tuple[DynamoRepository, Ports, Account]:
+    monkeypatch.setenv("AFFICHE_INSTANCE_NAME", "Affiche test")
+    reset_settings()
+    repo = DynamoRepository()
+    ports = Ports(repo=repo, hasher=Argon2Hasher(), keys=CannedKeys(),
+                  clock=TickingClock(NOW - timedelta(days=1)))
+    ada = accounts.signup(ports, email="ada@example.org", password="correct horse battery",
+                          username="ada", display_name="Ada", confirmed=True)
+    groups.create_group(ports, ada, name="cyclists", display_name="Cyclists", summary="",
+                        openness="open")
+    return repo, ports, ada
+
+
+def publish_all(repo: DynamoRepository, folder: Path, done: set[Any] | None = None) -> int:
+    """Publish every activity as one stream batch would; returns how many artifacts rendered."""
+    rendered = 0
+    for activity in sorted(repo.all_of_kind("activity"), key=lambda a: (a.published, a.id)):
+        output = publish(activity, settings=get_settings(), store=repo,
+                         writer=FolderWriter(folder), now=NOW, done=done)
+        rendered += len(output.files) + len(output.deletes)
+    return rendered
+
+
+def test_a_tag_page_lists_events_beyond_the_instances_soonest(
+        world: tuple[DynamoRepository, Ports, Account], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given listings of 2 events, and 3 soon events before one tagged "late" next year
+    monkeypatch.setattr(renderer, "UPCOMING_LIMIT", 2)
+    repo, ports, ada = world
+    for n in range(3):
+        events.create_event(ports, ada, "cyclists", ride(f"Soon {n}", f"2027-01-0{n + 1}",
+                                                         tags=["bike"]))
+    late = events.create_event(ports, ada, "cyclists", ride("Late", "2028-05-01",
+                                                            tags=["late", "bike"]))
+    # When they are published
+    publish_all(repo, tmp_path)
+    # Then the tag only the later event carries has its page, listing it
+    page = (tmp_path / "tags/late/index.html").read_text()
+    assert late.uuid in page
+    # ... and when it loses the tag, the page goes
+    events.patch_event(ports, ada, late.uuid, {"tags": ["bike"]})
+    publish_all(repo, tmp_path)
+    assert not (tmp_path / "tags/late/index.html").exists()
+
+
+def test_the_group_page_lists_its_next_events_and_links_every_archive_year(
+        world: tuple[DynamoRepository, Ports, Account], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a group page showing 2 upcoming events, and events over three years
+    monkeypatch.setattr(renderer, "GROUP_PAGE_EVENTS", 2)
+    repo, ports, ada = world
+    made = [events.create_event(ports, ada, "cyclists", ride(f"Ride {day}", day))
+            for day in ("2027-03-01", "2027-04-01", "2028-06-01", "2029-07-01")]
+    # When the group page is rendered
+    with dynamodb_calls() as calls:
+        files = {f.key: f.body for f in artifacts.render(
+            Renderer(get_settings(), repo, NOW), [("actor", "cyclists")]).files}
+    page = files["@cyclists/index.html"].decode()
+    # Then it lists the next two and links the archive of each year
+    assert made[0].uuid in page and made[1].uuid in page and made[3].uuid not in page
+    for year in ("2027", "2028", "2029"):
+        assert f"/@cyclists/events/{year}/" in page
+    # ... reading a few pages of the date index, not every event
+    assert calls["Query"] <= 12, calls
+
+
+def test_one_stream_batch_renders_each_page_once(
+        world: tuple[DynamoRepository, Ports, Account], tmp_path: Path) -> None:
+    # Given five new events in one batch
+    repo, ports, ada = world
+    for n in range(5):
+        events.create_event(ports, ada, "cyclists", ride(f"Ride {n}", f"2027-02-0{n + 1}",
+                                                         tags=["bike"]))
+    # When the batch is published with one set of rendered artifacts, and one by one
+    once = publish_all(repo, tmp_path / "batch", done=set())
+    each = publish_all(repo, tmp_path / "each")
+    # Then the home page, feeds and tag page are rendered once for the batch, with the same files
+    assert once < each / 2
+    batch = {p.relative_to(tmp_path / "batch") for p in (tmp_path / "batch").rglob("*")}
+    single = {p.relative_to(tmp_path / "each") for p in (tmp_path / "each").rglob("*")}
+    assert batch == single
+
+
+def test_the_full_build_reads_the_table_in_bulk(
+        world: tuple[DynamoRepository, Ports, Account]) -> None:
+    # Given a few events
+    repo, ports, ada = world
+    for n in range(4):
+        events.create_event(ports, ada, "cyclists", ride(f"Ride {n}", f"2027-02-0{n + 1}",
+                                                         tags=["bike"]))
+    # When every artifact is rendered from the snapshot
+    with dynamodb_calls() as calls:
+        store = SnapshotStore.load()
+        output = artifacts.render(Renderer(get_settings(), store, NOW),
+                                  artifacts.everything(store))
+    # Then the table was read by Scan only (the one write: the instance actor's key, made on
+    # the first build), with the same files as from the table itself
+    assert calls["Scan"] >= 1 and not {"GetItem", "Query", "BatchGetItem"} & set(calls), calls
+    direct = artifacts.render(Renderer(get_settings(), repo, NOW), artifacts.everything(repo))
+    assert {f.key: f.body for f in output.files} == {f.key: f.body for f in direct.files}
