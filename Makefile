@@ -10,6 +10,8 @@ DATA   ?= .affiche
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# Node tools of the test suite (package.json: axe-core for the accessibility browser test)
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run test lint typecheck bench build clean
 
@@ -26,6 +28,10 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP) $@
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 run: $(STAMP)
 	$(BIN)/affiche dev --port $(PORT) --data $(DATA)
 
@@ -35,7 +41,7 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck $(NODE_STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
 	$(BIN)/python -m pytest
 
@@ -46,4 +52,4 @@ build: $(STAMP)
 	$(BIN)/affiche build --output output
 
 clean:
-	rm -rf $(VENV) output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules output .pytest_cache .mypy_cache .ruff_cache
