@@ -342,3 +342,5 @@ def test_content_types() -> None:
     assert content_type("events/x/event.ics") == "text/calendar; charset=utf-8"
     assert content_type("feed.atom") == "application/atom+xml"
     assert content_type("images/logo.PNG") == "image/png"
+    assert content_type("search/index/03.json") == "application/json"
+    assert content_type("theme/js/search.js") == "text/javascript; charset=utf-8"
