@@ -61,11 +61,15 @@ def prepare(body: bytes, declared: str) -> PreparedImage:
 def resized_variants(clean: bytes, width: int, height: int) -> tuple[Variant, ...]:
     """The variants of a re-encoded image, widest first. An animation's variants show its first
     frame (as Mastodon shows still avatars); the original keeps the animation."""
+    steps = sorted(image_variants.widths(width), reverse=True)
     with Image.open(io.BytesIO(clean)) as opened:
         opened.seek(0)
+        # A JPEG decodes straight at 1/2, 1/4 or 1/8 of its size when that still covers the
+        # widest variant: a 24-megapixel photo is never decoded whole a second time.
+        opened.draft("RGB", (steps[0], image_variants.height_at(width, height, steps[0])))
         source = _flattened(opened)
     made: list[Variant] = []
-    for target in sorted(image_variants.widths(width), reverse=True):
+    for target in steps:
         size = (target, image_variants.height_at(width, height, target))
         # Each smaller step is made from the previous one: fewer pixels to filter each time.
         source = source if source.size == size else source.resize(
@@ -82,9 +86,12 @@ def resized_variants(clean: bytes, width: int, height: int) -> tuple[Variant, ..
 def _flattened(image: Image.Image) -> Image.Image:
     """RGB pixels for the variants: transparency over the page's background colour (JPEG
     has no alpha, and a WebP with the same flattening looks the same in every browser)."""
+    if image.mode not in ALPHA_MODES and "transparency" not in image.info:
+        return image.convert("RGB")
     rgba = image.convert("RGBA")
     background = Image.new("RGBA", rgba.size, PAGE_BACKGROUND)
     return Image.alpha_composite(background, rgba).convert("RGB")
 
 
 PAGE_BACKGROUND = (255, 253, 248, 255)  # --bg in site/theme/static/css/site.css
+ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
