@@ -14,7 +14,10 @@
     var day = { weekday: "short", day: "numeric", month: "short" };
     var text = start.toLocaleString(undefined, Object.assign({}, day, clock));
     var end = el.getAttribute("data-end");
-    if (end) text += " – " + new Date(end).toLocaleString(undefined, clock);
+    if (end) {
+      var until = new Date(end), sameDay = until.toDateString() === start.toDateString();
+      text += " – " + until.toLocaleString(undefined, sameDay ? clock : Object.assign({}, day, clock));
+    }
     var note = document.createElement("small");
     note.className = "local-time";
     note.textContent = " (" + text + " your time, " + mine.replace(/_/g, " ") + ")";
