@@ -72,6 +72,7 @@ class Renderer:
         self._group_events: dict[str, list[Event]] = {}
         self._group_posts: dict[str, list[Post]] = {}
         self._actors: dict[str, Actor | None] = {}
+        self._records: dict[tuple[type, str], Any] = {}
 
     # --- helpers --------------------------------------------------------------------------------
     @property
@@ -92,6 +93,12 @@ class Renderer:
         group = self._actor(name)
         return (group if group is not None and group.is_group and not group.deleted
                 and not group.suspended else None)
+
+    def record(self, cls: type[Any], key: str) -> Any:
+        """An event or post, read once per renderer: its page and its search entry share it."""
+        if (cls, key) not in self._records:
+            self._records[(cls, key)] = self.store.get(cls, key)
+        return self._records[(cls, key)]
 
     def shown_group(self, name: str) -> Actor | None:
         """The group when its pages are published (not deleted nor suspended)."""
@@ -450,7 +457,7 @@ class Renderer:
 
     # --- events and posts -----------------------------------------------------------------------
     def event(self, uuid: str) -> Output:
-        event = self.store.get(Event, uuid)
+        event: Event | None = self.record(Event, uuid)
         prefix = f"events/{uuid}/"
         group = self._group(event.group) if event else None
         if event is None or group is None or not event.is_public:
@@ -581,7 +588,7 @@ class Renderer:
         return ld
 
     def post(self, slug: str) -> Output:
-        post = self.store.get(Post, slug)
+        post: Post | None = self.record(Post, slug)
         prefix = f"p/{slug}/"
         group = self._group(post.group) if post else None
         if post is None or group is None or not post.is_public:

@@ -88,7 +88,7 @@ def entry(renderer: Renderer, kind: str, key: str) -> dict[str, Entry | None]:
 def _event(renderer: Renderer, uuid: str) -> Entry | None:
     from affiche.publish.theme import when
 
-    event = renderer.store.get(Event, uuid)
+    event: Event | None = renderer.record(Event, uuid)
     if event is None or not event.listed or renderer.shown_group(event.group) is None:
         return None
     where = event.place.one_line() if event.place else ""
@@ -103,7 +103,7 @@ def _event(renderer: Renderer, uuid: str) -> Entry | None:
 
 
 def _post(renderer: Renderer, slug: str) -> Entry | None:
-    post = renderer.store.get(Post, slug)
+    post: Post | None = renderer.record(Post, slug)
     if (post is None or not post.is_public or post.visibility != "public"
             or renderer.shown_group(post.group) is None):
         return None
