@@ -19,6 +19,8 @@ STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PIP    := $(BIN)/python -m pip install --quiet
 LOCK_SOURCES := pyproject.toml requirements.lock requirements-local.lock requirements-dev.lock
+# Node tools of the test suite (package.json: axe-core for the accessibility browser test)
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run test lint typecheck bench build clean lock deploy package
 
@@ -48,6 +50,10 @@ lock: $(DEV_STAMP)
 	$(UV_COMPILE) --extra local -c requirements-dev.lock -o requirements-local.lock
 	$(UV_COMPILE) -c requirements-dev.lock -o requirements.lock
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 run: $(STAMP)
 	$(BIN)/affiche dev --port $(PORT) --data $(DATA)
 
@@ -57,7 +63,7 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck $(NODE_STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
 	$(BIN)/python -m pytest
 
@@ -94,4 +100,4 @@ package: $(DEV_STAMP)
 	$(BIN)/python infra/package.py sizes .aws-sam/build
 
 clean:
-	rm -rf $(VENV) output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules output .pytest_cache .mypy_cache .ruff_cache

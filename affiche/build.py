@@ -13,6 +13,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from affiche.publish.renderer import AS2, HTML, NODEINFO_21
+from affiche.publish.search_index import CONTENT_TYPE as SEARCH_TYPE
+from affiche.publish.search_index import PREFIX as SEARCH_PREFIX
 from affiche.publish.writers import CACHE_CONTROL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +77,8 @@ def content_type(key: str) -> str:
     """The Content-Type a file of the build is served with."""
     if key in TYPES_BY_KEY:
         return TYPES_BY_KEY[key]
+    if key.startswith(SEARCH_PREFIX):  # the site's search index, plain JSON (search_index.py)
+        return SEARCH_TYPE
     suffix = PurePosixPath(key).suffix.lower()
     if suffix in TYPES_BY_SUFFIX:
         return TYPES_BY_SUFFIX[suffix]

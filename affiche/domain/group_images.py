@@ -2,12 +2,15 @@
 
 The image bytes go to the site bucket through a `MediaStore` the caller passes in (the adapter
 is affiche/publish/media.py), so this module stays free of boto3. The key is derived from the
-content (`media/{group}/{sha256 prefix}.{ext}`), so a key never changes content and the CDN and
-browsers may cache it forever; a new image gets a new key, and the group's Update activity
-re-renders the pages that show it.
+content and carries its size (`media/{group}/{sha256 prefix}-{w}x{h}.{ext}`, image_variants.py),
+so a key never changes content and the CDN and browsers may cache it forever; a new image gets
+a new key, and the group's Update activity re-renders the pages that show it. The resized
+variants pages show are stored beside it, before the commit like the image itself.
 
-Replaced or removed images are left in the bucket: activities already federated (and the
-group's outbox) still point at them, and remote servers fetch them lazily.
+When an image is replaced or removed, its variants are deleted after the commit, unless another
+picture of the group still uses the same image (keys are per content: a duplicated event shares
+its picture). The original is kept: activities already federated (and the group's outbox) still
+point at it, and remote servers fetch it lazily.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from hashlib import sha256
 from typing import Protocol
 
-from affiche.domain import images
+from affiche.domain import image_variants, images
 from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, PayloadTooLarge
 from affiche.domain.groups import administered_group, apply_to_group
@@ -32,6 +35,10 @@ HASH_CHARS = 16  # 64 bits of SHA-256: collisions within one group's images are 
 class MediaStore(Protocol):
     def __call__(self, key: str, body: bytes, content_type: str) -> None:
         """Store `body` at bucket key `key`, served with `content_type`."""
+        ...
+
+    def delete(self, keys: list[str]) -> None:
+        """Remove these keys from the bucket (absent keys are no error)."""
         ...
 
 
@@ -54,7 +61,43 @@ def _slot(slot: str) -> str:
 
 
 def media_key(group: str, image: PreparedImage) -> str:
-    return f"media/{group}/{sha256(image.data).hexdigest()[:HASH_CHARS]}.{image.info.extension}"
+    stem = f"media/{group}/{sha256(image.data).hexdigest()[:HASH_CHARS]}"
+    return image_variants.sized_key(stem, image.info.width, image.info.height,
+                                    image.info.extension)
+
+
+def store_image(store_media: MediaStore, group: str, image: PreparedImage) -> str:
+    """Store the image and its variants; its key. Called before the commit that points at it:
+    a failed commit leaves unused files behind, never a published page whose image is missing."""
+    key = media_key(group, image)
+    sized = image_variants.parse(key)
+    assert sized is not None  # media_key always writes the size
+    for variant in image.variants:
+        store_media(sized.key(variant.width, variant.extension), variant.data,
+                    variant.content_type)
+    store_media(key, image.data, image.content_type)
+    return key
+
+
+def retire_image(ports: Ports, store_media: MediaStore | None, group: str,
+                 old: str | None, new: str | None) -> None:
+    """After a commit replaced or removed the image `old`: delete its variants, unless the group
+    still shows that image somewhere (its avatar or banner, an event's or a post's picture)."""
+    if store_media is None or not old or old == new or _still_used(ports, group, old):
+        return
+    keys = image_variants.variant_keys(old)
+    if keys:
+        store_media.delete(keys)
+
+
+def _still_used(ports: Ports, group: str, key: str) -> bool:
+    from affiche.domain.model import Actor as ActorModel
+
+    owner = ports.repo.get(ActorModel, group)
+    if owner is not None and key in (owner.avatar, owner.banner):
+        return True
+    return (any(e.picture == key for e in ports.repo.events_of_group(group))
+            or any(p.picture == key for p in ports.repo.posts_of_group(group)))
 
 
 def checked_image(slot: str, body: bytes | PreparedImage, content_type: str) -> PreparedImage:
@@ -78,16 +121,18 @@ def set_group_image(ports: Ports, account: Account, name: str, slot: str,
     group = administered_group(ports, account, name, "upload_group_image", profile)
     # Public and federated: re-encoded, so no GPS position, camera or hidden chunk travels.
     image = checked_image(slot, body, content_type)
-    key = media_key(group.name, image)
-    # Stored before the group points at it: a failed commit leaves an unused file behind, never
-    # a published page whose image is missing.
-    store_media(key, image.data, image.content_type)
-    return apply_to_group(ports, group, {slot: key})
+    key = store_image(store_media, group.name, image)
+    updated = apply_to_group(ports, group, {slot: key})
+    retire_image(ports, store_media, group.name, getattr(group, slot), key)
+    return updated
 
 
 def clear_group_image(ports: Ports, account: Account, name: str, slot: str, *,
-                      profile: str | None = None) -> Actor:
-    """Remove the group's avatar or banner (administrators); the updated group."""
+                      profile: str | None = None, store_media: MediaStore | None = None) -> Actor:
+    """Remove the group's avatar or banner (administrators); the updated group. With
+    `store_media`, the removed image's variants leave the bucket."""
     _slot(slot)
     group = administered_group(ports, account, name, "upload_group_image", profile)
-    return apply_to_group(ports, group, {slot: None})
+    updated = apply_to_group(ports, group, {slot: None})
+    retire_image(ports, store_media, group.name, getattr(group, slot), None)
+    return updated

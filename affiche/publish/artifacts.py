@@ -34,14 +34,15 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
     planned: list[Artifact] = []
     if activity.object_kind == "actor":
         planned += [("actor", activity.object_key), ("home",), ("nodeinfo",), ("sitemaps",),
-                    *_suspension(activity)]
+                    *_suspension(activity), *_group_search(activity)]
     elif activity.object_kind == "event":
-        planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE]
+        planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE,
+                    ("search", "event", activity.object_key)]
         planned += [("tag", tag) for tag in [*obj.get("tags", []), *obj.get("previous_tags", [])]]
         planned += [("group_archive", str(obj.get("group")), year) for year in years_of(obj)]
     elif activity.object_kind == "post":
         planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",),
-                    ("sitemaps",)]
+                    ("sitemaps",), ("search", "post", activity.object_key)]
     elif activity.object_kind == "membership":
         planned.append(("actor", str(obj.get("group"))))
     elif activity.object_kind == "comment" and activity.audience in {"public", "unlisted"}:
@@ -59,8 +60,14 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
     if activity.target:
         planned.append(("actor", activity.target))
     # Remote actors and their events are keyed by URL and never become files here.
-    planned = [a for a in planned if not (len(a) > 1 and is_remote_name(a[1]))]
+    planned = [a for a in planned if not any(is_remote_name(arg) for arg in a[1:])]
     return list(dict.fromkeys(planned))
+
+
+def _group_search(activity: Activity) -> list[Artifact]:
+    """A group's entry in the site's search (search_index.py); people are not searched."""
+    return [("search", "group", activity.object_key)] if activity.object.get(
+        "type") == "Group" else []
 
 
 def _suspension(activity: Activity) -> list[Artifact]:
@@ -78,6 +85,7 @@ def everything(store: Any) -> list[Artifact]:
     """Every artifact the store holds (full build)."""
     planned: list[Artifact] = list(INSTANCE)
     planned.append(("instance_actor",))  # never changes after its key is made: full builds only
+    planned.append(("search_page",))  # the same page whatever the content: full builds only
     tags: set[str] = set()
     for actor in store.all_of_kind(Actor.kind):
         if actor.is_remote:  # copies of other servers' actors are never published here
@@ -85,16 +93,18 @@ def everything(store: Any) -> list[Artifact]:
         # A deleted actor, event or post is rendered too: its Tombstone marker (410 Gone).
         if actor.deleted or not actor.account_id or _confirmed(store, actor):
             planned.append(("actor", actor.name))
+            if actor.is_group:
+                planned.append(("search", "group", actor.name))
     archives: set[Artifact] = set()
     for event in store.all_of_kind(Event.kind):
         if (event.is_public or event.deleted) and not event.is_remote:
-            planned.append(("event", event.uuid))
+            planned += [("event", event.uuid), ("search", "event", event.uuid)]
             tags.update(event.tags if event.listed else [])
         if event.listed:
             archives.add(("group_archive", event.group, str(local_year(event))))
     for post in store.all_of_kind(Post.kind):
         if post.is_public or post.deleted:
-            planned.append(("post", post.slug))
+            planned += [("post", post.slug), ("search", "post", post.slug)]
     planned += [("tag", tag) for tag in sorted(tags)]
     planned += sorted(archives)
     return planned

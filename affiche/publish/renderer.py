@@ -19,7 +19,7 @@ from affiche.activitypub import vocabulary as ap
 from affiche.config import Settings
 from affiche.domain.model import Activity, Actor, Comment, Event, Post, is_remote_name
 from affiche.domain.text import text_of
-from affiche.publish import calendar, feeds, sitemap, tombstones
+from affiche.publish import calendar, feeds, search_index, sitemap, tombstones
 from affiche.publish.archive import RECENT_PAST, local_year, year_bounds
 from affiche.publish.event_page import event_page_context
 from affiche.publish.theme import environment, instance_info
@@ -49,10 +49,13 @@ class File:
 class Output:
     files: list[File] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
+    # Search entries by item id (None: remove), merged into shards by the writer (search_index.py)
+    search: dict[str, Any] = field(default_factory=dict)
 
     def extend(self, other: Output) -> Output:
         self.files.extend(other.files)
         self.deletes.extend(other.deletes)
+        self.search.update(other.search)
         return self
 
 
@@ -74,6 +77,7 @@ class Renderer:
         self._years_cache: dict[str, list[str]] = {}
         self._once: dict[str, Any] = {}
         self._actors: dict[str, Actor | None] = {}
+        self._records: dict[tuple[type, str], Any] = {}
 
     # --- helpers --------------------------------------------------------------------------------
     @property
@@ -94,6 +98,16 @@ class Renderer:
         group = self._actor(name)
         return (group if group is not None and group.is_group and not group.deleted
                 and not group.suspended else None)
+
+    def record(self, cls: type[Any], key: str) -> Any:
+        """An event or post, read once per renderer: its page and its search entry share it."""
+        if (cls, key) not in self._records:
+            self._records[(cls, key)] = self.store.get(cls, key)
+        return self._records[(cls, key)]
+
+    def shown_group(self, name: str) -> Actor | None:
+        """The group when its pages are published (not deleted nor suspended)."""
+        return self._group(name)
 
     def _suspended_group(self, name: str) -> bool:
         group = self._actor(name)
@@ -210,6 +224,17 @@ class Renderer:
         url = f"{self.settings.public_url}/tags/"
         return Output([self.html("tags/index.html", "tags.html", tags=self._tag_counts(),
                                  noindex=False, page_meta=self._meta("Tags", url))])
+
+    # --- the site's own search (search_index.py) ----------------------------------------------
+    def search(self, kind: str, key: str) -> Output:
+        """The search entry of one event, post or group, or its removal from the index."""
+        return Output(search=search_index.entry(self, kind, key))
+
+    def search_page(self) -> Output:
+        url = f"{self.settings.public_url}/search/"
+        return Output([self.html("search/index.html", "search.html", noindex=True,
+                                 shards=search_index.SHARDS,
+                                 page_meta=self._meta("Search", url))])
 
     # --- search engines ---------------------------------------------------------------------------
     def sitemaps(self) -> Output:
@@ -491,7 +516,7 @@ class Renderer:
 
     # --- events and posts -----------------------------------------------------------------------
     def event(self, uuid: str) -> Output:
-        event = self.store.get(Event, uuid)
+        event: Event | None = self.record(Event, uuid)
         prefix = f"events/{uuid}/"
         group = self._group(event.group) if event else None
         if event is None or group is None or not event.is_public:
@@ -534,11 +559,11 @@ class Renderer:
         for event in self.store.events_of_group(name):
             if event.is_remote or (event.visibility == "private" and not event.deleted):
                 continue
-            output.extend(self.event(event.uuid))
+            output.extend(self.event(event.uuid)).extend(self.search("event", event.uuid))
             tags.update(event.tags)
             years.add(str(local_year(event)))
         for post in self.store.posts_of_group(name):
-            output.extend(self.post(post.slug))
+            output.extend(self.post(post.slug)).extend(self.search("post", post.slug))
         for tag in sorted(tags):
             output.extend(self.tag(tag))
         for year in sorted(years):
@@ -626,7 +651,7 @@ class Renderer:
         return ld
 
     def post(self, slug: str) -> Output:
-        post = self.store.get(Post, slug)
+        post: Post | None = self.record(Post, slug)
         prefix = f"p/{slug}/"
         group = self._group(post.group) if post else None
         if post is None or group is None or not post.is_public:

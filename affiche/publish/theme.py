@@ -40,6 +40,9 @@ def environment() -> jinja2.Environment:
     )
     env.filters["when"] = when
     env.filters["plain"] = text_of  # autoescape escapes it once
+    from affiche.publish.pictures import picture
+
+    env.globals["picture"] = picture  # uploaded images with their variants (pictures.py)
     return env
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from affiche.publish import search_index
 from affiche.publish.renderer import Output
 
 # Pages change when their content changes; a short shared cache keeps the CDN fresh without
@@ -32,6 +33,9 @@ class FolderWriter:
             path.write_bytes(file.body)
         for key in output.deletes:
             (self.root / key).unlink(missing_ok=True)
+        if output.search:  # listed among the files written, as the bucket writer does
+            output.files.extend(search_index.merge(output.search,
+                                                   search_index.FolderShards(self.root)))
 
 
 class BucketWriter:
@@ -49,3 +53,7 @@ class BucketWriter:
             # delete_objects takes at most 1000 keys per call; a change touches far fewer.
             s3.delete_objects(Bucket=self.bucket, Delete={
                 "Objects": [{"Key": key} for key in output.deletes], "Quiet": True})
+        if output.search:
+            # The shards written join the files: the CDN invalidates them with the pages.
+            shards = search_index.BucketShards(s3, self.bucket, CACHE_CONTROL)
+            output.files.extend(search_index.merge(output.search, shards))

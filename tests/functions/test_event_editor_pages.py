@@ -210,7 +210,8 @@ def test_picture_upload_from_the_editor(ann: Browser) -> None:
     uuid = answer.headers["Location"].split("/")[3]
     picture = stored(uuid).picture
     assert picture and picture.startswith("media/club/")
-    assert f'src="/{picture}"' in ann.follow(answer).body
+    # (shown through its resized variants: tests/functions/test_image_variants.py)
+    assert f'src="/{picture.removesuffix(".png")}-20w.jpg"' in ann.follow(answer).body
     ann.get(f"/app/events/{uuid}/edit")
     bad, headers = multipart(FIELDS, b"GIF89a-not-really", ann.csrf)
     refused = ann.post(f"/app/events/{uuid}/edit", bad, headers=headers)

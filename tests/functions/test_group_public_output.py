@@ -128,7 +128,7 @@ def test_public_group_page_reflects_rename_description_avatar_and_member_count(s
     answer = ann.post("/api/groups/club/avatar", png, headers={"content-type": "image/png"})
     assert answer.status == 200, answer.body
     key = answer.body["avatar"]
-    assert re.fullmatch(r"media/club/[0-9a-f]{16}\.png", key)
+    assert re.fullmatch(r"media/club/[0-9a-f]{16}-8x8\.png", key)
     site.publish()
     # Then the image is in the bucket, long-cached, and both documents point at it
     stored = site.object(key)
@@ -138,7 +138,8 @@ def test_public_group_page_reflects_rename_description_avatar_and_member_count(s
     assert stored.get("Metadata", {}) == {} and len(published) < 200
     assert "immutable" in stored["CacheControl"]
     page = site.html("@club/index.html")
-    assert f'<img class="avatar" src="/{key}"' in page
+    # (pages show its resized variants: tests/functions/test_image_variants.py)
+    assert f'src="/{key.removesuffix(".png")}-8w.jpg"' in page and 'class="avatar"' in page
     assert f'<meta property="og:image" content="{HOST}/{key}">' in page  # OpenGraph: absolute
     assert site.json("@club/index.json")["icon"] == {"type": "Image", "url": f"{HOST}/{key}"}
 

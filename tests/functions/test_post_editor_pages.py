@@ -137,7 +137,7 @@ def test_picture_from_the_editor(ann: Browser) -> None:
     slug = answer.headers["Location"].split("/")[3]
     picture = stored(slug).picture
     assert picture and picture.startswith("media/club/")
-    assert f'src="/{picture}"' in ann.follow(answer).body
+    assert f'src="/{picture.removesuffix(".png")}-20w.jpg"' in ann.follow(answer).body
     ann.get(f"/app/posts/{slug}/edit")
     bad, headers = multipart(FIELDS, b"GIF89a-not-really", ann.csrf)
     refused = ann.post(f"/app/posts/{slug}/edit", bad, headers=headers)

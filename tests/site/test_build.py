@@ -28,7 +28,7 @@ from affiche.domain.events import EventInput
 from affiche.domain.model import Event, Post
 from affiche.domain.ports import ChangeSet
 from affiche.domain.text import markdown_to_html
-from affiche.publish import artifacts, tag_index
+from affiche.publish import artifacts, search_index, tag_index
 from affiche.publish.renderer import Renderer
 from affiche.publish.service import publish
 from affiche.publish.writers import FolderWriter
@@ -211,7 +211,19 @@ def test_full_build_matches_the_incremental_path(world: World, tmp_path: Path) -
     full = tree(build(tmp_path / "full", now=NOW))
     # Then every file the incremental path wrote is in the build, with the same bytes
     assert sorted(set(written) - set(full)) == []
-    assert [key for key in written if written[key] != full[key]] == []
+    assert [key for key in written if written[key] != full[key]
+            and not key.startswith(search_index.PREFIX)] == []
+    # ... and the search shards hold the same entries, but for the golden event: stored
+    # without an activity, it was never published, and shards are merged from what is
+    # (pages are rendered from the store, so they agree either way)
+    from_build = search_entries(full)
+    assert from_build.pop(f"event-{GOLDEN_UUID}")
+    assert search_entries(written) == from_build and len(from_build) == 4  # 2 events, post, group
+
+
+def search_entries(files: dict[str, bytes]) -> dict[str, object]:
+    return {doc["id"]: doc for key, body in files.items()
+            if key.startswith(search_index.PREFIX) for doc in json.loads(body)["docs"]}
 
 
 def test_full_build_matches_publishing_each_change_as_it_happens(world: World,
@@ -259,12 +271,17 @@ def test_full_build_matches_publishing_each_change_as_it_happens(world: World,
     store_keys = {f.key for f in artifacts.render(Renderer(settings, world.repo, NOW),
                                                   artifacts.everything(world.repo)).files}
     assert sorted(set(written) - set(full)) == []
-    # (but what no activity ever announced: the instance actor, the golden event stored directly)
+    # (but what no activity ever announced: the instance actor, the golden event stored directly,
+    # and the search page, which no change alters)
     missing = sorted(store_keys - set(written))
     assert missing == ["actor.json", *(f"events/{GOLDEN_UUID}/{name}"
                                        for name in ("event.ics", "index.html", "index.json")),
-                       "tags/night/index.html"], missing
-    assert [key for key in written if written[key] != full[key]] == []
+                       "search/index.html", "tags/night/index.html"], missing
+    assert [key for key in written if written[key] != full[key]
+            and not key.startswith(search_index.PREFIX)] == []
+    from_build = search_entries(full)
+    assert from_build.pop(f"event-{GOLDEN_UUID}")  # never published (see the test above)
+    assert search_entries(written) == from_build
     assert f"events/{world.public.uuid}/index.html" not in written
     assert f"events/{world.private.uuid}/index.html" in written
     assert "tags/planning/index.html" not in written
@@ -393,3 +410,5 @@ def test_content_types() -> None:
     assert content_type("events/x/event.ics") == "text/calendar; charset=utf-8"
     assert content_type("feed.atom") == "application/atom+xml"
     assert content_type("images/logo.PNG") == "image/png"
+    assert content_type("search/index/03.json") == "application/json"
+    assert content_type("theme/js/search.js") == "text/javascript; charset=utf-8"

@@ -152,7 +152,7 @@ def save_event(uuid: str) -> Response[str]:
                                                      store_media, profile=profile)
         elif page.form.get("remove_picture") and saved.picture:
             saved = event_pictures.clear_event_picture(page.ports, page.me, uuid,
-                                                       profile=profile)
+                                                       profile=profile, store_media=store_media)
     state = "saved as a draft" if saved.draft else "saved"
     return page.redirect(event_url(uuid), flash=f"“{saved.title}” is {state}.")
 

@@ -223,7 +223,8 @@ def images(name: str) -> Response[str]:
     def act(page: Page, profile: str | None) -> str:
         slot = page.form.get("slot")
         if page.form.get("clear"):
-            group_images.clear_group_image(page.ports, page.me, name, slot, profile=profile)
+            group_images.clear_group_image(page.ports, page.me, name, slot, profile=profile,
+                                           store_media=store_media)
             return f"The {slot} is removed."
         upload = page.form.file(f"image-{slot}") or page.form.file("image")
         if upload is None:

@@ -141,7 +141,8 @@ def save_post(slug: str) -> Response[str]:
             saved = post_pictures.set_post_picture(page.ports, page.me, slug, *picture,
                                                    store_media, profile=profile)
         elif page.form.get("remove_picture") and saved.picture:
-            saved = post_pictures.clear_post_picture(page.ports, page.me, slug, profile=profile)
+            saved = post_pictures.clear_post_picture(page.ports, page.me, slug, profile=profile,
+                                                     store_media=store_media)
     state = "saved as a draft" if saved.draft else "saved"
     return page.redirect(post_url(slug), flash=f"“{saved.title}” is {state}.")
 

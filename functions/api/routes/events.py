@@ -168,7 +168,8 @@ def upload_picture(uuid: str) -> Response[dict[str, Any]]:
 @router.delete("/api/events/<uuid>/picture", summary="Remove the event's picture")
 def remove_picture(uuid: str) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
-    event = event_pictures.clear_event_picture(context, account, uuid, profile=_profile_param())
+    event = event_pictures.clear_event_picture(context, account, uuid, profile=_profile_param(),
+                                               store_media=store_media)
     return json_response(200, event_json(event))
 
 

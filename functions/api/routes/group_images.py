@@ -34,7 +34,8 @@ def _upload(name: str, slot: str) -> Response[dict[str, Any]]:
 def _remove(name: str, slot: str) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     profile = router.current_event.query_string_parameters.get("profile")
-    group = group_images.clear_group_image(context, account, name, slot, profile=profile)
+    group = group_images.clear_group_image(context, account, name, slot, profile=profile,
+                                            store_media=store_media)
     return json_response(200, group_json(group))
 
 

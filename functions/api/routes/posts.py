@@ -113,5 +113,6 @@ def upload_picture(slug: str) -> Response[dict[str, Any]]:
 @router.delete("/api/posts/<slug>/picture", summary="Remove the post's picture")
 def remove_picture(slug: str) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
-    post = post_pictures.clear_post_picture(context, account, slug, profile=_profile_param())
+    post = post_pictures.clear_post_picture(context, account, slug, profile=_profile_param(),
+                                            store_media=store_media)
     return json_response(200, post_json(post))

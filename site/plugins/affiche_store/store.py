@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from affiche.config import get_settings
-from affiche.publish import artifacts, tag_index
-from affiche.publish.renderer import INSTANCE_PAGES, Renderer
+from affiche.publish import artifacts, search_index, tag_index
+from affiche.publish.renderer import INSTANCE_PAGES, Output, Renderer
 from affiche.publish.snapshot import SnapshotStore
 from affiche.publish.theme import environment
 from affiche.publish.writers import FolderWriter
@@ -64,4 +64,7 @@ def write_store(output: Path, now: datetime) -> int:
             "pages in content/ use paths the store publishes to (change their Slug): "
             + ", ".join(taken))
     FolderWriter(output).apply(rendered)
-    return len(rendered.files)
+    # Every search shard exists after a build, the empty ones too (search_index.py).
+    empty = Output(search_index.missing_shards(f.key for f in rendered.files))
+    FolderWriter(output).apply(empty)
+    return len(rendered.files) + len(empty.files)
