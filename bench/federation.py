@@ -96,14 +96,17 @@ def inbox_cpu() -> dict[str, Any]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
+    from affiche.activitypub.blocklist import Policy
     from affiche.activitypub.inbox import Inbox
     from affiche.config import get_settings
 
     public_pem, private_pem, key = _key_pair()
     settings = get_settings()
     requests = _signed_requests(private_pem, RUNS, settings.public_url)
+    # Storage excluded, the federation policy included: a warm function holds it in memory
+    # (blocklist.py caches it per process), as it holds the blocked domains.
     inbox = Inbox(keys=_MemoryKeys(public_pem), store=_MemoryStore(), settings=settings,
-                  blocked=frozenset)
+                  blocked=frozenset, policy=Policy)
     inbox.receive(requests[0])  # warm caches (parsed key), as a warm Lambda has them
     samples = []
     for request in requests[1:]:
