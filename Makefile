@@ -65,7 +65,8 @@ typecheck: $(DEV_STAMP)
 
 test: lint typecheck $(NODE_STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
-	$(BIN)/python -m pytest
+	# Two workers, each taking whole files (module fixtures and per-file state stay in one process)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
