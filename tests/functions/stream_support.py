@@ -1,11 +1,18 @@
 """The outbox function fed from the table's change stream, as the local runner feeds it: mails,
 pages and deliveries happen there, after the commit (DESIGN.md §9). Start it before the writes
-whose effects a test reads (the poller reads from LATEST, like the runner)."""
+whose effects a test reads (the poller reads from LATEST, like the runner).
+
+`send_outgoing_mail()` is the stream's part for account mails alone (confirmation and reset
+links...: affiche/domain/outgoing.py): it hands each `OutgoingMail` item still in the table to the
+outbox function as the INSERT the stream carries. The API test client calls it after each write
+(tests/functions/api_client.py), like a stream that keeps up, so a test reads the confirmation
+mail right after signing up; a test that wants to see the stream retry turns that off."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from affiche.aws import client
 from affiche.config import get_settings
 from affiche.local.pollers import StreamPoller
 
@@ -28,3 +35,30 @@ class OutboxStream:
         while self.poller.poll_once():
             pass
         assert all(not a.get("batchItemFailures") for a in self.answers), self.answers
+
+
+def outgoing_mail_items() -> list[dict[str, Any]]:
+    """The OutgoingMail items not sent yet, as DynamoDB returns them (typed values)."""
+    found = client("dynamodb").query(
+        TableName=get_settings().table_name, IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": "OUTGOING_MAIL"}})
+    return list(found.get("Items", []))
+
+
+def send_outgoing_mail() -> dict[str, Any]:
+    """Hand the outbox function every unsent OutgoingMail as its stream INSERT; its answer (a
+    refused send is reported in `batchItemFailures` and its item stays, as in the stream)."""
+    from functions.outbox.handler import lambda_handler
+
+    items = outgoing_mail_items()
+    if not items:
+        return {}
+    records = [{
+        "eventID": f"outgoing-{n}", "eventName": "INSERT", "eventSource": "aws:dynamodb",
+        "awsRegion": get_settings().aws_region,
+        "dynamodb": {"Keys": {"pk": item["pk"], "sk": item["sk"]}, "NewImage": item,
+                     "SequenceNumber": str(n + 1), "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    } for n, item in enumerate(items)]
+    answer: dict[str, Any] = lambda_handler({"Records": records}, None)
+    return answer
