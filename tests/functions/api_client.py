@@ -10,6 +10,7 @@ from typing import Any
 
 from affiche.mail import read_maildir
 from tests.apigw import http_event
+from tests.functions.stream_support import send_outgoing_mail
 
 
 @dataclass
@@ -32,8 +33,6 @@ class ApiClient:
         cookies = [f"{k}={v}" for k, v in self.cookies.items()]
         res = self.handler(http_event(method, path, body=body, cookies=cookies or None, **kw), None)
         if self.sends_mail and method != "GET":
-            from tests.functions.stream_support import send_outgoing_mail
-
             send_outgoing_mail()
         for cookie in res.get("cookies") or []:
             name, _, rest = cookie.partition("=")
@@ -59,8 +58,6 @@ class ApiClient:
 def last_mail_link(maildir: Path, to: str, pattern: str = r"token=([\w-]+)") -> str:
     """The token in the newest message sent to `to` (account mails still in the table are sent
     first, as the stream would)."""
-    from tests.functions.stream_support import send_outgoing_mail
-
     send_outgoing_mail()
     for _, message in read_maildir(str(maildir)):
         if message["To"] == to:

@@ -10,6 +10,7 @@ mail right after signing up; a test that wants to see the stream retry turns tha
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -50,15 +51,18 @@ def outgoing_mail_items() -> list[dict[str, Any]]:
 def send_outgoing_mail() -> dict[str, Any]:
     """Hand the outbox function every unsent OutgoingMail as its stream INSERT; its answer (a
     refused send is reported in `batchItemFailures` and its item stays, as in the stream)."""
-    from functions.outbox.handler import lambda_handler
-
     if get_settings().aws_endpoint_url:
         # A running local instance (tests/local): its own outbox sends them from its stream.
         _wait_until_sent()
         return {}
+    if not _unsent.is_set():
+        return {}  # no OutgoingMail committed since the last call: no query (moto scans)
+    _unsent.clear()
     items = outgoing_mail_items()
     if not items:
         return {}
+    from functions.outbox.handler import lambda_handler
+
     records = [{
         "eventID": f"outgoing-{n}", "eventName": "INSERT", "eventSource": "aws:dynamodb",
         "awsRegion": get_settings().aws_region,
@@ -66,7 +70,35 @@ def send_outgoing_mail() -> dict[str, Any]:
                      "SequenceNumber": str(n + 1), "StreamViewType": "NEW_AND_OLD_IMAGES"},
     } for n, item in enumerate(items)]
     answer: dict[str, Any] = lambda_handler({"Records": records}, None)
+    if answer.get("batchItemFailures"):
+        _unsent.set()  # still in the table: the next call tries again
     return answer
+
+
+# Set by every commit that writes an OutgoingMail, in this process (the API handlers and the
+# domain services tests call run in-process): most writes mail nobody, and querying moto's
+# index after each of them would cost a scan of the table.
+_unsent = threading.Event()
+
+
+def _watch_commits() -> None:
+    from affiche.domain.model import OutgoingMail
+    from affiche.store.repository import DynamoRepository
+
+    commit = DynamoRepository.commit
+    if getattr(commit, "watched", False):
+        return
+
+    def watched(self: DynamoRepository, changes: Any) -> None:
+        commit(self, changes)
+        if any(isinstance(entity, OutgoingMail) for entity in changes.puts):
+            _unsent.set()
+
+    watched.watched = True  # type: ignore[attr-defined]
+    DynamoRepository.commit = watched  # type: ignore[method-assign]
+
+
+_watch_commits()
 
 
 def _wait_until_sent(timeout: float = 10.0) -> None:
