@@ -10,14 +10,14 @@ https://cheatsheetseries.owasp.org/cheatsheets/Forgot_Password_Cheat_Sheet.html)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from affiche.domain import accounts, retirement, rules
+from affiche.domain import accounts, outgoing, retirement, rules
 from affiche.domain.accounts import CONFIRM_TTL, _valid_token
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, InvalidInput, NotFound
-from affiche.domain.model import Account, Record, Session, Token
+from affiche.domain.model import Account, OutgoingMail, Record, Session, Token
 from affiche.domain.ports import ChangeSet
 
 RESET_TTL = timedelta(hours=1)
@@ -32,8 +32,9 @@ def request_password_reset(ports: Ports, email: str) -> None:
     account = ports.repo.account_by_email(rules.email(email))
     if account is None:
         return
-    secret = _issue(ports, account, "reset", RESET_TTL)
-    ports.mailer.send(account.email, "reset", {"token": secret})
+    _issue(ports, account, "reset", RESET_TTL,
+           lambda secret: outgoing.mail(ports, account.email, "reset", {"token": secret},
+                                        ttl=RESET_TTL))
 
 
 def complete_password_reset(ports: Ports, secret: str, password: str) -> Account:
@@ -48,14 +49,14 @@ def complete_password_reset(ports: Ports, secret: str, password: str) -> Account
     # with the new password, so whoever signed up with someone else's address keeps no access.
     updated = account.evolve(password_hash=ports.hasher.hash(rules.password(password)),
                              confirmed=True)
-    changes = ChangeSet(deletes=[token]).put(updated)
+    changes = ChangeSet(deletes=[token]).put(
+        updated, outgoing.mail(ports, account.email, "password_changed"))
     if not account.confirmed:
         accounts.record_confirmation(ports, updated, changes)
     stale = {"reset"} if account.confirmed else {"reset", "confirm"}
     spare_links = [t for t in ports.repo.tokens_of(account.id)
                    if t.purpose in stale and t.token_hash != token.token_hash]
     commit_with_deletes(ports, changes, [*spare_links, *ports.repo.sessions_of(account.id)])
-    ports.mailer.send(account.email, "password_changed", {})
     return updated
 
 
@@ -73,8 +74,8 @@ def change_password(ports: Ports, account: Account, *, current_password: str,
     updated = account.evolve(password_hash=ports.hasher.hash(rules.password(new_password)))
     others = [s for s in ports.repo.sessions_of(account.id)
               if keep is None or s.token_hash != keep.token_hash]
-    commit_with_deletes(ports, ChangeSet().put(updated), others)
-    ports.mailer.send(account.email, "password_changed", {})
+    commit_with_deletes(ports, ChangeSet().put(
+        updated, outgoing.mail(ports, account.email, "password_changed")), others)
     return updated
 
 
@@ -86,8 +87,10 @@ def request_email_change(ports: Ports, account: Account, *, current_password: st
     if email == account.email:
         raise InvalidInput("this is already the email address of your account", field="email")
     _ensure_free(ports, email)
-    secret = _issue(ports, account, "change_email", CHANGE_EMAIL_TTL, {"email": email})
-    ports.mailer.send(email, "change_email", {"token": secret, "email": email})
+    _issue(ports, account, "change_email", CHANGE_EMAIL_TTL,
+           lambda secret: outgoing.mail(ports, email, "change_email",
+                                        {"token": secret, "email": email},
+                                        ttl=CHANGE_EMAIL_TTL), {"email": email})
 
 
 def confirm_email_change(ports: Ports, account: Account, secret: str) -> Account:
@@ -102,9 +105,9 @@ def confirm_email_change(ports: Ports, account: Account, secret: str) -> Account
     updated = account.evolve(email=email)
     changes = ChangeSet(deletes=[token], releases=[f"email:{account.email}"],
                         claims={f"email:{email}": account.id}).put(updated)
-    ports.repo.commit(changes)
     # Tell the old address, in case the change was not made by its owner.
-    ports.mailer.send(account.email, "email_changed", {})
+    changes.put(outgoing.mail(ports, account.email, "email_changed"))
+    ports.repo.commit(changes)
     return updated
 
 
@@ -120,9 +123,10 @@ def resend_confirmation(ports: Ports, email: str) -> None:
     account = ports.repo.account_by_email(rules.email(email))
     if account is None or account.confirmed:
         return
-    secret = _issue(ports, account, "confirm", CONFIRM_TTL)
-    ports.mailer.send(account.email, "confirm",
-                      {"token": secret, "name": account.default_profile or ""})
+    _issue(ports, account, "confirm", CONFIRM_TTL,
+           lambda secret: outgoing.mail(ports, account.email, "confirm",
+                                        {"token": secret, "name": account.default_profile or ""},
+                                        ttl=CONFIRM_TTL))
 
 
 # --- deletion -------------------------------------------------------------------------------
@@ -136,6 +140,9 @@ def delete_account(ports: Ports, account: Account, password: str) -> None:
     for profile in profiles:
         retirement.leave_everything(ports, profile)
     changes = ChangeSet(deletes=[account], releases=[f"email:{account.email}"])
+    # Written with the deletion: the address is gone from the table once the outbox sent it.
+    changes.put(outgoing.mail(ports, account.email, "account_deleted",
+                              {"profiles": [profile.name for profile in profiles]}))
     for profile in profiles:
         absorb(changes, retirement.retired(ports, profile, published=account.confirmed))
     if account.confirmed:
@@ -143,19 +150,17 @@ def delete_account(ports: Ports, account: Account, password: str) -> None:
     private: list[Record] = [*ports.repo.sessions_of(account.id),
                              *ports.repo.tokens_of(account.id)]
     commit_with_deletes(ports, changes, private)
-    ports.mailer.send(account.email, "account_deleted",
-                      {"profiles": [profile.name for profile in profiles]})
 
 
 # --- helpers --------------------------------------------------------------------------------
 def _issue(ports: Ports, account: Account, purpose: str, ttl: timedelta,
-           payload: dict[str, str] | None = None) -> str:
-    """Store a new single-use token for `account` and return the secret to mail."""
+           mail: Callable[[str], OutgoingMail], payload: dict[str, str] | None = None) -> None:
+    """Store a new single-use token for `account` with the mail that carries its secret (`mail`
+    builds it from the secret): one commit, sent afterwards by the outbox."""
     secret = rules.new_secret()
     ports.repo.commit(ChangeSet().put(Token(
         token_hash=rules.digest(secret), purpose=purpose, account_id=account.id,
-        expires_at=ports.clock.now() + ttl, payload=payload or {})))
-    return secret
+        expires_at=ports.clock.now() + ttl, payload=payload or {}), mail(secret)))
 
 
 def _token_account(ports: Ports, token: Token) -> Account:

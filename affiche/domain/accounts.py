@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from affiche.domain import profiles, rules
+from affiche.domain import outgoing, profiles, rules
 from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from affiche.domain.model import Account, InstanceSettings, Record, Token
@@ -59,14 +59,14 @@ def signup(ports: Ports, *, email: str, password: str, username: str | None = No
     changes.claims[f"email:{email}"] = account.id
     changes.puts.extend(profile_changes.puts)
     changes.activities.extend(profile_changes.activities)
-    secret = None
     if not confirmed:
         secret = rules.new_secret()
         changes.put(Token(token_hash=rules.digest(secret), purpose="confirm", account_id=account.id,
-                          expires_at=now + CONFIRM_TTL))
+                          expires_at=now + CONFIRM_TTL),
+                    outgoing.mail(ports, email, "confirm",
+                                  {"token": secret, "name": name, "resume": resume},
+                                  ttl=CONFIRM_TTL))
     ports.repo.commit(changes)
-    if secret:
-        ports.mailer.send(email, "confirm", {"token": secret, "name": name, "resume": resume})
     return account
 
 
@@ -82,14 +82,15 @@ def _address_in_use(ports: Ports, owner_id: str, email: str, password: str,
     if account is None:
         return
     if account.confirmed:
-        ports.mailer.send(email, "signup_existing", {})
+        ports.repo.commit(ChangeSet().put(outgoing.mail(ports, email, "signup_existing")))
         return
     secret = rules.new_secret()
     ports.repo.commit(ChangeSet().put(Token(
         token_hash=rules.digest(secret), purpose="confirm", account_id=account.id,
-        expires_at=ports.clock.now() + CONFIRM_TTL, payload={"password_hash": password_hash})))
-    ports.mailer.send(email, "confirm", {"token": secret, "name": account.default_profile or "",
-                                         "resume": resume})
+        expires_at=ports.clock.now() + CONFIRM_TTL, payload={"password_hash": password_hash}),
+        outgoing.mail(ports, email, "confirm", {"token": secret,
+                                                "name": account.default_profile or "",
+                                                "resume": resume}, ttl=CONFIRM_TTL)))
 
 
 def _check_registration_open(ports: Ports, email: str, invitation: str | None,

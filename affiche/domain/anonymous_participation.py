@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from affiche.domain import participation, rules
+from affiche.domain import outgoing, participation, rules
 from affiche.domain.accounts import instance_settings
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, NotFound, PermissionDenied
@@ -65,11 +65,13 @@ def register(ports: Ports, uuid: str, *, email: str, name: str = "") -> Particip
                           account_id=anonymous, expires_at=now + CONFIRM_TTL, payload=payload),
                     Token(token_hash=rules.digest(cancel_secret), purpose=CANCEL,
                           account_id=anonymous, expires_at=max(event.ends_on, now + CONFIRM_TTL),
-                          payload=payload))
+                          payload=payload),
+                    outgoing.mail(ports, email, CONFIRM,
+                                  {"name": name or email, "title": event.title,
+                                   "token": confirm_secret, "cancel_token": cancel_secret},
+                                  ttl=CONFIRM_TTL))
 
     apply(ports, uuid, lambda e: Change(e, [(None, after)], "Join", anonymous), tokens)
-    ports.mailer.send(email, CONFIRM, {"name": name or email, "title": event.title,
-                                       "token": confirm_secret, "cancel_token": cancel_secret})
     return after
 
 

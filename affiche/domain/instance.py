@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from affiche.domain import activities, audit, rules
+from affiche.domain import activities, audit, outgoing, rules
 from affiche.domain.accounts import instance_settings
 from affiche.domain.context import Ports
 from affiche.domain.errors import PermissionDenied
@@ -44,8 +44,9 @@ def invite_to_register(ports: Ports, admin: Account, email: str) -> None:
     ports.repo.commit(ChangeSet().put(Token(
         token_hash=rules.digest(secret), purpose="instance_invite", account_id=admin.id,
         expires_at=ports.clock.now() + INVITATION_TTL, payload={"email": email}),
-        audit.record(ports, admin, "instance.invite", "email", email)))
-    ports.mailer.send(email, "instance_invite", {"token": secret, "email": email})
+        audit.record(ports, admin, "instance.invite", "email", email),
+        outgoing.mail(ports, email, "instance_invite", {"token": secret, "email": email},
+                      ttl=INVITATION_TTL)))
 
 
 def set_anonymous_participation(ports: Ports, admin: Account, allowed: bool) -> InstanceSettings:

@@ -580,3 +580,21 @@ class Report(Record):
     remote_activity_id: str | None = None  # the Flag's id, when it came over ActivityPub
     forwarded_to: list[str] = field(default_factory=list)  # remote inboxes sent a Flag
     version: int = 0
+
+
+@dataclass
+class OutgoingMail(Record):
+    """A mail a request decided to send, written in the same commit as what it tells about (the
+    Token whose secret link it carries, the changed password...). The outbox sends it from the
+    change stream and deletes it (affiche/notify/outgoing.py): a refused send never fails the
+    request, and the plain secret stays in the table only until the mail is gone (TTL
+    `expires_at` otherwise). Never published, never logged."""
+
+    kind: ClassVar[str] = "outgoing_mail"
+    id: str
+    to: str
+    template: str  # affiche/mail/templates/{template}.txt
+    context: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+    version: int = 0

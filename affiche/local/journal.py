@@ -35,8 +35,8 @@ from affiche.store import backup
 
 JOURNAL_FILE = "journal.jsonl"
 # Items whose insertion the outbox acts on (functions/outbox/handler.py): activities (pages,
-# deliveries, mail) and inbound activities (their handlers).
-UNFINISHED_KINDS = ("activity", "inbound")
+# deliveries, mail), inbound activities (their handlers) and account mails not sent yet.
+UNFINISHED_KINDS = ("activity", "inbound", "outgoing_mail")
 MEDIA_PREFIX = "media/"
 _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 Environ = dict[str, Any]

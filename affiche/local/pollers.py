@@ -151,10 +151,14 @@ class StreamPoller(Poller):
                   MAX_STREAM_ATTEMPTS)
         self.attempts.pop(sequence, None)
         if self.on_failure_queue:
-            record = next(r for r in records if r["dynamodb"]["SequenceNumber"] == sequence)
+            record = _lambda_stream_record(
+                next(r for r in records if r["dynamodb"]["SequenceNumber"] == sequence), self.arn)
+            # Where the record sits, not what it holds (like AWS's on-failure record): a replay
+            # re-reads the item, and an outgoing mail's secret link stays out of the queue.
+            record["dynamodb"] = {k: v for k, v in record["dynamodb"].items()
+                                  if k not in ("NewImage", "OldImage")}
             client("sqs").send_message(QueueUrl=self.on_failure_queue, MessageBody=json.dumps(
-                {"streamArn": self.arn, "record": _lambda_stream_record(record, self.arn)},
-                default=str))
+                {"streamArn": self.arn, "record": record}, default=str))
 
 
 class QueuePoller(Poller):

@@ -14,6 +14,9 @@ mails the activity causes, and sends them:
   retried and, after the last attempt, parked in the failure queue.
 
 A module that wants mails for its activities adds a rule module and templates, nothing else.
+Account mails (confirmation, reset and invitation links...) are not caused by activities: the
+request writes them as `OutgoingMail` items with its change, and `outgoing.send` mails them from
+the stream through the same ledger.
 """
 
 from __future__ import annotations

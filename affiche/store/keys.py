@@ -24,6 +24,7 @@
 | login_device | DEVICE#{digest(email, token)} | D   | (web/login_throttle.py; TTL 180 days) |                          |
 | comment     | COMMENT#{id}      | A               | EVENT#{uuid}#COMMENTS / {time}#{id}|                                |
 | mail_sent   | MAILED#{key}#{to} | A               | (store/mail_ledger.py; TTL 30 days)|                                |
+| outgoing_mail | OUTGOING#{id}   | A               | OUTGOING_MAIL / {created}#{id} (until sent; TTL) |                  |
 | discussion  | DISCUSSION#{id}   | A               | GROUP#{group}#DISCUSSIONS / {last reply}#{id} (none once deleted) |   |
 | discussion_reply | DISCUSSION#{id} | REPLY#{reply id} | DISCUSSION#{id}#REPLIES / {time}#{reply id} | NOTE#{ap_id} / {key} (a remote member's) |
 | discussion_follow | DISCUSSION#{id} | FOLLOWER#{who} |                                   |                                |
@@ -59,6 +60,7 @@ from affiche.domain.model import (
     Follow,
     InstanceSettings,
     Membership,
+    OutgoingMail,
     Participation,
     Post,
     Record,
@@ -80,6 +82,7 @@ KINDS.update({cls.kind: cls for cls in (Discussion, DiscussionReply, DiscussionF
 KINDS[Resource.kind] = Resource
 KINDS[AuditEntry.kind] = AuditEntry
 KINDS[Report.kind] = Report
+KINDS[OutgoingMail.kind] = OutgoingMail
 
 
 @dataclass(frozen=True)
@@ -114,14 +117,15 @@ def primary_key(cls: type[Record], key: str) -> tuple[str, str]:
     prefix = {Account: "ACCOUNT", Actor: "ACTOR", Event: "EVENT", Post: "POST",
               Activity: "ACTIVITY", Session: "SESSION", Token: "TOKEN",
               InstanceSettings: "INSTANCE", Comment: "COMMENT", CalendarFeed: "FEED",
-              Resource: "RESOURCE", AuditEntry: "AUDIT", Report: "REPORT"}[cls]
+              Resource: "RESOURCE", AuditEntry: "AUDIT", Report: "REPORT",
+              OutgoingMail: "OUTGOING"}[cls]
     return f"{prefix}#{key}", MAIN
 
 
 def entity_key(entity: Record) -> str:
     """The one string identifying an entity of its type."""
     match entity:
-        case Account() | Activity() | Comment() | AuditEntry() | Report():
+        case Account() | Activity() | Comment() | AuditEntry() | Report() | OutgoingMail():
             return entity.id
         case Actor() | ActorKey():
             return entity.name
@@ -146,7 +150,7 @@ def keys_for(entity: Record) -> Keys:
     pk, sk = primary_key(type(entity), entity_key(entity))
     if isinstance(entity, Participation | CalendarFeed | Comment | Discussion
                   | DiscussionReply | DiscussionFollow | Resource | AuditEntry | Report
-                  | Account):
+                  | Account | OutgoingMail):
         return _content_keys(entity, pk, sk)
     match entity:
         case Actor():
@@ -203,6 +207,11 @@ def _content_keys(entity: Record, pk: str, sk: str) -> Keys:
         return _discussion_keys(entity, pk, sk)
     if isinstance(entity, Resource):
         return _resource_keys(entity, pk, sk)
+    if isinstance(entity, OutgoingMail):
+        # Listed so that what the stream has not sent yet can be found (tests, operators).
+        return Keys(pk, sk, gsi1pk="OUTGOING_MAIL",
+                    gsi1sk=f"{entity.created_at.isoformat()}#{entity.id}",
+                    expires=entity.expires_at)
     assert isinstance(entity, Participation | CalendarFeed | Comment | AuditEntry | Report)
     return _event_content_keys(entity, pk, sk)
 

@@ -2,8 +2,10 @@
 
 For each new activity it re-renders exactly the pages the activity touches and writes them to the
 site bucket, queues its deliveries to remote inboxes (affiche.activitypub.fanout), then sends the
-mails the activity causes (affiche/notify: never inline in a request). For each inbound activity
-the inbox stored it runs the inbound handlers (affiche/activitypub/inbound.py). Batches of the
+mails the activity causes (affiche/notify: never inline in a request); an `OutgoingMail` item
+(an account mail a request wrote with its change) is sent, then deleted (notify/outgoing.py).
+For each inbound activity the inbox stored it runs the inbound handlers
+(affiche/activitypub/inbound.py). Batches of the
 delivery queue (SQS) are signed and POSTed (affiche/activitypub/delivery_consumer.py).
 Failures are reported per record (`batchItemFailures`) so only they are retried; re-rendering is
 idempotent, deliveries are at least once (receivers de-duplicate on the activity id) and the
@@ -27,10 +29,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from affiche.activitypub.fanout import fan_out
 from affiche.activitypub.vocabulary import Urls
 from affiche.config import get_settings
-from affiche.domain.model import Activity
+from affiche.domain.model import Activity, OutgoingMail
 from affiche.domain.ports import SystemClock
 from affiche.mail import mailer
-from affiche.notify import notify
+from affiche.notify import notify, outgoing
 from affiche.observe import correlate, count, observed
 from affiche.publish import cdn
 from affiche.publish.gone_index import apply as apply_gone
@@ -49,6 +51,11 @@ _published: list[Output] = []
 _rendered: set[tuple[str, ...]] = set()
 
 
+# The kinds of inserted items this function acts on; the template's stream filter lets through
+# exactly these (tests/infra/test_transformed.py), so a kind added here must be added there.
+STREAM_KINDS = frozenset({"inbound", OutgoingMail.kind, Activity.kind})
+
+
 def handle_change(record: DynamoDBRecord) -> None:
     if record.event_name is not DynamoDBRecordEventName.INSERT:
         return  # activities are immutable: only their insertion means something
@@ -60,6 +67,10 @@ def handle_change(record: DynamoDBRecord) -> None:
         count("InboundProcessed")
         return
     activity = entity_from_image(image)
+    if isinstance(activity, OutgoingMail):  # an account mail a request wrote (notify/outgoing.py)
+        outgoing.send(activity, repo=DynamoRepository(), mailer=mailer(get_settings()),
+                      ledger=MailLedger(), now=SystemClock().now())
+        return
     if not isinstance(activity, Activity):
         return
     correlate(activity.id)  # the log lines of its pages, deliveries and mails

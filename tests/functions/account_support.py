@@ -22,6 +22,7 @@ from affiche.web.ports import ports
 from functions.api.handler import lambda_handler as api_handler
 from functions.moderation.handler import lambda_handler as moderation_handler
 from tests.functions.api_client import ApiClient, signed_up
+from tests.functions.stream_support import send_outgoing_mail
 
 PASSWORD = "correct horse battery"
 # A rate-limit window of one hour starts at this second; tests run 100 s into it, so the
@@ -74,7 +75,8 @@ def logged_in(maildir: Path, monkeypatch: pytest.MonkeyPatch, email: str = "ann@
 
 
 def mails_to(maildir: Path, to: str) -> list[Any]:
-    """Messages sent to `to`, newest first."""
+    """Messages sent to `to`, newest first (account mails still in the table sent first)."""
+    send_outgoing_mail()
     return [message for _, message in read_maildir(str(maildir)) if message["To"] == to]
 
 
@@ -83,6 +85,7 @@ def subjects_to(maildir: Path, to: str) -> list[str]:
 
 
 def all_mail_count(maildir: Path) -> int:
+    send_outgoing_mail()
     return len(read_maildir(str(maildir))) if maildir.exists() else 0
 
 

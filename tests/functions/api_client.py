@@ -10,6 +10,7 @@ from typing import Any
 
 from affiche.mail import read_maildir
 from tests.apigw import http_event
+from tests.functions.stream_support import send_outgoing_mail
 
 
 @dataclass
@@ -24,10 +25,15 @@ class Answer:
 class ApiClient:
     handler: Any
     cookies: dict[str, str] = field(default_factory=dict)
+    # After each write, send the account mails it wrote, as the change stream would
+    # (stream_support.send_outgoing_mail); False leaves them to the test's own stream.
+    sends_mail: bool = True
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Answer:
         cookies = [f"{k}={v}" for k, v in self.cookies.items()]
         res = self.handler(http_event(method, path, body=body, cookies=cookies or None, **kw), None)
+        if self.sends_mail and method != "GET":
+            send_outgoing_mail()
         for cookie in res.get("cookies") or []:
             name, _, rest = cookie.partition("=")
             value = rest.split(";", 1)[0]
@@ -50,7 +56,9 @@ class ApiClient:
 
 
 def last_mail_link(maildir: Path, to: str, pattern: str = r"token=([\w-]+)") -> str:
-    """The token in the newest message sent to `to`."""
+    """The token in the newest message sent to `to` (account mails still in the table are sent
+    first, as the stream would)."""
+    send_outgoing_mail()
     for _, message in read_maildir(str(maildir)):
         if message["To"] == to:
             match = re.search(pattern, message.get_content())

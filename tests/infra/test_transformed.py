@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from affiche.activitypub.inbox import KIND as INBOUND_KIND
-from affiche.domain.model import Activity
+from affiche.domain.model import Activity, OutgoingMail
+from functions.outbox.handler import STREAM_KINDS
 from tests.infra import aws_calls
 from tests.infra.test_template import template
 
@@ -139,7 +140,8 @@ def test_the_stream_filter_passes_exactly_what_the_outbox_acts_on() -> None:
     pattern = json.loads(stream["FilterCriteria"]["Filters"][0]["Pattern"])
     assert pattern["eventName"] == ["INSERT"]  # activities are immutable (handler.handle_change)
     kinds = set(pattern["dynamodb"]["NewImage"]["kind"]["S"])
-    assert kinds == {Activity.kind, INBOUND_KIND}
+    assert kinds == STREAM_KINDS
+    assert {Activity.kind, INBOUND_KIND, OutgoingMail.kind} <= kinds
     queue = next(m for m in mappings.values() if "StartingPosition" not in m)
     assert "FilterCriteria" not in queue  # every delivery message is work
 

@@ -52,3 +52,17 @@ def test_load_without_a_journal_imports_the_export(aws: Path, tmp_path: Path) ->
     folder.mkdir()
     (folder / "table.jsonl").write_text(json.dumps(_item("A")) + "\n")
     assert load(folder, folder / "table.jsonl") == (1, [])
+
+
+def test_an_account_mail_not_sent_before_a_crash_is_handed_back(aws: Path,
+                                                                 tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    snapshot = folder / "table.jsonl"
+    snapshot.write_text("")
+    # Given a journal holding a confirmation mail written but not yet sent by the outbox
+    (folder / JOURNAL_FILE).write_text(_entry(_item("OUTGOING#1", kind="outgoing_mail"),
+                                              "OUTGOING#1") + "\n")
+    # Then loading the folder hands it to the outbox again (its ledger keeps it sent once)
+    _, unfinished = load(folder, snapshot)
+    assert [i["pk"]["S"] for i in unfinished] == ["OUTGOING#1"]

@@ -112,8 +112,15 @@ class World:
         return found[0].participant if found else ""
 
     def link(self, kind: str) -> str:
+        from affiche.notify import outgoing
+        from affiche.store import outgoing_mail
+        from affiche.store.mail_ledger import MailLedger
+
         mailbox = self.ports.mailer
         assert isinstance(mailbox, Mailbox)
+        for mail in outgoing_mail.pending():  # what the outbox sends from the change stream
+            outgoing.send(mail, repo=self.ports.repo, mailer=mailbox, ledger=MailLedger(),
+                          now=self.ports.clock.now())
         context = [c for _, t, c in mailbox.sent if t == "participation_confirm"][-1]
         secret: str = context[kind]
         return secret
