@@ -108,7 +108,7 @@ def person_client(url: str, index: int) -> httpx.Client:
                         transport=httpx.HTTPTransport(local_address=address))
 
 
-def confirmation_token(data: Path, to: str, timeout: float = 10.0) -> str:
+def confirmation_token(data: Path, to: str, timeout: float = 30.0) -> str:
     """The token of the newest confirmation mail to `to` in the runner's maildir, waiting for it
     a little: mail sent from the change stream arrives after the answer."""
     deadline = time.monotonic() + timeout

@@ -201,11 +201,12 @@ def device_cookie_name(settings: Settings) -> str:
     return "__Host-" + DEVICE_COOKIE if settings.secure else DEVICE_COOKIE
 
 
-def device_cookie(settings: Settings, token: str) -> Cookie:
-    """Strict: sent only with this site's own requests, which is all a login form needs."""
+def device_cookie(settings: Settings, token: str, *, max_age: int | None = None) -> Cookie:
+    """Strict: sent only with this site's own requests, which is all a login form needs. An
+    empty token with max_age=0 clears it (a deleted account leaves nothing in the browser)."""
     return Cookie(name=device_cookie_name(settings), value=token, path="/", http_only=True,
                   secure=settings.secure, same_site=SameSite.STRICT_MODE,
-                  max_age=int(DEVICE_LIFETIME.total_seconds()))
+                  max_age=int(DEVICE_LIFETIME.total_seconds()) if max_age is None else max_age)
 
 
 def read_device(settings: Settings, cookies: list[str] | None, header: str | None) -> str | None:

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from affiche.config import get_settings
 from affiche.domain import account_settings, mail_preferences
 from affiche.domain.errors import InvalidInput
-from affiche.web import ratelimit
+from affiche.web import login_throttle, ratelimit
 from affiche.web.sessions import session_cookie
 from functions.api.pages.common import Page, html, member, visitor
 from functions.api.routes.common import client_address
@@ -109,7 +109,8 @@ def _delete(page: Page) -> Response[str]:
     with page.errors_in(ACCOUNT, form="delete", context=_account_context):
         ratelimit.hit(ratelimit.PASSWORD_PER_ACCOUNT, page.me.id)
         account_settings.delete_account(page.ports, page.me, page.form.get("password"))
-    page.cookies.append(session_cookie(get_settings(), "", max_age=0))
+    page.cookies += [session_cookie(get_settings(), "", max_age=0),
+                     login_throttle.device_cookie(get_settings(), "", max_age=0)]
     page.account = page.session = None
     return page.redirect("/app/login", flash="Your account is deleted. Goodbye!")
 

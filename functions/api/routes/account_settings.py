@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.config import get_settings
 from affiche.domain import account_settings, mail_preferences
-from affiche.web import ratelimit
+from affiche.web import login_throttle, ratelimit
 from affiche.web.ports import ports
 from affiche.web.sessions import session_cookie
 from functions.api.routes.common import Input, caller, client_address, json_response
@@ -119,7 +119,8 @@ def delete_account(body: PasswordInput) -> Response[dict[str, Any]]:
     ratelimit.hit(ratelimit.PASSWORD_PER_ACCOUNT, account.id)
     account_settings.delete_account(context, account, body.password)
     return json_response(200, {"deleted": True},
-                         cookies=[session_cookie(get_settings(), "", max_age=0)])
+                         cookies=[session_cookie(get_settings(), "", max_age=0),
+                                  login_throttle.device_cookie(get_settings(), "", max_age=0)])
 
 
 def _notifications(account: Any) -> dict[str, Any]:
