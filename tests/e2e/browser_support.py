@@ -7,6 +7,7 @@ them instead of failing."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +19,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
+# Mail goes out from the change stream, after the request that caused it has answered: a
+# person reloads the mail page until it arrives, and so do the tests. Generous, because CI
+# runs two test workers on two cores.
+MAILED_WITHIN = 30.0
 SKIP_REASON = "Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
 
 if not CHROMIUM.exists():
     pytest.skip(SKIP_REASON, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture
@@ -50,9 +55,7 @@ def sign_up_and_log_in(page: Page, email: str, username: str) -> None:
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("status")).to_contain_text(f"check the mailbox of {email}")
     # Open the confirmation mail on the dev mail page and follow its link
-    page.goto("/dev/mail")
-    mail = page.locator("article.mail").filter(has_text=email).first
-    expect(mail).to_contain_text("Confirm your email address")
+    mail = eventually_mailed(page, email, "Confirm your email address")
     mail.locator("a[href*='/app/confirm?token=']").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your address is confirmed")
     # Log in
@@ -61,6 +64,19 @@ def sign_up_and_log_in(page: Page, email: str, username: str) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My space")
+
+
+def eventually_mailed(page: Page, to: str, text: str) -> Locator:
+    """The newest mail to `to` that contains `text`, reloading /dev/mail until it is there."""
+    deadline = time.monotonic() + MAILED_WITHIN
+    while True:
+        page.goto("/dev/mail")
+        mail = page.locator("article.mail").filter(has_text=to).filter(has_text=text)
+        if mail.count() or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    expect(mail.first).to_be_visible()
+    return mail.first
 
 
 def create_group(page: Page, display_name: str, handle: str) -> None:

@@ -4,8 +4,6 @@ the mail the change stream sent her (the dev mail page). JavaScript off: plain f
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from affiche.local.runner import Instance
@@ -16,11 +14,9 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.browser_support import browser, new_person, sign_up_and_log_in
+from tests.e2e.browser_support import browser, eventually_mailed, new_person, sign_up_and_log_in
 
 __all__ = ["browser"]
-
-MAILED_WITHIN = 10.0  # seconds for the stream consumer to send the mail
 
 
 def open_group(page: Page, display_name: str, handle: str) -> None:
@@ -30,17 +26,6 @@ def open_group(page: Page, display_name: str, handle: str) -> None:
     page.get_by_label("Who can join").select_option("open")
     page.get_by_role("button", name="Create the group").click()
     expect(page.get_by_role("status")).to_have_text(f"The group @{handle} is created.")
-
-
-def eventually_mailed(page: Page, to: str, text: str) -> None:
-    deadline = time.monotonic() + MAILED_WITHIN
-    while True:
-        page.goto("/dev/mail")
-        mail = page.locator("article.mail").filter(has_text=to).filter(has_text=text)
-        if mail.count() or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
-    expect(mail.first).to_be_visible()
 
 
 def test_a_member_starts_a_discussion_another_replies_and_she_is_told(
