@@ -101,19 +101,23 @@ def sync_to_bucket(output: Path, bucket: str) -> tuple[int, int]:
     import hashlib
 
     from affiche.aws import client
+    from affiche.progress import Progress
 
     s3 = client("s3")
     existing = dict(_bucket_keys(s3, bucket))
     produced: set[str] = set()
     uploaded = 0
-    for key, path in files_of(output):
-        body = path.read_bytes()
-        produced.add(key)
-        if existing.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
-            continue
-        s3.put_object(Bucket=bucket, Key=key, Body=body,
-                      ContentType=content_type(key), CacheControl=CACHE_CONTROL)
-        uploaded += 1
+    files = list(files_of(output))
+    with Progress("Uploading to the bucket", len(files)) as progress:
+        for key, path in files:
+            progress.advance()
+            body = path.read_bytes()
+            produced.add(key)
+            if existing.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
+                continue
+            s3.put_object(Bucket=bucket, Key=key, Body=body,
+                          ContentType=content_type(key), CacheControl=CACHE_CONTROL)
+            uploaded += 1
     stale = [key for key in existing
              if key not in produced and not key.startswith(KEPT_PREFIXES)]
     for start in range(0, len(stale), 1000):  # delete_objects takes at most 1000 keys

@@ -7,7 +7,7 @@ itself, its group, the instance listings of upcoming things and the tags it carr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from affiche.domain.model import Activity, Actor, Event, Post, is_remote_name
@@ -117,8 +117,12 @@ def _confirmed(store: Any, actor: Actor) -> bool:
     return account is not None and account.confirmed
 
 
-def render(renderer: Renderer, artifacts: Iterable[Artifact]) -> Output:
+def render(renderer: Renderer, artifacts: Iterable[Artifact],
+           rendered: Callable[[], None] | None = None) -> Output:
+    """Render each artifact; `rendered` is called after each one (the full build's progress)."""
     output = Output()
     for name, *args in artifacts:
         output.extend(getattr(renderer, name)(*args))
+        if rendered is not None:
+            rendered()
     return output

@@ -10,9 +10,11 @@ output; review the diff before committing it.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -412,3 +414,41 @@ def test_content_types() -> None:
     assert content_type("images/logo.PNG") == "image/png"
     assert content_type("search/index/03.json") == "application/json"
     assert content_type("theme/js/search.js") == "text/javascript; charset=utf-8"
+
+
+# --- on a terminal ----------------------------------------------------------------------------
+class Terminal(io.StringIO):
+    """What `affiche build` writes to stderr when a person runs it in a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_build_in_a_terminal_shows_its_progress(world: World, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a person running the build and the upload in a terminal
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    # When the site is built and synced
+    output = build(tmp_path / "out", now=NOW)
+    sync_to_bucket(output, get_settings().site_bucket)
+    # Then each step drew a bar on one line, rewritten until it reached the whole count
+    planned = len(artifacts.everything(world.repo))
+    lines = terminal.getvalue().split("\n")
+    rendering = [line for line in lines if "Rendering pages" in line]
+    assert len(rendering) == 1 and rendering[0].startswith("\r")
+    assert rendering[0].rsplit("\r", 1)[-1].endswith(f"[{'#' * 30}] {planned}/{planned} 100%")
+    uploading = [line for line in lines if "Uploading to the bucket" in line]
+    files = len(tree(output))
+    assert uploading[0].rsplit("\r", 1)[-1].endswith(f"{files}/{files} 100%")
+
+
+def test_a_build_outside_a_terminal_draws_no_bar(world: World, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the build run by CI or a deploy script, its stderr a file
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    # When the site is built
+    build(tmp_path / "out", now=NOW)
+    # Then nothing is drawn in the log
+    assert "\r" not in log.getvalue() and "[#" not in log.getvalue()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from affiche.config import get_settings
+from affiche.progress import Progress
 from affiche.publish import artifacts, search_index, tag_index
 from affiche.publish.renderer import INSTANCE_PAGES, Output, Renderer
 from affiche.publish.snapshot import SnapshotStore
@@ -52,7 +53,10 @@ def write_store(output: Path, now: datetime) -> int:
     if repairs:
         tag_index.write(repairs)
         store = SnapshotStore.load()
-    rendered = artifacts.render(Renderer(get_settings(), store, now), artifacts.everything(store))
+    planned = artifacts.everything(store)
+    with Progress("Rendering pages", len(planned)) as progress:
+        rendered = artifacts.render(Renderer(get_settings(), store, now), planned,
+                                    progress.advance)
     # Pelican wrote the content/ pages first, into a folder it had emptied: a store file landing
     # on one of them (a page with `Slug: events`, say) would silently replace it. Fail instead.
     # The instance's pages edited online replace content/'s defaults on purpose.
