@@ -14,6 +14,7 @@ from affiche.domain import activities, rules
 from affiche.domain.context import Ports
 from affiche.domain.errors import Conflict, NotFound
 from affiche.domain.events import editable_event, event_audience, save_event
+from affiche.domain.group_images import MediaStore, retire_image
 from affiche.domain.model import Account, Event, Membership
 from affiche.domain.ports import ChangeSet
 from affiche.domain.roles import MEMBER_ROLES, allowed, rank
@@ -52,9 +53,10 @@ def duplicate_event(ports: Ports, account: Account, uuid: str, *,
 
 
 def delete_event(ports: Ports, account: Account, uuid: str, *,
-                 profile: str | None = None) -> Event:
+                 profile: str | None = None, store_media: MediaStore | None = None) -> Event:
     """Soft-delete the event (its id is never reused) and record a Delete: the outbox removes
-    its pages and tells the group's followers."""
+    its pages and tells the group's followers. Its picture's variants go too (the original
+    stays, for moderators), unless another event of the group shows the same image."""
     event, group, _ = editable_event(ports, account, uuid, profile)
     deleted = event.evolve(deleted=True, updated_at=ports.clock.now(),
                            sequence=event.sequence + 1)
@@ -63,6 +65,7 @@ def delete_event(ports: Ports, account: Account, uuid: str, *,
         changes.record(activities.new(ports, "Delete", group.name, deleted, uuid,
                                       audience=event_audience(event, group)))
     ports.repo.commit(changes)
+    retire_image(ports, store_media, group.name, event.picture, None)
     return deleted
 
 

@@ -96,8 +96,10 @@ def _still_used(ports: Ports, group: str, key: str) -> bool:
     owner = ports.repo.get(ActorModel, group)
     if owner is not None and key in (owner.avatar, owner.banner):
         return True
-    return (any(e.picture == key for e in ports.repo.events_of_group(group))
-            or any(p.picture == key for p in ports.repo.posts_of_group(group)))
+    # A deleted event or post keeps its picture key (moderators may look at it), but no page
+    # shows it any more.
+    return (any(e.picture == key and not e.deleted for e in ports.repo.events_of_group(group))
+            or any(p.picture == key and not p.deleted for p in ports.repo.posts_of_group(group)))
 
 
 def checked_image(slot: str, body: bytes | PreparedImage, content_type: str) -> PreparedImage:

@@ -16,6 +16,7 @@ from typing import Any
 from affiche.domain import activities, event_lifecycle, roles, rules
 from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, NotFound
+from affiche.domain.group_images import MediaStore, retire_image
 from affiche.domain.groups import existing_group, membership_of
 from affiche.domain.model import Account, Actor, Post
 from affiche.domain.ports import ChangeSet
@@ -156,8 +157,9 @@ def unpublish_post(ports: Ports, account: Account, slug: str, *,
 
 
 def delete_post(ports: Ports, account: Account, slug: str, *,
-                profile: str | None = None) -> Post:
-    """Soft-delete (the slug is never reused); a published post's URL answers 410 from now on."""
+                profile: str | None = None, store_media: MediaStore | None = None) -> Post:
+    """Soft-delete (the slug is never reused); a published post's URL answers 410 from now on.
+    Its picture's variants are deleted as when it is replaced (group_images.retire_image)."""
     post, group, _ = editable_post(ports, account, slug, profile)
     deleted = post.evolve(deleted=True, updated_at=ports.clock.now())
     changes = ChangeSet().put(deleted)
@@ -165,6 +167,7 @@ def delete_post(ports: Ports, account: Account, slug: str, *,
         changes.record(activities.new(ports, "Delete", group.name, deleted, slug,
                                       audience=post_audience(post, group)))
     ports.repo.commit(changes)
+    retire_image(ports, store_media, group.name, post.picture, None)
     return deleted
 
 

@@ -14,7 +14,10 @@ from PIL import Image
 
 from affiche.domain import image_variants
 from affiche.domain.image_pipeline import resized_variants
+from functions.api.handler import lambda_handler as api
+from tests.functions.api_client import signed_up
 from tests.functions.test_group_public_output import Site, create_group, site
+from tests.functions.test_pages import Browser
 
 __all__ = ["site"]
 
@@ -134,3 +137,47 @@ def test_every_upload_format_gets_webp_and_jpeg_variants(fmt: str, tmp_path: Pat
     made = resized_variants(out.getvalue(), 500, 250)
     assert {(v.width, v.extension) for v in made} == {
         (w, ext) for w in (96, 192, 400, 500) for ext in ("webp", "jpg")}
+
+
+def test_deleting_an_event_or_a_post_deletes_its_pictures_variants(site: Site) -> None:
+    # Given two events showing the same picture, and a post with a picture of its own,
+    # written by Ann who uses the API and the members' pages
+    ann = Browser(api)
+    signed_up(ann, site.maildir, "ann@example.org", "ann")
+    create_group(ann, "club")
+    shared, own = photo(600, 300), photo(500, 500)
+    uuids = []
+    for title in ("Lantern walk", "Lantern walk again"):
+        event = ann.post("/api/groups/club/events", {
+            "title": title, "begins_on": "2031-03-14T19:00", "ends_on": "2031-03-14T21:00",
+            "timezone": "Europe/Paris"}).body
+        picture = ann.post(f"/api/events/{event['uuid']}/picture", shared,
+                           headers={"content-type": "image/jpeg"}).body["picture"]
+        uuids.append(event["uuid"])
+    post = ann.post("/api/groups/club/posts", {"title": "Spring notes", "body": "Hello"}).body
+    post_picture = ann.post(f"/api/posts/{post['slug']}/picture", own,
+                            headers={"content-type": "image/jpeg"}).body["picture"]
+    site.publish()
+    assert set(image_variants.variant_keys(picture)) <= set(site.keys())
+
+    # When the first event is deleted
+    assert ann.call("DELETE", f"/api/events/{uuids[0]}").status == 200
+    site.publish()
+    # Then the other event still finds every variant it links
+    assert set(image_variants.variant_keys(picture)) <= set(site.keys())
+
+    # When the second is deleted from its editor page
+    ann.get(f"/app/events/{uuids[1]}/edit")
+    assert ann.submit(f"/app/events/{uuids[1]}/delete", {}).status == 303
+    site.publish()
+    # Then no page shows the image any more: its variants are gone, the original stays
+    keys = set(site.keys())
+    assert not set(image_variants.variant_keys(picture)) & keys and picture in keys
+
+    # When the post is deleted from its page
+    ann.get(f"/app/posts/{post['slug']}")
+    assert ann.submit(f"/app/posts/{post['slug']}/delete", {}).status == 303
+    site.publish()
+    # Then its picture's variants are gone too
+    keys = set(site.keys())
+    assert not set(image_variants.variant_keys(post_picture)) & keys and post_picture in keys

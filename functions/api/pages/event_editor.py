@@ -214,5 +214,6 @@ def duplicate_event(uuid: str) -> Response[str]:
 def delete_event(uuid: str) -> Response[str]:
     page = member(router)
     event, profile = _editable(page, uuid)
-    event_lifecycle.delete_event(page.ports, page.me, uuid, profile=profile)
+    event_lifecycle.delete_event(page.ports, page.me, uuid, profile=profile,
+                                 store_media=store_media)
     return page.redirect(f"/app/groups/{event.group}/", flash=f"“{event.title}” is deleted.")

@@ -9,6 +9,8 @@ gets a 404, as for a private event. Public and unlisted posts also have their st
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -158,9 +160,11 @@ def show_post(slug: str) -> Response[str]:
                        can_edit=roles.allowed(mine, "edit_post"))
 
 
-ACTIONS = {"publish": (posts.publish_post, "is published."),
-           "unpublish": (posts.unpublish_post, "is a draft again."),
-           "delete": (posts.delete_post, "is deleted.")}
+ACTIONS: dict[str, tuple[Callable[..., Post], str]] = {
+    "publish": (posts.publish_post, "is published."),
+    "unpublish": (posts.unpublish_post, "is a draft again."),
+    # Deleting also deletes the picture's variants from the bucket (group_images.retire_image).
+    "delete": (partial(posts.delete_post, store_media=store_media), "is deleted.")}
 
 
 def _action(slug: str, name: str) -> Response[str]:

@@ -129,7 +129,8 @@ def patch_event(uuid: str, body: EventFields) -> Response[dict[str, Any]]:
 @router.delete("/api/events/<uuid>", summary="Delete an event (its pages disappear)")
 def delete_event(uuid: str) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
-    event = event_lifecycle.delete_event(context, account, uuid, profile=_profile_param())
+    event = event_lifecycle.delete_event(context, account, uuid, profile=_profile_param(),
+                                         store_media=store_media)
     return json_response(200, {"uuid": event.uuid, "deleted": True})
 
 

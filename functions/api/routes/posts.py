@@ -96,7 +96,8 @@ def patch_post(slug: str, body: PostFields) -> Response[dict[str, Any]]:
                "never reused)")
 def delete_post(slug: str) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
-    post = posts.delete_post(context, account, slug, profile=_profile_param())
+    post = posts.delete_post(context, account, slug, profile=_profile_param(),
+                             store_media=store_media)
     return json_response(200, {"slug": post.slug, "deleted": True})
 
 
