@@ -38,8 +38,10 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
     elif activity.object_kind == "event":
         planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE,
                     ("search", "event", activity.object_key)]
-        planned += [("tag", tag) for tag in [*obj.get("tags", []), *obj.get("previous_tags", [])]]
+        tags = list(dict.fromkeys([*obj.get("tags", []), *obj.get("previous_tags", [])]))
+        planned += [("tag", tag) for tag in tags]
         planned += [("group_archive", str(obj.get("group")), year) for year in years_of(obj)]
+        planned += [("tag_archive", tag, year) for tag in tags for year in years_of(obj)]
     elif activity.object_kind == "post":
         planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",),
                     ("sitemaps",), ("search", "post", activity.object_key)]
@@ -100,6 +102,8 @@ def everything(store: Any) -> list[Artifact]:
         if (event.is_public or event.deleted) and not event.is_remote:
             planned += [("event", event.uuid), ("search", "event", event.uuid)]
             tags.update(event.tags if event.listed else [])
+            archives.update(("tag_archive", tag, str(local_year(event)))
+                            for tag in (event.tags if event.listed else []))
         if event.listed:
             archives.add(("group_archive", event.group, str(local_year(event))))
     for post in store.all_of_kind(Post.kind):

@@ -200,16 +200,38 @@ class Renderer:
                                                       f"{self.settings.public_url}/events/"))])
 
     def tag(self, tag: str) -> Output:
+        """/tags/{tag}/: its soonest upcoming events, and a link to each year that has one."""
         from affiche.publish import tag_index
 
-        events = [e for e in tag_index.upcoming_tagged(self.store, tag, self.now, UPCOMING_LIMIT)
-                  if not self._suspended_group(e.group)]
-        if not events:  # a tag only private or past events carry must not be published
+        tagged = tag_index.rows(self.store, tag)
+        soonest = tag_index.upcoming(tagged, self.now, UPCOMING_LIMIT)
+        events = [e for e in tag_index.events_of(self.store, tag, soonest)
+                  if e.begins_on >= self.now and not self._suspended_group(e.group)]
+        years = sorted({r.year for r in tagged})
+        if not tagged:  # a tag only private events carry (or none any more) has no page
             return Output(deletes=[f"tags/{tag}/index.html"])
         return Output([self.html(f"tags/{tag}/index.html", "events.html", events=events,
                                  heading=f"Events tagged #{tag}", noindex=False,
+                                 archive_base=f"/tags/{tag}/", archive_years=years,
                                  page_meta=self._meta(f"Events tagged #{tag}",
                                                       f"{self.settings.public_url}/tags/{tag}/"))])
+
+    def tag_archive(self, tag: str, year: str) -> Output:
+        """/tags/{tag}/{year}/: every listed event with the tag in one year (local time of each
+        event), past and upcoming. Only changes to that year's events touch it."""
+        from affiche.publish import tag_index
+
+        key = f"tags/{tag}/{year}/index.html"
+        wanted = [r for r in tag_index.rows(self.store, tag) if r.year == year]
+        events = [e for e in tag_index.events_of(self.store, tag, wanted)
+                  if str(local_year(e)) == year and not self._suspended_group(e.group)]
+        if not events:
+            return Output(deletes=[key])
+        heading = f"Events tagged #{tag} in {year}"
+        return Output([self.html(key, "events.html", events=events, heading=heading,
+                                 noindex=False, back=(f"/tags/{tag}/", f"#{tag}"),
+                                 page_meta=self._meta(
+                                     heading, f"{self.settings.public_url}/tags/{tag}/{year}/"))])
 
     def _tag_counts(self) -> list[tuple[str, int]]:
         """Tags of the upcoming listed events (those with a page), most used first."""

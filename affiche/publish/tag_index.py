@@ -3,7 +3,12 @@
 Tag pages used to pick their events out of the 50 soonest of the instance, so with 2,000 events
 `/tags/music/` showed 4 of 389 and a tag whose events all came later lost its page. Now one row per
 (listed event, tag) sits in gsi2 under `TAG#{tag}` by the event's start (keys.py), and the page
-reads its first rows with one Query and the events with one BatchGetItem.
+reads its rows with one Query and the events it shows with one BatchGetItem.
+
+Each row also carries its event's local year (the sort key ends in it), so the tag page links
+one archive page per year (`/tags/{tag}/{yyyy}/`, like a group's) from the rows alone: every
+listed event with the tag is reachable at any size, and a change touches the tag page and the
+year pages of the event (before and after an edit), never the other years.
 
 The rows are derived data, kept by the outbox as it publishes each event activity (the activity
 names the event's tags and, after an edit, the ones it lost), and checked by every full build,
@@ -13,10 +18,12 @@ which writes any that are missing (data from before the index, or a publish that
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from affiche.domain.model import Activity, Event
+from affiche.publish.archive import local_year
 
 KIND = "tag_entry"
 PAGE = 50  # events a tag page lists, soonest first (as the home page)
@@ -26,9 +33,27 @@ def row_key(uuid: str, tag: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"EVENT#{uuid}"}, "sk": {"S": f"TAG#{tag}"}}
 
 
+def sort_key(event: Event) -> str:
+    """Start time first (the order pages list), then the uuid, then the local year."""
+    return f"{event.begins_on.isoformat()}#{event.uuid}#{local_year(event)}"
+
+
+@dataclass(frozen=True)
+class Row:
+    begins: str  # UTC start, ISO 8601: compared as text with another ISO time in UTC
+    uuid: str
+    year: str  # the event's local year (archive.local_year)
+
+    @classmethod
+    def parse(cls, value: str) -> Row:
+        begins, uuid, *rest = value.split("#")
+        # Rows written before the year was added: the UTC year, until a full build rewrites them.
+        return cls(begins, uuid, rest[0] if rest else begins[:4])
+
+
 def _row(event: Event, tag: str) -> dict[str, dict[str, str]]:
     return {**row_key(event.uuid, tag), "kind": {"S": KIND}, "gsi2pk": {"S": f"TAG#{tag}"},
-            "gsi2sk": {"S": f"{event.begins_on.isoformat()}#{event.uuid}"}}
+            "gsi2sk": {"S": sort_key(event)}}
 
 
 def requests_for(event: Event, lost: Iterable[str] = ()) -> list[dict[str, Any]]:
@@ -62,24 +87,37 @@ def write(requests: list[dict[str, Any]]) -> None:
             batch = ddb.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
 
 
-def upcoming_tagged(store: Any, tag: str, now: datetime, limit: int = PAGE) -> list[Event]:
-    """The listed events carrying `tag` that begin at or after `now`, soonest first. `store` is
-    a DynamoRepository or the full build's SnapshotStore (same model interface)."""
+def rows(store: Any, tag: str) -> list[Row]:
+    """Every row of `tag`, soonest first: one Query (rows are a few dozen bytes, so one page
+    holds thousands). `store` is a DynamoRepository or the full build's SnapshotStore."""
+    return [Row.parse(r.gsi2sk) for r in store.model.gsi2.query(f"TAG#{tag}")]
+
+
+def events_of(store: Any, tag: str, wanted: list[Row]) -> list[Event]:
+    """The events of `wanted`, in its order, that still carry `tag` and are listed: a row a
+    failed publish left behind is no reason to list an event that lost the tag."""
     from affiche.store.repository import from_item
 
-    model = store.model
-    rows = list(model.gsi2.query(f"TAG#{tag}", model.gsi2sk >= now.isoformat(), limit=limit))
-    if not rows:
-        return []
     found = {}
-    for item in model.batch_get([(f"EVENT#{r.gsi2sk.split('#', 1)[1]}", "A") for r in rows]):
-        event = from_item(item)
-        if isinstance(event, Event):
-            found[event.uuid] = event
-    events = [found.get(r.gsi2sk.split("#", 1)[1]) for r in rows]
-    # A row a failed publish left behind is no reason to list an event that lost the tag.
-    return [e for e in events if isinstance(e, Event) and e.listed and tag in e.tags
-            and e.begins_on >= now]
+    for start in range(0, len(wanted), 100):  # BatchGetItem takes at most 100 keys
+        keys = [(f"EVENT#{r.uuid}", "A") for r in wanted[start:start + 100]]
+        for item in store.model.batch_get(keys):
+            event = from_item(item)
+            if isinstance(event, Event):
+                found[event.uuid] = event
+    events = [found.get(r.uuid) for r in wanted]
+    return [e for e in events if isinstance(e, Event) and e.listed and tag in e.tags]
+
+
+def upcoming(tagged: list[Row], now: datetime, limit: int = PAGE) -> list[Row]:
+    moment = now.isoformat()
+    return [r for r in tagged if r.begins >= moment][:limit]
+
+
+def upcoming_tagged(store: Any, tag: str, now: datetime, limit: int = PAGE) -> list[Event]:
+    """The listed events carrying `tag` that begin at or after `now`, soonest first."""
+    return [e for e in events_of(store, tag, upcoming(rows(store, tag), now, limit))
+            if e.begins_on >= now]
 
 
 def missing(store: Any) -> list[dict[str, Any]]:
@@ -91,8 +129,7 @@ def missing(store: Any) -> list[dict[str, Any]]:
     for event in store.all_of_kind(EventKind.kind):
         if event.listed:
             for tag in event.tags:
-                wanted[(f"EVENT#{event.uuid}", f"TAG#{tag}")] = (
-                    f"{event.begins_on.isoformat()}#{event.uuid}")
+                wanted[(f"EVENT#{event.uuid}", f"TAG#{tag}")] = sort_key(event)
     puts = [{"PutRequest": {"Item": {"pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": KIND},
                                      "gsi2pk": {"S": sk}, "gsi2sk": {"S": when}}}}
             for (pk, sk), when in sorted(wanted.items()) if have.get((pk, sk)) != when]

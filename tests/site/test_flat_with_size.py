@@ -113,6 +113,46 @@ def test_a_tag_page_lists_events_beyond_the_instances_soonest(
     assert not (tmp_path / "tags/late/index.html").exists()
 
 
+def test_a_tag_page_links_a_page_per_year_holding_every_event_with_the_tag(
+        world: tuple[DynamoRepository, Ports, Account], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a tag page showing 2 upcoming events, and music events over three years, one of
+    # them on New Year's Eve in Auckland (2028 there, still 2027 in UTC)
+    monkeypatch.setattr(renderer, "UPCOMING_LIMIT", 2)
+    repo, ports, ada = world
+    made = [events.create_event(ports, ada, "cyclists", ride(f"Gig {day}", day, tags=["music"]))
+            for day in ("2027-03-01", "2027-04-01", "2027-05-01", "2029-07-01")]
+    auckland = events.create_event(ports, ada, "cyclists", EventInput(
+        title="Midnight gig", begins_on="2028-01-01T00:30", ends_on="2028-01-01T02:00",
+        timezone="Pacific/Auckland", tags=["music"]))
+    # When they are published
+    publish_all(repo, tmp_path)
+    # Then the tag page lists the next two and links each year that has one
+    page = (tmp_path / "tags/music/index.html").read_text()
+    assert made[0].uuid in page and made[1].uuid in page and made[2].uuid not in page
+    assert [year for year in ("2027", "2028", "2029") if f'href="/tags/music/{year}/"' in page] \
+        == ["2027", "2028", "2029"]
+    # ... and each year page holds every event of its year, in the event's own time
+    year_2027 = (tmp_path / "tags/music/2027/index.html").read_text()
+    assert all(e.uuid in year_2027 for e in made[:3]) and auckland.uuid not in year_2027
+    assert auckland.uuid in (tmp_path / "tags/music/2028/index.html").read_text()
+    assert made[3].uuid in (tmp_path / "tags/music/2029/index.html").read_text()
+
+    # When the 2029 event moves to 2027, a change publishing its pages
+    events.patch_event(ports, ada, made[3].uuid, {"begins_on": "2027-06-01T10:00",
+                                                  "ends_on": "2027-06-01T12:00"})
+    activity = max(repo.all_of_kind("activity"), key=lambda a: (a.published, a.id))
+    output = publish(activity, settings=get_settings(), store=repo,
+                     writer=FolderWriter(tmp_path), now=NOW)
+    # Then it touched the tag page and its two year pages, not the others
+    touched = {f.key for f in output.files} | set(output.deletes)
+    assert {k for k in touched if k.startswith("tags/music/")} == {
+        "tags/music/index.html", "tags/music/2027/index.html", "tags/music/2029/index.html"}
+    assert not (tmp_path / "tags/music/2029/index.html").exists()
+    assert made[3].uuid in (tmp_path / "tags/music/2027/index.html").read_text()
+    assert 'href="/tags/music/2029/"' not in (tmp_path / "tags/music/index.html").read_text()
+
+
 def test_the_group_page_lists_its_next_events_and_links_every_archive_year(
         world: tuple[DynamoRepository, Ports, Account], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
