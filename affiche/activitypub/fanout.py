@@ -19,7 +19,7 @@ What goes out:
 - One of our people's `Follow` / `Undo{Follow}` of a remote group -> that group's inbox.
 - Update / Delete of a group's own actor -> its remote followers and members (they refresh their
   copy); a suspended group is a Delete.
-- A suspended person: Delete of each Note they federated and of the Person
+- A suspended or deleted person: Delete of each Note they federated and of the Person
   (suspension_fanout.py).
 """
 
@@ -197,10 +197,14 @@ def _follow(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Deliver
 
 @register_planner("actor")
 def _actor(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
-    if activity.type == "Update" and activity.object.get("type") == "Person":
-        from affiche.activitypub.suspension_fanout import plan_person_suspension
+    if activity.object.get("type") == "Person":
+        from affiche.activitypub import suspension_fanout
 
-        return plan_person_suspension(activity, repo, urls)
+        if activity.type == "Delete":
+            return suspension_fanout.plan_person_deletion(activity, repo, urls)
+        if activity.type == "Update":
+            return suspension_fanout.plan_person_suspension(activity, repo, urls)
+        return []
     if activity.type not in {"Update", "Delete"} or activity.object.get("type") != "Group":
         return []
     inboxes = tuple(dict.fromkeys([*remote_follower_inboxes(repo, activity.object_key),

@@ -1,4 +1,5 @@
-"""What remote servers are told when an administrator suspends one of our people.
+"""What remote servers are told when an administrator suspends one of our people, or when a
+person deletes their account or one of their profiles.
 
 Suspending hides a profile here (affiche/domain/administration.py) and records one `Update` of
 the Person with `suspended: true`. Remote servers still hold what the person federated: their
@@ -18,6 +19,11 @@ its Notes. Nothing is sent on restore; they fetch the actor again (its page is b
 the person acts, and the Notes deleted over there stay deleted (they are still here, shown again).
 The activity ids are derived from the suspension's, so a retried stream record sends the same ids
 and receivers de-duplicate them.
+
+A deletion (the profile's own `Delete`, recorded by domain/retirement.py) sends the same: what
+Mastodon sends when an account is deleted. The profile's private key outlives it for that
+(retirement.KEY_OUTLIVES_ACTOR); the Notes stay here under "Deleted profile", as the group's
+content they answer does.
 """
 
 from __future__ import annotations
@@ -83,11 +89,23 @@ def _groups_of(repo: Repository, person: str) -> list[str]:
 def plan_person_suspension(activity: Activity, repo: Repository,
                            urls: ap.Urls) -> list[Delivery]:
     """The deliveries of one of our people's suspension (an `Update` with `suspended: true`)."""
-    from affiche.activitypub.fanout import plan
-
     if (activity.type != "Update" or not activity.object.get("suspended")
             or activity.actor == activity.object_key):
         return []  # restored, or the person's own edit: nothing to send (see above)
+    return _person_gone(activity, repo, urls)
+
+
+def plan_person_deletion(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
+    """The deliveries of one of our people's deletion (the profile's own `Delete`)."""
+    if activity.type != "Delete" or activity.actor != activity.object_key:
+        return []
+    return _person_gone(activity, repo, urls)
+
+
+def _person_gone(activity: Activity, repo: Repository, urls: ap.Urls) -> list[Delivery]:
+    """Delete each Note of the person where it went, then the person, wherever they are known."""
+    from affiche.activitypub.fanout import plan
+
     person = activity.object_key
     deliveries: list[Delivery] = []
     for created, current in _standing(repo, person):

@@ -149,6 +149,9 @@ class ActorKey(Record):
     name: str
     private_key_pem: str
     version: int = 0
+    # Set when the actor is deleted: the key still signs the Delete that tells remote servers,
+    # through every retry, then DynamoDB's TTL removes it (retirement.KEY_OUTLIVES_ACTOR).
+    expires_at: datetime | None = None
 
     def __repr__(self) -> str:  # never let a private key reach a log line
         return f"ActorKey(name={self.name!r}, private_key_pem=<redacted>)"

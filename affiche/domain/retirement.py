@@ -5,12 +5,15 @@ images or owner) instead of vanishing: events and posts it wrote in groups stay 
 author whose pages are gone (the renderer deletes the files of deleted actors), and its handle is
 never handed to someone else, since an object id is never reused after a Delete (DESIGN.md §4).
 What is personal goes: the private key, the memberships, follows and participations, the link to
-the account.
+the account. The private key of a published profile goes last: it signs the Delete that tells
+remote servers (Mastodon checks that the actor itself signed it), so it expires a few days later,
+past the delivery retries, instead of with the commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import timedelta
 
 from affiche.domain import activities, follows
 from affiche.domain.context import Ports
@@ -23,6 +26,9 @@ from affiche.domain.retry import optimistically
 from affiche.domain.roles import ADMIN_ROLES
 
 DELETED_NAME = "Deleted profile"
+# Deliveries retry for about two days (activitypub/delivery.py), then wait in the dead-letter
+# queue, from which an administrator may replay them within the week.
+KEY_OUTLIVES_ACTOR = timedelta(days=9)
 # Each membership leaves under its group's version (membership.Change puts the group); a
 # concurrent join or leave bumps that version, so the removal is re-read and tried again.
 
@@ -91,8 +97,12 @@ def retired(ports: Ports, profile: Actor, *, published: bool) -> ChangeSet:
     tombstone = profile.evolve(deleted=True, display_name=DELETED_NAME, summary_html="",
                                summary_source="", avatar=None, banner=None, account_id=None)
     changes = ChangeSet().put(tombstone)
-    # Version 0 makes the delete unconditional: a key already gone is not a conflict.
-    changes.deletes.append(ActorKey(name=profile.name, private_key_pem=""))
+    key = ports.repo.get(ActorKey, profile.name) if published else None
+    if key is not None:
+        changes.put(key.evolve(expires_at=ports.clock.now() + KEY_OUTLIVES_ACTOR))
+    else:
+        # Version 0 makes the delete unconditional: a key already gone is not a conflict.
+        changes.deletes.append(ActorKey(name=profile.name, private_key_pem=""))
     if published:
         changes.record(publish_activity(ports, tombstone, "Delete"))
     return changes

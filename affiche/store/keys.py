@@ -4,7 +4,7 @@
 |-------------|-------------------|-----------------|------------------------------------|--------------------------------|
 | account     | ACCOUNT#{id}      | A               | ROLE#{role} / {id} (moderators and admins only) |                   |
 | actor       | ACTOR#{name}      | A               | ACCOUNT#{account} / {name} (people)| GROUPS / {name} (listed groups)|
-| actor_key   | ACTOR#{name}      | KEY             |                                    |                                |
+| actor_key   | ACTOR#{name}      | KEY             |                                    |                                | (TTL once the actor is deleted)
 | event       | EVENT#{uuid}      | A               | GROUP#{group}#EVENTS / {begin}#{id}| EVENTS (listed) or OTHER_EVENTS / {begin}#{id} |
 | post        | POST#{slug}       | A               | GROUP#{group}#POSTS / {time}#{slug}| POSTS / {time}#{slug} (listed) |
 | membership  | ACTOR#{group}     | MEMBER#{member} | MEMBER#{member} / {group}          |                                |
@@ -150,7 +150,7 @@ def keys_for(entity: Record) -> Keys:
     pk, sk = primary_key(type(entity), entity_key(entity))
     if isinstance(entity, Participation | CalendarFeed | Comment | Discussion
                   | DiscussionReply | DiscussionFollow | Resource | AuditEntry | Report
-                  | Account | OutgoingMail):
+                  | Account | OutgoingMail | ActorKey):
         return _content_keys(entity, pk, sk)
     match entity:
         case Actor():
@@ -207,6 +207,8 @@ def _content_keys(entity: Record, pk: str, sk: str) -> Keys:
         return _discussion_keys(entity, pk, sk)
     if isinstance(entity, Resource):
         return _resource_keys(entity, pk, sk)
+    if isinstance(entity, ActorKey):  # a deleted actor's, once its Delete is out
+        return Keys(pk, sk, expires=entity.expires_at)
     if isinstance(entity, OutgoingMail):
         # Listed so that what the stream has not sent yet can be found (tests, operators).
         return Keys(pk, sk, gsi1pk="OUTGOING_MAIL",

@@ -4,7 +4,7 @@ wrote keeps an author, and a group is never left without an administrator."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -113,7 +113,10 @@ def test_deleting_an_account_removes_personal_data_and_keeps_group_content(
         assert profile is not None and profile.deleted
         assert (profile.display_name, profile.summary_html, profile.summary_source,
                 profile.avatar, profile.account_id) == ("Deleted profile", "", "", None, None)
-        assert repo.get(ActorKey, name) is None
+        # (the private key only signs the Delete that tells other servers, then expires)
+        key = repo.get(ActorKey, name)
+        assert key is not None and key.expires_at is not None
+        assert key.expires_at < datetime.now(UTC) + timedelta(days=10)
         assert repo.memberships_of(name) == [] and repo.following_of(name) == []
     # and the group lost a member, kept its administrator and its event, still by @ann
     club = repo.get(Actor, "club")

@@ -311,3 +311,42 @@ def test_a_hidden_post_comes_back_when_restored(ann: ApiClient) -> None:
     assert [(d["activity"]["type"], d["activity"]["object"]["type"]) for d in queued()] == [
         ("Create", "Article")]
     assert "@club/index.html" in mentioning("Big news")
+
+
+def test_deleting_an_account_deletes_its_notes_and_its_actor_where_they_went(
+        aws: Path, ann: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given Bob, a member of Ann's club, who commented on its event and replied in a discussion
+    from affiche.activitypub.delivery_consumer import store_signer_for
+
+    stream = OutboxStream()
+    uuid = ann.post("/api/groups/club/events", EVENT).body["uuid"]
+    thread = ann.post("/api/groups/club/discussions", {"title": "Food", "text": "Who cooks?"})
+    bob = logged_in(aws / "mail", monkeypatch, "bob@example.org", "bob")
+    now = datetime.now(UTC)
+    ports().repo.commit(ChangeSet().put(Membership(group="club", member="bob", role="member",
+                                                   created_at=now, updated_at=now)))
+    comment = bob.post(f"/api/events/{uuid}/comments", {"text": "See you there"}).body["id"]
+    reply = bob.post(f"/api/discussions/{thread.body['id']}/replies", {"text": "I do"})
+    assert reply.status == 201, reply.body
+    stream.drain()
+    queued()
+    # When Bob deletes his account
+    assert bob.call("DELETE", "/api/me", {"password": "correct horse battery"}).status == 200
+    stream.drain()
+    # Then the servers that received his Notes are told to delete them, and then him, as
+    # Mastodon does for a deleted account
+    sent = [d for d in queued() if d["sender"] == "bob"]
+    deletes = {(d["activity"]["object"]["id"], d["inbox"]) for d in sent
+               if isinstance(d["activity"]["object"], dict)}
+    assert deletes == {
+        (f"{BASE}/events/{uuid}/#comment-{comment}", SHARED),
+        (f"{BASE}/app/groups/club/discussions/{thread.body['id']}/replies/{reply.body['id']}",
+         REMI + "/inbox")}
+    gone = {(d["activity"]["type"], d["activity"]["actor"], d["inbox"]) for d in sent
+            if d["activity"]["object"] == f"{BASE}/@bob/"}
+    assert gone == {("Delete", f"{BASE}/@bob/", SHARED), ("Delete", f"{BASE}/@bob/",
+                                                         REMI + "/inbox")}
+    # ... which can still be signed with his key when they go out (it expires days later)
+    assert store_signer_for()("bob") is not None
+    # ... while his profile's pages say it is gone
+    assert bob.get("/api/actors/bob").status in (404, 410)
