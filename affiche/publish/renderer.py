@@ -75,6 +75,7 @@ class Renderer:
         self._sitemap_cache: dict[str, list[sitemap.Url]] = {}
         self._group_posts: dict[str, list[Post]] = {}
         self._years_cache: dict[str, list[str]] = {}
+        self._tags_cache: list[str] | None = None
         self._once: dict[str, Any] = {}
         self._actors: dict[str, Actor | None] = {}
         self._records: dict[tuple[type, str], Any] = {}
@@ -233,18 +234,18 @@ class Renderer:
                                  page_meta=self._meta(
                                      heading, f"{self.settings.public_url}/tags/{tag}/{year}/"))])
 
-    def _tag_counts(self) -> list[tuple[str, int]]:
-        """Tags of the upcoming listed events (those with a page), most used first."""
-        counts: dict[str, int] = {}
-        for event in self._upcoming():
-            for tag in event.tags:
-                counts[tag] = counts.get(tag, 0) + 1
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    def _tags(self) -> list[str]:
+        """Every tag that has a page, alphabetically (tag_index's directory: one Query)."""
+        from affiche.publish import tag_index
+
+        if self._tags_cache is None:
+            self._tags_cache = tag_index.names(self.store)
+        return self._tags_cache
 
     def tags_index(self) -> Output:
-        """/tags/: every tag that has a page, with how many upcoming events carry it."""
+        """/tags/: every tag that has a page, however many events the instance holds."""
         url = f"{self.settings.public_url}/tags/"
-        return Output([self.html("tags/index.html", "tags.html", tags=self._tag_counts(),
+        return Output([self.html("tags/index.html", "tags.html", tags=self._tags(),
                                  noindex=False, page_meta=self._meta("Tags", url))])
 
     # --- the site's own search (search_index.py) ----------------------------------------------
@@ -265,7 +266,7 @@ class Renderer:
         base = self.settings.public_url
         site = [sitemap.Url(f"{base}/"), sitemap.Url(f"{base}/events/"),
                 sitemap.Url(f"{base}/tags/")]
-        site += [sitemap.Url(f"{base}/tags/{tag}/") for tag, _ in self._tag_counts()]
+        site += [sitemap.Url(f"{base}/tags/{tag}/") for tag in self._tags()]
         site += [sitemap.Url(f"{base}/{page['slug']}/") for page in self.instance["pages"]]
         locations = [f"{base}/sitemap-site.xml"]
         for group in sorted(self._listed_groups(), key=lambda g: g.name):

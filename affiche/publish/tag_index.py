@@ -10,6 +10,10 @@ one archive page per year (`/tags/{tag}/{yyyy}/`, like a group's) from the rows 
 listed event with the tag is reachable at any size, and a change touches the tag page and the
 year pages of the event (before and after an edit), never the other years.
 
+A directory item per tag that has rows (`TAGS` / `TAG#{tag}`) lists the tags for `/tags/` and
+the sitemap in one Query, whatever the number of events: put with the rows (same batch), and
+dropped when a change takes away a tag's last row.
+
 The rows are derived data, kept by the outbox as it publishes each event activity (the activity
 names the event's tags and, after an edit, the ones it lost), and checked by every full build,
 which writes any that are missing (data from before the index, or a publish that failed).
@@ -26,6 +30,8 @@ from affiche.domain.model import Activity, Event
 from affiche.publish.archive import local_year
 
 KIND = "tag_entry"
+DIRECTORY_KIND = "tag_name"
+DIRECTORY = "TAGS"
 PAGE = 50  # events a tag page lists, soonest first (as the home page)
 
 
@@ -51,6 +57,14 @@ class Row:
         return cls(begins, uuid, rest[0] if rest else begins[:4])
 
 
+def directory_key(tag: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": DIRECTORY}, "sk": {"S": f"TAG#{tag}"}}
+
+
+def _named(tag: str) -> dict[str, Any]:
+    return {"PutRequest": {"Item": {**directory_key(tag), "kind": {"S": DIRECTORY_KIND}}}}
+
+
 def _row(event: Event, tag: str) -> dict[str, dict[str, str]]:
     return {**row_key(event.uuid, tag), "kind": {"S": KIND}, "gsi2pk": {"S": f"TAG#{tag}"},
             "gsi2sk": {"S": sort_key(event)}}
@@ -62,7 +76,29 @@ def requests_for(event: Event, lost: Iterable[str] = ()) -> list[dict[str, Any]]
     keep = set(event.tags) if event.listed and not event.is_remote else set()
     gone = (set(lost) | set(event.tags)) - keep
     return ([{"PutRequest": {"Item": _row(event, tag)}} for tag in sorted(keep)]
+            + [_named(tag) for tag in sorted(keep)]
             + [{"DeleteRequest": {"Key": row_key(event.uuid, tag)}} for tag in sorted(gone)])
+
+
+def _left_without_rows(requests: list[dict[str, Any]]) -> None:
+    """Drop the directory entry of each tag that lost a row and has none left."""
+    from affiche.aws import client
+    from affiche.config import get_settings
+
+    ddb, table = client("dynamodb"), get_settings().table_name
+    lost = sorted({r["DeleteRequest"]["Key"]["sk"]["S"] for r in requests if "DeleteRequest" in r
+                   and r["DeleteRequest"]["Key"]["pk"]["S"] != DIRECTORY})
+    for sk in lost:
+        left = ddb.query(TableName=table, IndexName="gsi2", Limit=1, Select="COUNT",
+                         KeyConditionExpression="gsi2pk = :tag",
+                         ExpressionAttributeValues={":tag": {"S": sk}})
+        if not left.get("Count"):
+            ddb.delete_item(TableName=table, Key={"pk": {"S": DIRECTORY}, "sk": {"S": sk}})
+
+
+def names(store: Any) -> list[str]:
+    """Every tag that has a page, in alphabetical order: one Query of the directory."""
+    return [item.sk.split("#", 1)[1] for item in store.model.query(DIRECTORY)]
 
 
 def record(activity: Activity) -> None:
@@ -85,6 +121,7 @@ def write(requests: list[dict[str, Any]]) -> None:
         batch: dict[str, Any] = {table: requests[start:start + 25]}
         while batch:
             batch = ddb.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
+    _left_without_rows(requests)
 
 
 def rows(store: Any, tag: str) -> list[Row]:
@@ -121,13 +158,14 @@ def upcoming_tagged(store: Any, tag: str, now: datetime, limit: int = PAGE) -> l
 
 
 def missing(store: Any) -> list[dict[str, Any]]:
-    """Rows the full build's snapshot lacks for its listed events (and rows to drop)."""
+    """Rows and directory entries the full build's snapshot lacks for its listed events (and
+    those to drop)."""
     from affiche.domain.model import Event as EventKind
 
     have = {(i.pk, i.sk): i.gsi2sk for i in store.model.scan(store.model.kind == KIND)}
     wanted: dict[tuple[str, str], str] = {}
     for event in store.all_of_kind(EventKind.kind):
-        if event.listed:
+        if event.listed and not event.is_remote:  # as requests_for: ours only
             for tag in event.tags:
                 wanted[(f"EVENT#{event.uuid}", f"TAG#{tag}")] = sort_key(event)
     puts = [{"PutRequest": {"Item": {"pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": KIND},
@@ -135,4 +173,9 @@ def missing(store: Any) -> list[dict[str, Any]]:
             for (pk, sk), when in sorted(wanted.items()) if have.get((pk, sk)) != when]
     drops = [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}}
              for pk, sk in sorted(set(have) - set(wanted))]
-    return puts + drops
+    named = {item.sk for item in store.model.query(DIRECTORY)}
+    used = {sk for _, sk in wanted}
+    names = [_named(sk.split("#", 1)[1]) for sk in sorted(used - named)]
+    unused = [{"DeleteRequest": {"Key": {"pk": {"S": DIRECTORY}, "sk": {"S": sk}}}}
+              for sk in sorted(named - used)]
+    return puts + drops + names + unused

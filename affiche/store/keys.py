@@ -35,7 +35,8 @@ in gsi2 GROUP#{group}#ACTIVITY / {time}#{id}: the members' activity page of the 
 acted (affiche/domain/group_activity.py decides which activities that is).
 | report      | REPORT#{id}       | A               | REPORTS#{state} / {created}#{id}   |                                |
 | audit_entry | AUDIT#{id}        | A               | AUDIT / {at}#{id} (newest first; never deleted) |                   |
-| tag_entry   | EVENT#{uuid}      | TAG#{tag}       |                                    | TAG#{tag} / {begin}#{uuid} (listed events; publish/tag_index.py) |
+| tag_entry   | EVENT#{uuid}      | TAG#{tag}       |                                    | TAG#{tag} / {begin}#{uuid}#{local year} (listed events; publish/tag_index.py) |
+| tag_name    | TAGS              | TAG#{tag}       |                                    | (every tag with a row above: /tags/ and the sitemap) |
 """
 
 from __future__ import annotations

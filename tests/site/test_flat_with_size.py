@@ -107,10 +107,16 @@ def test_a_tag_page_lists_events_beyond_the_instances_soonest(
     # Then the tag only the later event carries has its page, listing it
     page = (tmp_path / "tags/late/index.html").read_text()
     assert late.uuid in page
-    # ... and when it loses the tag, the page goes
+    # ... and the tags index and the sitemap name it
+    assert 'href="/tags/late/"' in (tmp_path / "tags/index.html").read_text()
+    assert "/tags/late/</loc>" in (tmp_path / "sitemap-site.xml").read_text()
+    # ... and when it loses the tag, the page goes, and so does its name
     events.patch_event(ports, ada, late.uuid, {"tags": ["bike"]})
     publish_all(repo, tmp_path)
     assert not (tmp_path / "tags/late/index.html").exists()
+    assert "/tags/late/" not in (tmp_path / "tags/index.html").read_text()
+    assert "/tags/late/" not in (tmp_path / "sitemap-site.xml").read_text()
+    assert 'href="/tags/bike/"' in (tmp_path / "tags/index.html").read_text()
 
 
 def test_a_tag_page_links_a_page_per_year_holding_every_event_with_the_tag(

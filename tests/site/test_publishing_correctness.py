@@ -31,7 +31,7 @@ from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput
 from affiche.domain.events import EventInput
 from affiche.domain.model import Account
-from affiche.publish import artifacts, sitemap
+from affiche.publish import artifacts, sitemap, tag_index
 from affiche.publish.renderer import Output, Renderer
 from affiche.store.repository import DynamoRepository
 from affiche.web.passwords import Argon2Hasher
@@ -298,7 +298,6 @@ def test_sitemaps_robots_and_tags(instance: Instance, tmp_path: Path,
     tags = check_html(files["tags/index.html"])
     assert [a.get("href") for a in tags.iter("a") if a.get("href", "").startswith("/tags/")] == [
         "/tags/bike/"]
-    assert "3 upcoming events" in files["tags/index.html"].decode()
 
 
 def test_the_incremental_path_keeps_sitemaps_and_tags_current(instance: Instance) -> None:
@@ -308,6 +307,7 @@ def test_the_incremental_path_keeps_sitemaps_and_tags_current(instance: Instance
                   if a.object_key == event.uuid]
     planned = artifacts.touched_by(activity)
     assert ("sitemaps",) in planned and ("tags_index",) in planned
+    tag_index.record(activity)  # as the outbox does before it renders (publish/service.py)
     files = instance.render(*planned)
     assert b"/tags/gravel/" in files["tags/index.html"]
     year = event.begins_on.astimezone(ZoneInfo(event.timezone)).year
