@@ -47,7 +47,6 @@ from affiche.store.repository import DynamoRepository
 from affiche.store.stream import entity_from_image
 
 
-
 class NotingProcessor(BatchProcessor):
     """Powertools' processor that also notes why each record failed (store/failure_notes.py):
     the failure queue's entries then tell an administrator why, which no partial batch response

@@ -1,9 +1,12 @@
-"""Instance administrators' pages of what failed. Federation deliveries (`/app/admin/deliveries`): the
-deliveries given up (the dead-letter queue, with why) and a form to send them again; the inbound
-activities whose processing failed. The same operations as `affiche deliveries dead|replay` and
-the moderation function's /api/mod/deliveries routes (affiche/activitypub/dead_letters.py).
-Failed changes (`/app/admin/failures`): the stream's failure queue with why, replayed by the outbox
-on request, as `affiche failures replay` and /api/mod/failures (affiche/publish/stream_failures.py)."""
+"""Instance administrators' pages of what failed.
+
+Federation deliveries (`/app/admin/deliveries`): the deliveries given up (the dead-letter queue,
+with why) and a form to send them again; the inbound activities whose processing failed. The same
+operations as `affiche deliveries dead|replay` and the moderation function's /api/mod/deliveries
+routes (affiche/activitypub/dead_letters.py).
+Failed changes (`/app/admin/failures`): the stream's failure queue with why, replayed by the
+outbox on request, as `affiche failures replay` and /api/mod/failures
+(affiche/publish/stream_failures.py)."""
 
 from __future__ import annotations
 
