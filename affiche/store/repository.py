@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -126,8 +127,7 @@ def _tally_update(tally: Tally) -> tuple[Tallied, list[Any], Any]:
     return Tallied(pk, sk), [stored.set((stored | seed) + tally.delta)], condition
 
 
-def _puts_and_tallies(tx: TransactWrite, changes: ChangeSet,
-                      labels: list[tuple[Record | None, str | None]]) -> None:
+def _puts_and_tallies(tx: TransactWrite, changes: ChangeSet, labels: Labels) -> None:
     """The puts (updates for existing counted entities, see `_counted_update`) and the tallies
     of `changes`, a tally of an entity also put being folded into its put."""
     folded = {id(e): [t for t in changes.tallies if _same_item(t.entity, e)]
@@ -137,9 +137,10 @@ def _puts_and_tallies(tx: TransactWrite, changes: ChangeSet,
         if id(entity) in folded:
             item, actions, condition = _counted_update(entity, folded[id(entity)])
             tx.update(item, actions=actions, condition=condition)
+            labels.updates.append((entity, None))
         else:
             tx.save(to_item(entity))
-        labels.append((entity, None))
+            labels.puts.append((entity, None))
     for tally in changes.tallies:
         if id(tally) in in_a_put:
             continue
@@ -147,7 +148,21 @@ def _puts_and_tallies(tx: TransactWrite, changes: ChangeSet,
             raise ValueError("a new entity starts with its count: put it, do not tally")
         target, actions, condition = _tally_update(tally)
         tx.update(target, actions=actions, condition=condition)
-        labels.append((tally.entity, None))
+        labels.updates.append((tally.entity, None))
+
+
+@dataclass
+class Labels:
+    """What each operation of a transaction writes (an entity, a claim), for the message of a
+    refusal, whose reasons come one per operation in the order pynamodb sends them: deletes,
+    then puts, then updates, whatever the order they were added in."""
+
+    deletes: list[tuple[Record | None, str | None]] = field(default_factory=list)
+    puts: list[tuple[Record | None, str | None]] = field(default_factory=list)
+    updates: list[tuple[Record | None, str | None]] = field(default_factory=list)
+
+    def in_order(self) -> list[tuple[Record | None, str | None]]:
+        return [*self.deletes, *self.puts, *self.updates]
 
 
 def _same_item(one: Record, other: Record) -> bool:
@@ -221,7 +236,7 @@ class DynamoRepository:
     def commit(self, changes: ChangeSet) -> None:
         _refuse_deleting_the_record(changes)
         for sent in range(RESENDS):
-            labels: list[tuple[Record | None, str | None]] = []
+            labels = Labels()
             try:
                 self._transact(changes, labels)
                 break
@@ -233,8 +248,7 @@ class DynamoRepository:
         for entity in changes.puts:
             entity.version += 1
 
-    def _transact(self, changes: ChangeSet,
-                  labels: list[tuple[Record | None, str | None]]) -> None:
+    def _transact(self, changes: ChangeSet, labels: Labels) -> None:
         """One TransactWriteItems of every write of `changes`; `labels` name each operation, in
         order, for the message of a refusal."""
         with TransactWrite(connection=self.model._get_connection().connection) as tx:
@@ -247,35 +261,34 @@ class DynamoRepository:
                 # Version 0 means "whatever its version": without this flag pynamodb would
                 # require the item to have no version, which no stored item satisfies.
                 tx.delete(doomed, add_version_condition=bool(entity.version))
-                labels.append((entity, None))
+                labels.deletes.append((entity, None))
             for claim, owner in changes.claims.items():
                 pk, sk = claim_key(claim)
                 tx.save(self.model(pk, sk, kind="claim", data=json.dumps({"owner": owner})),
                         condition=self.model.pk.does_not_exist())
-                labels.append((None, claim))
+                labels.puts.append((None, claim))
             for claim in changes.releases:
                 pk, sk = claim_key(claim)
                 tx.delete(self.model(pk, sk), add_version_condition=False)
-                labels.append((None, None))
+                labels.deletes.append((None, None))
             for activity in changes.activities:
                 tx.save(to_item(activity))
-                labels.append((activity, None))
+                labels.puts.append((activity, None))
             for name, delta in changes.counters.items():
                 tx.update(Counter(f"STATS#{name}", MAIN), actions=[Counter.total.add(delta)])
-                labels.append((None, None))
+                labels.updates.append((None, None))
 
     @classmethod
-    def _refusal(cls, error: TransactWriteError,
-                 labels: list[tuple[Record | None, str | None]]) -> DomainError:
+    def _refusal(cls, error: TransactWriteError, labels: Labels) -> DomainError:
         """Throttled means busy (503, retry later), anything else a lost race or clash (409)."""
         if faults.is_transient(error):
             return faults.unavailable()
         return Conflict(cls._explain(error, labels))
 
     @staticmethod
-    def _explain(error: TransactWriteError, labels: list[tuple[Record | None, str | None]]) -> str:
+    def _explain(error: TransactWriteError, labels: Labels) -> str:
         reasons = getattr(error, "cancellation_reasons", None) or []
-        for reason, (entity, claim) in zip(reasons, labels, strict=False):
+        for reason, (entity, claim) in zip(reasons, labels.in_order(), strict=False):
             if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed":
                 return _conflict_message(entity, claim)
         return "the change could not be saved because of a concurrent change; try again"

@@ -203,3 +203,19 @@ def test_a_lasting_transaction_conflict_is_a_conflict(repo: DynamoRepository) ->
     assert log.injected == 4
     stored = repo.get(Actor, "club")
     assert stored is not None and stored.member_count == 1
+
+
+def test_a_refusal_names_what_clashed_whatever_the_order_of_operations(
+        repo: DynamoRepository) -> None:
+    # Given a group, and a transaction that deletes, tallies another group and creates a
+    # group of the same name
+    _group(repo)
+    other = Actor(name="other", type="Group", created_at=NOW, display_name="Other")
+    repo.commit(ChangeSet().put(other))
+    twin = Actor(name="club", type="Group", created_at=NOW, display_name="Twin")
+    changes = ChangeSet(deletes=[Actor(name="nobody", type="Person", created_at=NOW,
+                                       display_name="")]).put(twin)
+    changes.tally(other, "member_count", 1)
+    # Then the refusal names the clashing name (pynamodb sends deletes, puts, then updates)
+    with pytest.raises(Conflict, match="the name @club is already taken"):
+        repo.commit(changes)
