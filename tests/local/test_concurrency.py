@@ -40,3 +40,43 @@ def test_concurrent_joins_are_all_counted(instance: Instance) -> None:
     assert group["member_count"] == PEOPLE + 1
     members = owner.get("/api/groups/open/members").json()
     assert len(members["members"]) == PEOPLE + 1
+
+
+CROWD, PLACES = 12, 5
+
+
+def test_a_crowd_joins_a_group_and_fills_an_event_exactly(instance: Instance) -> None:
+    # Given an open group and twelve people ready to join it (a load run of this refused 5 of
+    # 20 joins with 409 while each join rewrote the group under its version)
+    owner = _member(instance, 0)
+    assert owner.post("/api/groups", json={"name": "crowd", "display_name": "Crowd",
+                                           "openness": "open"}).status_code == 201
+    clients = [_member(instance, i) for i in range(1, CROWD + 1)]
+    # When they all join at the same moment
+    with ThreadPoolExecutor(max_workers=CROWD) as pool:
+        joins = list(pool.map(lambda c: c.post("/api/groups/crowd/join", json={}), clients))
+    # Then every join answered 2xx, and the count is the number of members stored
+    assert all(200 <= a.status_code < 300 for a in joins), [a.text for a in joins]
+    members = owner.get("/api/groups/crowd/members").json()
+    stored = members["total"]
+    assert len(members["members"]) == stored  # one page of 20 holds them all
+    assert owner.get("/api/groups/crowd").json()["member_count"] == stored == CROWD + 1
+    # Given an event of the group with five places
+    created = owner.post("/api/groups/crowd/events", json={
+        "title": "Workshop", "begins_on": "2031-05-01T10:00", "ends_on": "2031-05-01T12:00",
+        "timezone": "Europe/Paris", "capacity": PLACES})
+    assert created.status_code == 201, created.text
+    uuid = created.json()["uuid"]
+    # When the twelve take part at the same moment
+    with ThreadPoolExecutor(max_workers=CROWD) as pool:
+        answers = list(pool.map(
+            lambda c: c.post(f"/api/events/{uuid}/participation", json={}), clients))
+    # Then exactly five are in and the seven others were told the event is full (there is no
+    # waiting list: participation.py refuses a join beyond capacity with EventFull, a 409)
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] * PLACES + [409] * (CROWD - PLACES), [a.text for a in answers]
+    assert {a.json()["message"] for a in answers if a.status_code == 409} == {
+        f"“Workshop” is full ({PLACES} places)"}
+    assert owner.get(f"/api/events/{uuid}").json()["participant_count"] == PLACES
+    listed = owner.get(f"/api/events/{uuid}/participants").json()
+    assert listed["total"] == PLACES
