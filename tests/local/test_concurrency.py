@@ -67,7 +67,12 @@ def test_a_crowd_joins_a_group_and_fills_an_event_exactly(
     # 20 joins with 409 while each join rewrote the group under its version)
     lost: list[int] = []  # every read-modify-write that lost a race pauses in retry.back_off
     pause = retry.back_off
-    monkeypatch.setattr(retry, "back_off", lambda attempt: (lost.append(attempt), pause(attempt)))
+
+    def counted(attempt: int) -> None:
+        lost.append(attempt)
+        pause(attempt)
+
+    monkeypatch.setattr(retry, "back_off", counted)
     owner = _member(instance, 0)
     assert owner.post("/api/groups", json={"name": "crowd", "display_name": "Crowd",
                                            "openness": "open"}).status_code == 201
