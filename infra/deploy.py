@@ -121,7 +121,7 @@ def deploy(args: argparse.Namespace, run: Run = run_command,
            outputs: Outputs = stack_outputs, secret: Secret = origin_secret,
            key: InstanceKey = instance_key) -> dict[str, str]:
     args.origin_secret = secret(args.stack, args.region)
-    key(args.stack, args.region)
+    key_parameter = key(args.stack, args.region)
     run([sam(), "build", "--build-in-source", "--template-file", TEMPLATE,
          "--build-dir", ".aws-sam/build"], {"BUILD_PYTHON": sys.executable})
     public_url = f"https://{args.domain}" if args.domain else PENDING_URL
@@ -135,7 +135,9 @@ def deploy(args: argparse.Namespace, run: Run = run_command,
                    "AFFICHE_TABLE": made["TableName"],
                    "AFFICHE_SITE_BUCKET": made["SiteBucketName"],
                    "AFFICHE_DELIVERY_QUEUE_URL": made["DeliveryQueueUrl"],
-                   "AFFICHE_DISTRIBUTION_ID": made["DistributionId"]}
+                   "AFFICHE_DISTRIBUTION_ID": made["DistributionId"],
+                   # the full build publishes /actor with the key the functions sign with
+                   "AFFICHE_INSTANCE_KEY_PARAMETER": key_parameter}
     with tempfile.TemporaryDirectory(prefix="affiche-site-") as folder:
         run([sys.executable, "-m", "affiche.cli", "build", "--output", folder, "--sync"],
             environment)
