@@ -1,13 +1,10 @@
-"""The API function's cold start: its handler imports no router, and the lazy table
-(functions/api/lazy_routes.py) loads the right routers for every route there is."""
+"""The lazy table of the API function (functions/api/lazy_routes.py) loads the right routers
+for every route there is (that its handler imports none: test_cold_imports.py)."""
 
 from __future__ import annotations
 
 import importlib
-import json
 import pkgutil
-import subprocess
-import sys
 from itertools import combinations
 from pathlib import Path
 
@@ -18,10 +15,6 @@ from functions.api import lazy_routes
 from functions.api.lazy_routes import MODULES, PREFIXES, covers, modules_for, segments
 
 ROOT = Path(__file__).resolve().parents[2]
-# What a cold start must not pay for: the routers (their pydantic models and domain services),
-# the image library, the theme's templates, the table's ORM.
-HEAVY = ("functions.api.routes.", "functions.api.pages.", "PIL", "jinja2", "pynamodb",
-         "affiche.publish")
 
 
 def router_modules() -> list[str]:
@@ -46,18 +39,6 @@ def routes_of(module: str) -> list[tuple[str, str]]:
 def pattern(rule: str) -> tuple[str, ...]:
     """A route's rule as segments, a placeholder (`<uuid>`, `<token>.ics`) written "*"."""
     return tuple(lazy_routes.ANY if "<" in part else part for part in segments(rule))
-
-
-def test_importing_the_api_handler_imports_no_router_nor_heavy_library() -> None:
-    probe = ("import json, sys; import functions.api.handler; "
-             "print(json.dumps(sorted(sys.modules)))")
-    # -I: no user site, no PYTHONPATH, no cwd tricks; the repository is put on the path by hand
-    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, "
-                          f"{str(ROOT)!r}); {probe}"], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
-    loaded = json.loads(out.stdout)
-    heavy = [m for m in loaded if m.startswith(HEAVY) or m.split(".")[0] in HEAVY]
-    assert heavy == []
 
 
 def test_every_router_module_is_in_the_lazy_table() -> None:
