@@ -75,7 +75,7 @@ def body_length(value: str | None) -> int | None:
 
 
 def too_large_message() -> str:
-    from affiche.domain.group_images import MAX_BYTES, MIB
+    from affiche.domain.images import MAX_BYTES, MIB
 
     return (f"what you sent is larger than {MAX_BODY // MIB} MiB, more than this site accepts "
             f"(an image may be at most {max(MAX_BYTES.values()) // MIB} MiB): go back, choose a "

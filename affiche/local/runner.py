@@ -152,6 +152,23 @@ def _configure(port: int, data: Path, public_url: str | None) -> None:
     reset_clients()
 
 
+LOCAL_KEY_PARAMETER = "/affiche/local/instance-key"
+
+
+def _instance_key() -> None:
+    """The instance actor's key in moto's SSM, as `make deploy` puts it in AWS's. moto's SSM is
+    not saved with the data, so the key is also kept in the table (saved) and copied in at each
+    start: the local instance keeps one key id across restarts."""
+    from affiche.activitypub import instance_actor
+    from affiche.store.repository import DynamoRepository
+
+    repo = DynamoRepository()
+    instance_actor.table_key(repo)
+    instance_actor.provision_key_parameter(LOCAL_KEY_PARAMETER, repo)
+    os.environ["AFFICHE_INSTANCE_KEY_PARAMETER"] = LOCAL_KEY_PARAMETER
+    reset_settings()
+
+
 def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = False,
           public_url: str | None = None) -> Instance:
     data = data.resolve()
@@ -163,6 +180,7 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     reset_settings()
     imported, unfinished = load(data, data / TABLE_FILE)
     backup.import_media(data)
+    _instance_key()
     settings = get_settings()
     journal = Journal(data, settings.table_name, settings.aws_region, settings.site_bucket)
     emulator.server.recorder.journal = journal  # from now on, each acknowledged write is kept

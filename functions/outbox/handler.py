@@ -15,7 +15,7 @@ mail ledger keeps a retried record from mailing anyone twice.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -38,13 +38,15 @@ from affiche.observe import correlate, count, observed
 from affiche.publish import cdn, stream_failures
 from affiche.publish.gone_index import apply as apply_gone
 from affiche.publish.gone_index import gone_index
-from affiche.publish.renderer import Output
 from affiche.publish.service import publish
 from affiche.publish.writers import BucketWriter
 from affiche.store import failure_notes
 from affiche.store.mail_ledger import MailLedger
 from affiche.store.repository import DynamoRepository
 from affiche.store.stream import entity_from_image
+
+if TYPE_CHECKING:  # the renderer (templates, calendars) loads on the first publish only
+    from affiche.publish.renderer import Output
 
 
 class NotingProcessor(BatchProcessor):
