@@ -4,6 +4,7 @@ under one lock, the reading and writing of requests in parallel (affiche/local/e
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,11 @@ CLIENTS, ROUNDS = 16, 20
 @pytest.fixture
 def emulator(restore_env: None) -> Iterator[Emulator]:
     started = start_emulator()
+    # Threads switch far more often than usual, so that unguarded moto calls would interleave.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
     yield started
+    sys.setswitchinterval(interval)
     started.stop()
 
 
