@@ -8,8 +8,10 @@ accounts, joining and leaving an open group, and comments on an event, all throu
 
 Afterwards the counts must add up: the group has exactly the members whose last acknowledged
 request was a join, the event exactly the acknowledged comments, the instance exactly the
-acknowledged accounts. Figures: `load.rps`, `load.p95_ms`, `load.errors` (5xx answers and failed
-connections), `load.unexpected` (other non-2xx answers), `load.lost_writes`.
+acknowledged accounts. Figures: `load.rps` (answered requests a second), `load.p50_ms`,
+`load.p95_ms`, `load.errors` (5xx answers, failed connections and timeouts; `load.timeouts` of
+them timed out), `load.unexpected` (every non-2xx answer and failure), `load.join_conflicts`
+(joins refused with a 409 because another changed the group at once), `load.lost_writes`.
 
 `RunnerProcess` is also what tests/local/test_crash_durability.py kills with SIGKILL."""
 
@@ -140,6 +142,7 @@ class Person:
     samples: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     errors: int = 0
+    timeouts: int = 0  # of the errors, requests left unanswered past the client's timeout
     unexpected: list[str] = field(default_factory=list)
     # Writes with no answer (the connection failed): they may or may not have happened, so the
     # tally asks instead of assuming, and allows for them.
@@ -214,6 +217,7 @@ def _act(world: World, person: Person, action: str, step: int) -> None:
         response = _request(world, person, action, step)
     except httpx.HTTPError as error:
         person.errors += 1
+        person.timeouts += isinstance(error, httpx.TimeoutException)
         person.unexpected.append(f"{action}: {error!r}")
         person.unanswered[action] += 1
         return
@@ -303,6 +307,8 @@ def run_load(data: Path, people: int, seconds: float) -> dict[str, Any]:
         "p50_ms": round(samples[len(samples) // 2], 1) if samples else None,
         "p95_ms": round(samples[int(len(samples) * 0.95)], 1) if samples else None,
         "errors": sum(p.errors for p in crowd),
+        "timeouts": sum(p.timeouts for p in crowd),
+        "join_conflicts": statuses["join 409"],
         "unexpected": sum(len(p.unexpected) for p in crowd),
         "unexpected_examples": [u for p in crowd for u in p.unexpected][:5],
         "by_status": dict(sorted(statuses.items())),
