@@ -140,6 +140,7 @@ class Person:
     comments: int = 0  # acknowledged comments
     member: bool = False  # after the last acknowledged join or leave
     samples: list[float] = field(default_factory=list)
+    by_action: dict[str, list[float]] = field(default_factory=dict)  # the same samples, by action
     statuses: Counter[str] = field(default_factory=Counter)
     errors: int = 0
     timeouts: int = 0  # of the errors, requests left unanswered past the client's timeout
@@ -221,7 +222,9 @@ def _act(world: World, person: Person, action: str, step: int) -> None:
         person.unexpected.append(f"{action}: {error!r}")
         person.unanswered[action] += 1
         return
-    person.samples.append((time.perf_counter() - started) * 1000)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    person.samples.append(elapsed_ms)
+    person.by_action.setdefault(action, []).append(elapsed_ms)
     person.statuses[f"{action} {response.status_code}"] += 1
     if response.status_code >= 500:
         person.errors += 1
@@ -301,11 +304,16 @@ def run_load(data: Path, people: int, seconds: float) -> dict[str, Any]:
     for person in crowd:
         statuses.update(person.statuses)
     requests = len(samples) + sum(p.errors for p in crowd if p.errors)
+    by_action: dict[str, list[float]] = {}
+    for person in crowd:
+        for action, times in person.by_action.items():
+            by_action.setdefault(action, []).extend(times)
     return {
         "people": people, "seconds": round(elapsed, 1), "requests": requests,
         "rps": round(len(samples) / elapsed, 1),
-        "p50_ms": round(samples[len(samples) // 2], 1) if samples else None,
-        "p95_ms": round(samples[int(len(samples) * 0.95)], 1) if samples else None,
+        "p50_ms": _percentile(samples, 0.5),
+        "p95_ms": _percentile(samples, 0.95),
+        "p95_ms_by_action": {a: _percentile(sorted(t), 0.95) for a, t in sorted(by_action.items())},
         "errors": sum(p.errors for p in crowd),
         "timeouts": sum(p.timeouts for p in crowd),
         "join_conflicts": statuses["join 409"],
@@ -314,6 +322,10 @@ def run_load(data: Path, people: int, seconds: float) -> dict[str, Any]:
         "by_status": dict(sorted(statuses.items())),
         **counted,
     }
+
+
+def _percentile(ordered: list[float], fraction: float) -> float | None:
+    return round(ordered[int(len(ordered) * fraction)], 1) if ordered else None
 
 
 def load_figures(people: int = 50, seconds: float = 60) -> dict[str, Any]:
