@@ -5,8 +5,8 @@ How (DESIGN.md §6: "a journal of changes compacted now and then, written atomic
 - `Recorder` wraps moto's WSGI app. After a DynamoDB write answers 200 it appends the new state of
   every item the request named (`{"key", "item"}`, item None when deleted) to `journal.jsonl` and
   flushes it to the OS; after an upload under media/ answers 200 it writes the file (temp file,
-  then rename). moto serves one request at a time (emulator.SerialMotoServer), so the journal's
-  order is the order of the writes.
+  then rename). moto's work runs under one lock (emulator.ParallelMotoServer) and the journal is
+  written under it too, so the journal's order is the order of the writes.
 - The runner's Saver rotates the journal into a numbered segment, waits until the outbox has
   handled every change so far, then `fold` exports the whole table atomically (backup.export_table:
   temp file, then rename) and only then deletes the segments it covers. The
