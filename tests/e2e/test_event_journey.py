@@ -31,7 +31,7 @@ from tests.e2e.browser_support import (
 __all__ = ["browser"]
 
 LOCAL_TIME = "%Y-%m-%dT%H:%M"  # what a datetime-local field takes
-PUBLISHED_WITHIN = 5.0  # seconds for the stream to rebuild a static page
+PUBLISHED_WITHIN = 20.0  # seconds for the stream to rebuild a static page
 
 
 def eventually_shows(page: Page, url: str, text: str) -> None:

@@ -24,7 +24,7 @@ from tests.e2e.browser_support import browser, new_person
 from tests.e2e.test_event_journey import eventually_shows
 
 __all__ = ["browser"]
-GONE_WITHIN = 5.0
+GONE_WITHIN = 20.0
 
 
 def test_a_visitor_reports_an_event_and_a_moderator_hides_it(instance: Instance,

@@ -14,7 +14,7 @@ from tests.functions.api_client import last_mail_link
 AP = {"Accept": "application/activity+json"}
 
 
-def wait_for_status(client: httpx.Client, path: str, status: int, *, timeout: float = 2.0,
+def wait_for_status(client: httpx.Client, path: str, status: int, *, timeout: float = 15.0,
                     **kw: object) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while True:
