@@ -4,6 +4,7 @@ publish, unpublish, delete; errors next to the form with what was typed; text es
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,19 @@ def test_forms_need_the_session_token(ann: Browser) -> None:
     answer = ann.post(f"/app/posts/{slug}/delete", b"", headers={
         "content-type": "application/x-www-form-urlencoded"})
     assert answer.status == 403 and not stored(slug).deleted
+
+
+def test_the_picture_field_states_its_limit_and_shows_its_error_there(ann: Browser) -> None:
+    # Given the post editor states what the picture may be, as the event editor does
+    form = ann.get("/app/groups/club/posts/new")
+    assert "PNG, JPEG, WebP, GIF; at most 4 MiB and 24 megapixels." in form.body
+    # When the picture is not an image at all
+    body, headers = multipart(FIELDS, b"GIF89a-not-really", ann.csrf)
+    refused = ann.post("/app/groups/club/posts/new", body, headers=headers)
+    # Then the form comes back, filled in, with the message under the picture field, which
+    # has the focus, and nothing is written
+    assert refused.status == 400 and 'value="Garden news"' in refused.body
+    field = re.search(r'<input type="file" name="picture"[^>]*>', refused.body)
+    assert field and 'aria-invalid="true"' in field.group(0) and "autofocus" in field.group(0)
+    assert 'id="post-picture-error"' in refused.body
+    assert ports().repo.all_of_kind(Post.kind) == []
