@@ -687,11 +687,37 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/resources/{link}/move", {"parent": ""}, "manage_resources"),
     ("POST", "/app/resources/{link}/delete", {}, "manage_resources"),
     ("GET", "/app/groups/{g}/activity", None, "view_group_activity"),
+    # the dashboard, with its latest discussions, resources, activity and a page of members
+    ("GET", "/app/groups/{g}/", None, "view_group_dashboard"),
+    ("GET", "/app/groups/{g}/?page=2", None, "view_group_dashboard"),
     ("GET", "/app/remote-events?uri=https%3A%2F%2Fremote.example%2Fevents%2F1", None, LOGGED_IN),
     ("POST", "/app/remote-events/participate", {"uri": "https://remote.example/events/1"},
      LOGGED_IN),
 ]
 REMOTE_EVENT = "https://remote.example/events/1"
+
+
+def test_every_page_of_the_group_tools_is_walked() -> None:
+    """The editors, posts, discussions, resources and activity pages: each route is walked."""
+    from functions.api.pages import discussions as discussion_pages
+    from functions.api.pages import event_editor, members_posts
+    from functions.api.pages import resources as resource_pages
+
+    declared = {(method, rule) for module in (event_editor, members_posts, discussion_pages,
+                                              resource_pages)
+                for rule, methods, *_ in module.router._routes for method in methods}
+    names = {"g": "name", "event": "uuid", "private": "uuid", "draft": "uuid", "post": "slug",
+             "members_post": "slug", "draft_post": "slug", "discussion": "discussion_id",
+             "my_reply": "reply_id", "their_reply": "reply_id", "folder": "resource_id",
+             "link": "resource_id"}
+
+    def rule(path: str) -> str:
+        for ours, theirs in names.items():
+            path = path.replace("{" + ours + "}", f"<{theirs}>")
+        return path.split("?", 1)[0]
+
+    walked = {(method, rule(path)) for method, path, _, _ in EVENT_PAGES}
+    assert declared - walked == set(), "pages missing from the permission walk"
 
 
 def expected_page(rule: str, role: str) -> set[int]:
