@@ -372,6 +372,45 @@ def test_dashboard_members_come_in_pages(pages: tuple[Browser, Browser], aws: Pa
     assert "<td>@p20</td>" not in first.body and "<td>@ann</td>" in first.body
 
 
+def test_the_activity_page_tells_who_changed_what_a_page_at_a_time(
+        pages: tuple[Browser, Browser], aws: Path) -> None:
+    import re
+    from urllib.parse import unquote
+
+    ann, bob = pages
+    # Given an event, a post, a draft, a discussion and a resource, then 21 people joining
+    assert ann.post("/api/groups/club/events", {
+        "title": "Seed swap", "begins_on": "2031-03-14T14:00", "ends_on": "2031-03-14T17:00",
+        "timezone": "Europe/Paris"}).status == 201
+    assert ann.post("/api/groups/club/posts", {"title": "Minutes <i>", "body": "Hi",
+                                               "visibility": "members"}).status == 201
+    assert ann.post("/api/groups/club/posts", {"title": "Secret plan", "body": "Hi",
+                                               "draft": True}).status == 201
+    assert bob.post("/api/groups/club/discussions", {"title": "Picnic",
+                                                     "text": "When?"}).status == 201
+    assert bob.post("/api/groups/club/resources", {"type": "folder",
+                                                   "title": "Docs"}).status == 201
+    for n in range(21):
+        extra_member(f"q{n:02}")
+    # When @bob, a member, opens the activity page: the newest 20 lines, and a way to older ones
+    newest = bob.get("/app/groups/club/activity")
+    listed = newest.body.split('<ol class="activity">', 1)[1].split("</ol>", 1)[0]
+    assert newest.status == 200 and listed.count("<li>") == 20
+    assert "@q20 joined the group" in text(newest) and "@q00" not in text(newest)
+    older = re.search(r'<a rel="next" href="([^"]+)">Older activity</a>', newest.body)
+    assert older is not None
+    # Then the older page tells the rest, with who did it: events, posts, discussions, resources
+    path, query = unquote(older.group(1).replace("&amp;", "&")).split("?", 1)
+    rest = bob.get(path, query=dict(p.split("=", 1) for p in query.split("&")))
+    lines = text(rest)
+    for said in ("@q00 joined the group", "@bob added “Docs” to the resources",
+                 "@bob created the discussion “Picnic”", "@ann created the event “Seed swap”",
+                 "@ann published the post “Minutes &lt;i&gt;”", "@bob joined the group"):
+        assert said in lines, said
+    # And a draft is the moderators' business: not in a member's timeline, nor in the dashboard
+    assert "Secret plan" not in lines + text(newest) + text(bob.get("/app/groups/club/"))
+
+
 # --- nothing of it is public ----------------------------------------------------------------------
 
 def test_resources_activity_and_member_names_never_reach_the_bucket(aws: Path, cheap_crypto: None,
