@@ -411,6 +411,40 @@ def test_the_activity_page_tells_who_changed_what_a_page_at_a_time(
     assert "Secret plan" not in lines + text(newest) + text(bob.get("/app/groups/club/"))
 
 
+def test_join_requests_and_invitations_come_in_pages_too(pages: tuple[Browser, Browser],
+                                                         aws: Path) -> None:
+    ann, _ = pages
+    ann.get("/app/groups/new")
+    assert ann.submit("/app/groups/new", {"name": "quiet", "display_name": "Quiet",
+                                          "visibility": "public", "openness": "moderated"}
+                      ).status == 303
+    # Given 21 people asking to join @quiet, and 21 invited to it
+    for n in range(21):
+        extra_member(f"r{n:02}", group="quiet")
+    owner = ports().repo.get(Account, ann.get("/api/me").body["id"])
+    assert owner is not None
+    for n in range(21):
+        accounts.signup(ports(), email=f"i{n:02}@example.org", password="correct horse",
+                        username=f"i{n:02}", confirmed=True)
+        membership.invite(ports(), owner, "quiet", f"i{n:02}")
+    # Then the API gives the requests 20 at a time, oldest first
+    one = ann.get("/api/groups/quiet/requests").body
+    two = ann.get("/api/groups/quiet/requests", query={"page": "2"}).body
+    assert (one["total"], one["pages"], len(one["requests"])) == (21, 2, 20)
+    assert [r["member"] for r in two["requests"]] == ["r20"]
+    assert ann.get("/api/groups/quiet/requests", query={"page": "x"}).status == 400
+    # And so does the dashboard, each list with its own pages
+    first = ann.get("/app/groups/quiet/")
+    assert "Join requests (21)" in text(first) and "Waiting for an answer (21)" in text(first)
+    assert "Approve r19" in first.body and "Approve r20" not in first.body
+    assert 'href="/app/groups/quiet/?requests=2"' in first.body
+    assert 'href="/app/groups/quiet/?invitations=2"' in first.body
+    assert "<li>i19" in first.body and "<li>i20" not in first.body
+    second = ann.get("/app/groups/quiet/", query={"requests": "2", "invitations": "2"})
+    assert "Approve r20" in second.body and "Approve r19" not in second.body
+    assert "<li>i20" in second.body and "<li>i19" not in second.body
+
+
 # --- nothing of it is public ----------------------------------------------------------------------
 
 def test_resources_activity_and_member_names_never_reach_the_bucket(aws: Path, cheap_crypto: None,
