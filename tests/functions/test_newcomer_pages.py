@@ -192,3 +192,26 @@ def test_a_bad_event_picture_is_shown_at_its_field_and_the_form_is_kept(ann: Bro
 def test_json_answers_carry_nosniff(aws: Path, cheap_crypto: None) -> None:
     answer = ApiClient(lambda_handler).get("/api/me")
     assert answer.status == 401 and answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_form_larger_than_any_upload_is_a_413_page_that_leads_back(ann: Browser) -> None:
+    from affiche.config import get_settings
+    from affiche.web.forms import MAX_MULTIPART
+
+    create_group(ann, "club")
+    form = "/app/groups/club/posts/new"
+    ann.get(form)
+    # When a photo straight from a camera, larger than any request a page takes, is sent
+    body, headers = multipart_form({"title": "News", "body": "Hi", "csrf": ann.csrf},
+                                   ("picture", "camera.jpg", "image/jpeg",
+                                    b"\xff" * (MAX_MULTIPART + 1)))
+    answer = ann.post(form, body, headers={
+        **headers, "referer": f"{get_settings().public_url}{form}"})
+    # Then a page in the site's layout says it is too large, what to do, and leads back
+    assert answer.status == 413 and answer.headers["Content-Type"].startswith("text/html")
+    assert "That is too large" in answer.body and "choose a smaller file" in answer.body
+    assert "at most 4 MiB" in answer.body and 'class="site-header"' in answer.body
+    assert f'href="{form}"' in answer.body
+    # And a refused form from elsewhere offers no link off the site
+    elsewhere = ann.post(form, body, headers={**headers, "referer": "https://evil.example/x"})
+    assert elsewhere.status == 413 and "evil.example" not in elsewhere.body
