@@ -215,3 +215,26 @@ def test_a_form_larger_than_any_upload_is_a_413_page_that_leads_back(ann: Browse
     # And a refused form from elsewhere offers no link off the site
     elsewhere = ann.post(form, body, headers={**headers, "referer": "https://evil.example/x"})
     assert elsewhere.status == 413 and "evil.example" not in elsewhere.body
+
+
+def test_a_refusal_and_a_flood_are_pages_in_the_layout_too(ann: Browser, aws: Path) -> None:
+    from affiche.domain.comments import RATE_ACTION
+    from affiche.web.ports import ports
+
+    create_group(ann, "club", openness="open")
+    bob = signed_up_in_browser(aws / "mail", "bob@example.org", "bob")
+    # A page someone may not open: 403, in the layout, with where to go instead
+    denied = bob.get("/app/groups/club/posts/new")
+    assert denied.status == 403 and "You may not do this" in denied.body
+    assert 'class="site-header"' in denied.body and 'href="/events/"' in denied.body
+    # Given @bob, a member, has used up his messages for now
+    bob.get("/app/groups/club/join")
+    assert bob.submit("/app/groups/club/join", {"profile": "bob"}).status == 303
+    for _ in range(20):
+        ports().limiter.hit(RATE_ACTION, "bob")
+    # When he starts a discussion: the form again, in the layout, saying when to try again
+    bob.get("/app/groups/club/discussions")
+    flooded = bob.submit("/app/groups/club/discussions", {"title": "Hi", "text": "Hello"})
+    assert flooded.status == 429 and int(flooded.headers["Retry-After"]) > 0
+    assert "too many attempts" in text(flooded) and 'class="site-header"' in flooded.body
+    assert 'value="Hi"' in flooded.body
