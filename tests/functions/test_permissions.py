@@ -645,7 +645,8 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/events/{draft}/publish", {}, "read:edit_event"),
     ("GET", "/app/posts/{members_post}/", None, "read:view_members_only_content"),
     # the post editor (moderators and above)
-    ("GET", "/app/groups/{g}/posts/", None, "edit_post"),
+    ("GET", "/app/groups/{g}/posts/", None, "view_members_only_content"),
+    ("GET", "/app/groups/{g}/posts/?page=2", None, "view_members_only_content"),
     ("GET", "/app/groups/{g}/posts/new", None, "create_post"),
     ("POST", "/app/groups/{g}/posts/new", POST_FORM, "create_post"),
     ("GET", "/app/posts/{post}/", None, LOGGED_IN),

@@ -166,3 +166,35 @@ def test_the_picture_field_states_its_limit_and_shows_its_error_there(ann: Brows
     assert field and 'aria-invalid="true"' in field.group(0) and "autofocus" in field.group(0)
     assert 'id="post-picture-error"' in refused.body
     assert ports().repo.all_of_kind(Post.kind) == []
+
+
+def test_members_read_every_post_a_page_at_a_time(ann: Browser, bob: Browser) -> None:
+    from affiche.domain import posts
+    from affiche.domain.model import Account
+
+    # Given 22 members-only posts, a public one and a draft, written by @ann
+    owner = ports().repo.get(Account, ann.get("/api/me").body["id"])
+    assert owner is not None
+    for n in range(22):
+        posts.create_post(ports(), owner, "club", title=f"Minutes {n:02}", body="Hi",
+                          visibility="members")
+    posts.create_post(ports(), owner, "club", title="Open day", body="Come")
+    posts.create_post(ports(), owner, "club", title="Secret plan", body="Soon", draft=True)
+    # When @bob, a member, opens the dashboard: the five latest members-only posts, and a link
+    dashboard = bob.get("/app/groups/club/")
+    assert "Minutes 21" in dashboard.body and "Minutes 17" in dashboard.body
+    assert "Minutes 16" not in dashboard.body
+    assert 'href="/app/groups/club/posts/"' in dashboard.body
+    # Then the group's posts come 20 at a time, newest first, without drafts or editing links
+    first = bob.get("/app/groups/club/posts/")
+    assert first.status == 200 and "Open day" in first.body and "Minutes 03" in first.body
+    assert "Minutes 02" not in first.body and "Secret plan" not in first.body
+    assert "/edit" not in first.body and "/posts/new" not in first.body
+    assert 'href="/app/groups/club/posts/?page=2"' in first.body
+    second = bob.get("/app/groups/club/posts/", query={"page": "2"})
+    assert "Minutes 00" in second.body and "Minutes 02" in second.body
+    assert "Secret plan" not in second.body
+    # And @ann, who writes them, also sees the draft with its editing link
+    mine = ann.get("/app/groups/club/posts/")
+    assert "Secret plan" in mine.body and "/edit" in mine.body
+    assert bob.get("/app/groups/club/posts/", query={"page": "x"}).status == 400

@@ -18,12 +18,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.domain import event_lifecycle, groups, post_pictures, posts, roles
 from affiche.domain.model import Membership, Post
+from affiche.domain.paging import page_number, page_of
 from affiche.publish.media import store_media
 from affiche.web.forms import Form
 from functions.api.pages.common import Page, html, member
 from functions.api.pages.pictures import apply_picture, uploaded_picture
 
 router = APIGatewayHttpRouter()
+POSTS_PER_PAGE = 20
 POST_PICTURE = (post_pictures.set_post_picture, post_pictures.clear_post_picture)
 WORDS = re.compile(r"[\s,]+")
 VISIBILITY_NAMES = {"public": "Public: on the group's page, its feed, and federated",
@@ -70,13 +72,19 @@ def _errors(page: Page, group: str, post: Post | None) -> Any:
 @router.get("/app/groups/<name>/posts/", include_in_schema=False)
 @html(router)
 def group_posts(name: str) -> Response[str]:
-    """Every live post of the group, drafts included: the writers' list."""
+    """The group's posts, newest first, a page at a time: every published one for its members
+    (members-only ones included), drafts too for those who write them."""
     page = member(router)
-    _acting(page, name)
-    found = [p for p in page.ports.repo.posts_of_group(name) if not p.deleted]
-    return page.render("app/group_posts.html", group=groups.existing_group(page.ports, name),
-                       posts=found, visibility_names={"public": "Public", "unlisted": "Unlisted",
-                                                      "members": "Members only"})
+    group = groups.existing_group(page.ports, name)
+    mine = roles.authorize(event_lifecycle.best_membership(page.ports, page.me, name),
+                           "view_members_only_content")
+    can_edit = roles.allowed(mine, "edit_post")
+    found = [p for p in page.ports.repo.posts_of_group(name)
+             if not p.deleted and (can_edit or not p.draft)]
+    return page.render("app/group_posts.html", group=group, can_edit=can_edit,
+                       posts=page_of(found, page_number(page.query("page")), POSTS_PER_PAGE),
+                       visibility_names={"public": "Public", "unlisted": "Unlisted",
+                                         "members": "Members only"})
 
 
 @router.get("/app/groups/<name>/posts/new", include_in_schema=False)
