@@ -294,6 +294,45 @@ def test_long_folders_member_lists_and_activity_come_a_page_at_a_time(club: Club
     assert times == sorted(times, reverse=True)
 
 
+def test_a_remote_member_uses_the_same_services(club: Club) -> None:
+    """Resources take the acting actor, not an account (DESIGN.md "Who acts"): a member from
+    another server, once federation brings their requests, goes through the same rules."""
+    from datetime import UTC, datetime
+
+    from affiche.domain import group_activity, resources
+    from affiche.domain.errors import PermissionDenied
+    from affiche.domain.model import Actor
+    from affiche.domain.ports import ChangeSet
+
+    # Given alice of remote.example, a member of @club, and carol of remote.example, who is not
+    def stranger(name: str) -> Actor:
+        person = Actor(name=f"https://remote.example/users/{name}", type="Person",
+                       display_name=name.title(), created_at=datetime.now(UTC),
+                       inbox=f"https://remote.example/users/{name}/inbox",
+                       preferred_username=name, domain="remote.example")
+        ports().repo.commit(ChangeSet().put(person))
+        return person
+
+    alice, carol = stranger("alice"), stranger("carol")
+    membership.request_to_join_as(ports(), alice, "club")
+    # When alice files a folder and a link, and renames the link
+    folder = resources.create_folder(ports(), alice, "club", "From afar")
+    link = resources.add_link(ports(), alice, "club", "https://seeds.example/",
+                              title="Seed library", parent=folder.id)
+    resources.update(ports(), alice, link.id, title="Seeds")
+    # Then they are the group's, seen by its local members, and the activity names her
+    inside = listing(club.bob, folder=folder.id)["items"]
+    assert [r["title"] for r in inside] == ["Seeds"]
+    said = [f"{e.who} {e.what}" for e in group_activity.timeline(
+        ports(), alice, "club").entries]
+    assert "@alice@remote.example added “From afar” to the resources" in said
+    # And carol, no member, is refused like any stranger
+    with pytest.raises(PermissionDenied):
+        resources.create_folder(ports(), carol, "club", "Mine")
+    with pytest.raises(PermissionDenied):
+        resources.browse(ports(), carol, "club")
+
+
 # --- the pages ------------------------------------------------------------------------------------
 
 @pytest.fixture
