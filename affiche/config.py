@@ -35,6 +35,9 @@ class Settings:
     # SSM SecureString holding the header CloudFront adds to requests to the functions; None
     # where there is no CloudFront in front (local runner, tests): affiche/web/origin.py.
     origin_secret_parameter: str | None = None
+    # SSM SecureString holding the instance actor's private key (what signs our fetches and
+    # deliveries); None where there is no SSM (unit tests): the key is then kept in the table.
+    instance_key_parameter: str | None = None
 
     @property
     def host(self) -> str:
@@ -68,6 +71,7 @@ def get_settings() -> Settings:
         allow_private_fetch=_flag("AFFICHE_ALLOW_PRIVATE_FETCH"),
         instance_name=env.get("AFFICHE_INSTANCE_NAME", "affiche"),
         origin_secret_parameter=env.get("AFFICHE_ORIGIN_SECRET_PARAMETER") or None,
+        instance_key_parameter=env.get("AFFICHE_INSTANCE_KEY_PARAMETER") or None,
     )
 
 

@@ -14,8 +14,10 @@
   rsa_verify_ms), inbox_dynamodb_requests (≤ 3 with a cached key), delivery_fanout_s (≤ 3 s for
   1,000 followers on 200 inboxes) with delivery_requests (must be 200).
 - load (bench/load.py): 50 people for 60 s of mixed reads, sign-ups, joins and comments through
-  the gateway of an `affiche dev` subprocess: load.rps, load.p95_ms, load.errors (must be 0: no
-  5xx, no failed connection) and load.lost_writes (must be 0: the counts add up).
+  the gateway of an `affiche dev` subprocess: load.rps, load.p50_ms, load.p95_ms, load.errors
+  (must be 0: no 5xx, no failed connection or timeout), load.join_conflicts (joins refused with
+  409 while others joined at once) and load.lost_writes (must be 0: the counts add up).
+  `python -m bench load` runs it alone and updates only its key.
 - cost_per_month_usd (bench/cost.py): a small group and a busy instance priced from the figures
   above and bench/prices.json; `python -m bench.cost` recomputes it alone.
 """
@@ -95,5 +97,14 @@ def _cpus() -> int:
     return os.cpu_count() or 0
 
 
+def main_load() -> int:
+    """`python -m bench load`: run only the load test and update its key in results.json."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results.update(load_figures())
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(results["load"], indent=2, sort_keys=True))
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_load() if sys.argv[1:] == ["load"] else main())

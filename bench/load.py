@@ -8,8 +8,10 @@ accounts, joining and leaving an open group, and comments on an event, all throu
 
 Afterwards the counts must add up: the group has exactly the members whose last acknowledged
 request was a join, the event exactly the acknowledged comments, the instance exactly the
-acknowledged accounts. Figures: `load.rps`, `load.p95_ms`, `load.errors` (5xx answers and failed
-connections), `load.unexpected` (other non-2xx answers), `load.lost_writes`.
+acknowledged accounts. Figures: `load.rps` (answered requests a second), `load.p50_ms`,
+`load.p95_ms`, `load.errors` (5xx answers, failed connections and timeouts; `load.timeouts` of
+them timed out), `load.unexpected` (every non-2xx answer and failure), `load.join_conflicts`
+(joins refused with a 409 because another changed the group at once), `load.lost_writes`.
 
 `RunnerProcess` is also what tests/local/test_crash_durability.py kills with SIGKILL."""
 
@@ -138,8 +140,10 @@ class Person:
     comments: int = 0  # acknowledged comments
     member: bool = False  # after the last acknowledged join or leave
     samples: list[float] = field(default_factory=list)
+    by_action: dict[str, list[float]] = field(default_factory=dict)  # the same samples, by action
     statuses: Counter[str] = field(default_factory=Counter)
     errors: int = 0
+    timeouts: int = 0  # of the errors, requests left unanswered past the client's timeout
     unexpected: list[str] = field(default_factory=list)
     # Writes with no answer (the connection failed): they may or may not have happened, so the
     # tally asks instead of assuming, and allows for them.
@@ -214,10 +218,13 @@ def _act(world: World, person: Person, action: str, step: int) -> None:
         response = _request(world, person, action, step)
     except httpx.HTTPError as error:
         person.errors += 1
+        person.timeouts += isinstance(error, httpx.TimeoutException)
         person.unexpected.append(f"{action}: {error!r}")
         person.unanswered[action] += 1
         return
-    person.samples.append((time.perf_counter() - started) * 1000)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    person.samples.append(elapsed_ms)
+    person.by_action.setdefault(action, []).append(elapsed_ms)
     person.statuses[f"{action} {response.status_code}"] += 1
     if response.status_code >= 500:
         person.errors += 1
@@ -297,17 +304,28 @@ def run_load(data: Path, people: int, seconds: float) -> dict[str, Any]:
     for person in crowd:
         statuses.update(person.statuses)
     requests = len(samples) + sum(p.errors for p in crowd if p.errors)
+    by_action: dict[str, list[float]] = {}
+    for person in crowd:
+        for action, times in person.by_action.items():
+            by_action.setdefault(action, []).extend(times)
     return {
         "people": people, "seconds": round(elapsed, 1), "requests": requests,
         "rps": round(len(samples) / elapsed, 1),
-        "p50_ms": round(samples[len(samples) // 2], 1) if samples else None,
-        "p95_ms": round(samples[int(len(samples) * 0.95)], 1) if samples else None,
+        "p50_ms": _percentile(samples, 0.5),
+        "p95_ms": _percentile(samples, 0.95),
+        "p95_ms_by_action": {a: _percentile(sorted(t), 0.95) for a, t in sorted(by_action.items())},
         "errors": sum(p.errors for p in crowd),
+        "timeouts": sum(p.timeouts for p in crowd),
+        "join_conflicts": statuses["join 409"],
         "unexpected": sum(len(p.unexpected) for p in crowd),
         "unexpected_examples": [u for p in crowd for u in p.unexpected][:5],
         "by_status": dict(sorted(statuses.items())),
         **counted,
     }
+
+
+def _percentile(ordered: list[float], fraction: float) -> float | None:
+    return round(ordered[int(len(ordered) * fraction)], 1) if ordered else None
 
 
 def load_figures(people: int = 50, seconds: float = 60) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """One command from a checkout to a live instance (`make deploy`, infra/README.md).
 
 1. `sam build` natively (the Makefile's build targets, infra/package.py): no Docker.
+   Before it, the SSM SecureStrings: the origin secret, and the instance actor's private key
+   (moved there from the table of an existing stack, so it keeps its key id).
 2. `sam deploy` with the committed defaults of infra/samconfig.toml and the parameters given here,
    never guided (the guided mode asks one question per unauthenticated route and stops).
    Without a domain the public URL is the distribution's own name, known only once it exists:
@@ -32,6 +34,7 @@ PENDING_URL = "https://pending.invalid"  # replaced by the distribution's name o
 Run = Callable[[Sequence[str], dict[str, str] | None], None]
 Outputs = Callable[[str, str], dict[str, str]]
 Secret = Callable[[str, str], str]
+InstanceKey = Callable[[str, str], str]
 
 
 def sam() -> str:
@@ -70,6 +73,33 @@ def origin_secret(stack: str, region: str) -> str:
         return value
 
 
+def instance_key(stack: str, region: str) -> str:
+    """The SSM SecureString holding the instance actor's private key, made before the functions
+    that read it are deployed: the key already in the stack's table when there is one (an
+    instance deployed before keys moved to SSM keeps its key id), else a new one. Its name."""
+    from botocore.exceptions import ClientError
+
+    from affiche.activitypub import instance_actor
+    from affiche.config import reset_settings
+
+    name = f"/affiche/{stack}/instance-key"
+    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+    repo = None
+    try:
+        table = stack_outputs(stack, region).get("TableName")
+    except ClientError:
+        table = None  # no stack yet: a first deploy
+    if table:
+        from affiche.store.repository import DynamoRepository
+
+        os.environ["AFFICHE_TABLE"] = table
+        repo = DynamoRepository()
+    reset_settings()
+    if instance_actor.provision_key_parameter(name, repo):
+        print(f"instance key stored in {name}" + (" (moved from the table)" if repo else ""))
+    return name
+
+
 def parameters(args: argparse.Namespace, public_url: str) -> list[str]:
     values = {"PublicUrl": public_url, "MailFrom": args.mail_from,
               "OriginSecret": args.origin_secret,
@@ -88,8 +118,10 @@ def deploy_command(args: argparse.Namespace, public_url: str) -> list[str]:
 
 
 def deploy(args: argparse.Namespace, run: Run = run_command,
-           outputs: Outputs = stack_outputs, secret: Secret = origin_secret) -> dict[str, str]:
+           outputs: Outputs = stack_outputs, secret: Secret = origin_secret,
+           key: InstanceKey = instance_key) -> dict[str, str]:
     args.origin_secret = secret(args.stack, args.region)
+    key_parameter = key(args.stack, args.region)
     run([sam(), "build", "--build-in-source", "--template-file", TEMPLATE,
          "--build-dir", ".aws-sam/build"], {"BUILD_PYTHON": sys.executable})
     public_url = f"https://{args.domain}" if args.domain else PENDING_URL
@@ -103,7 +135,9 @@ def deploy(args: argparse.Namespace, run: Run = run_command,
                    "AFFICHE_TABLE": made["TableName"],
                    "AFFICHE_SITE_BUCKET": made["SiteBucketName"],
                    "AFFICHE_DELIVERY_QUEUE_URL": made["DeliveryQueueUrl"],
-                   "AFFICHE_DISTRIBUTION_ID": made["DistributionId"]}
+                   "AFFICHE_DISTRIBUTION_ID": made["DistributionId"],
+                   # the full build publishes /actor with the key the functions sign with
+                   "AFFICHE_INSTANCE_KEY_PARAMETER": key_parameter}
     with tempfile.TemporaryDirectory(prefix="affiche-site-") as folder:
         run([sys.executable, "-m", "affiche.cli", "build", "--output", folder, "--sync"],
             environment)
@@ -158,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "DeliveryQueueUrl": "https://sqs…", "DistributionId": "E…",
                                 "ModerationFunctionName": "affiche-ModerationFunction-…"}
         deploy(args, run=lambda command, env: print("+", shlex.join(command)),
-               outputs=lambda stack, region: fake, secret=lambda stack, region: "…")
+               outputs=lambda stack, region: fake, secret=lambda stack, region: "…",
+               key=lambda stack, region: f"/affiche/{stack}/instance-key")
         return 0
     print(json.dumps(deploy(args), indent=1))
     return 0

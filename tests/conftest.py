@@ -45,7 +45,11 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("AFFICHE_PUBLIC_URL", "https://affiche.test")
     monkeypatch.setenv("AFFICHE_MAIL_MODE", "maildir")
     monkeypatch.setenv("AFFICHE_MAIL_DIR", str(tmp_path / "mail"))
+    # The local runner points this process at moto's SSM for the instance key; a test that
+    # wants SSM sets it itself (tests/functions/test_instance_actor.py).
+    monkeypatch.delenv("AFFICHE_INSTANCE_KEY_PARAMETER", raising=False)
     reset_settings()
+    from affiche import secure_parameters
     from affiche.activitypub.blocklist import forget_cache
     from affiche.aws import reset_clients
 
@@ -53,10 +57,12 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     # domain or an allow-list mode of one test would refuse another's deliveries).
     reset_clients()
     forget_cache()
+    secure_parameters.forget()
     yield tmp_path
     reset_settings()
     reset_clients()
     forget_cache()
+    secure_parameters.forget()
 
 
 @pytest.fixture

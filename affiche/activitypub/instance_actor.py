@@ -7,9 +7,16 @@ actor that belongs to no person: the instance itself, as Mastodon does with its 
 (https://github.com/mastodon/mastodon/pull/14556, FEP-2677:
 https://codeberg.org/fediverse/fep/src/branch/main/fep/2677/fep-2677.md).
 
-Its key pair is stored like any actor's private key (an `ActorKey`, here named `~instance`, a
+Its private key is a secret of the instance, not of an actor row: on AWS it lives in an SSM
+SecureString (`/affiche/<stack>/instance-key`, affiche/secure_parameters.py) that only the
+functions that sign may read; `make deploy` creates it, moving the key of an instance deployed
+before into it so its key id keeps verifying (provision_key_parameter). The local runner does
+the same against moto. Where no parameter is configured (unit tests on the in-memory
+repository) it is stored like any actor's private key (an `ActorKey`, here named `~instance`, a
 name no handle can take) and created on first use, whoever comes first: the publisher writing
 `actor.json`, or the first signed fetch. The public half is derived from the private one.
+People's and groups' keys stay in the table: one per actor, and SSM's standard tier holds
+10,000 parameters per account and region and throttles reads (infra/README.md).
 The document is a static file (`actor.json`, served for `/actor` with
 application/activity+json by the CDN's content negotiation) and NodeInfo's discovery document
 links it with rel `https://www.w3.org/ns/activitystreams#Application`.
@@ -24,6 +31,7 @@ from urllib.parse import urlsplit
 from affiche.activitypub.fetch import Fetcher
 
 KEY_NAME = "~instance"  # `~` is never part of a handle: no profile or group can take this key
+KEY_PARAMETER_DESCRIPTION = "affiche: the instance actor's private key (signs fetches)"
 PATH = "/actor"
 NODEINFO_REL = "https://www.w3.org/ns/activitystreams#Application"
 
@@ -37,10 +45,22 @@ def key_id(public_url: str) -> str:
 
 
 def private_key_pem(repo: Any = None, keys: Any = None) -> str:
-    """The instance actor's private key, created (and stored) on first use.
+    """The instance actor's private key: the SSM parameter's value when one is configured (read
+    once per container), else the table's, created (and stored) on first use.
 
     Two processes creating it at once: the second commit fails its "must not exist" condition
     and that process reads the key the first one stored."""
+    from affiche.config import get_settings
+
+    parameter = get_settings().instance_key_parameter
+    if parameter:
+        from affiche import secure_parameters
+
+        return secure_parameters.read(parameter)
+    return table_key(repo, keys)
+
+
+def table_key(repo: Any = None, keys: Any = None) -> str:
     from affiche.domain.errors import Conflict
     from affiche.domain.model import ActorKey
     from affiche.domain.ports import ChangeSet
@@ -65,6 +85,28 @@ def private_key_pem(repo: Any = None, keys: Any = None) -> str:
             raise
         return str(found.private_key_pem)
     return str(private)
+
+
+def provision_key_parameter(parameter: str, repo: Any = None, keys: Any = None) -> bool:
+    """Make SSM SecureString `parameter` hold the instance actor's private key, unless it does
+    already; True when it was written. The key comes from the table when the instance has one
+    there (deployed before the key moved to SSM: remote servers have its public half cached
+    under the same key id), else it is new. The table's copy is left: a rollback still signs."""
+    from affiche import secure_parameters
+    from affiche.domain.model import ActorKey
+
+    if secure_parameters.exists(parameter):
+        return False
+    found = repo.get(ActorKey, KEY_NAME) if repo is not None else None
+    if found is not None:
+        private = str(found.private_key_pem)
+    else:
+        if keys is None:
+            from affiche.activitypub.keys import RsaKeyFactory
+
+            keys = RsaKeyFactory()
+        _public, private = keys.generate()
+    return secure_parameters.put_if_absent(parameter, private, KEY_PARAMETER_DESCRIPTION)
 
 
 def public_key_pem(private_pem: str) -> str:

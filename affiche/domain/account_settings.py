@@ -177,6 +177,7 @@ def absorb(changes: ChangeSet, other: ChangeSet) -> ChangeSet:
     changes.claims.update(other.claims)
     changes.releases.extend(other.releases)
     changes.activities.extend(other.activities)
+    changes.tallies.extend(other.tallies)
     for name, delta in other.counters.items():
         changes.counters[name] = changes.counters.get(name, 0) + delta
     return changes
@@ -184,7 +185,8 @@ def absorb(changes: ChangeSet, other: ChangeSet) -> ChangeSet:
 
 def _size(changes: ChangeSet) -> int:
     return (len(changes.puts) + len(changes.deletes) + len(changes.claims)
-            + len(changes.releases) + len(changes.activities) + len(changes.counters))
+            + len(changes.releases) + len(changes.activities) + len(changes.counters)
+            + len(changes.tallies))
 
 
 def commit_with_deletes(ports: Ports, changes: ChangeSet, doomed: Sequence[Record]) -> None:

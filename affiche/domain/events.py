@@ -175,6 +175,10 @@ def save_event(ports: Ports, event: Event, group: Actor, values: dict[str, Any])
     sequence = event.sequence if event.draft else event.sequence + 1
     updated = event.evolve(updated_at=ports.clock.now(), sequence=sequence, **values)
     changes = ChangeSet().put(updated)
+    if updated.capacity is not None and updated.capacity != event.capacity:
+        # Joins add to the stored count without bumping the version this put checks: the store
+        # checks that the participants who joined since the read still fit (else a Conflict).
+        changes.tally(updated, "participant_count", 0, limit=updated.capacity)
     if not updated.draft:
         kind = "Create" if event.draft else "Update"
         if event.draft:

@@ -23,12 +23,9 @@ from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput, PayloadTooLarge
 from affiche.domain.groups import administered_group, apply_to_group
 from affiche.domain.image_pipeline import PreparedImage, prepare
+from affiche.domain.images import MAX_BYTES, MIB, size_limit_message
 from affiche.domain.model import Account, Actor
 
-MIB = 1024 * 1024
-# An avatar is shown at 96 px; a banner spans the page. Both limits keep a base64-encoded body
-# under Lambda's 6 MB synchronous payload limit (4 MiB * 4/3 is about 5.6 MB).
-MAX_BYTES: dict[str, int] = {"avatar": 1 * MIB, "banner": 4 * MIB}
 HASH_CHARS = 16  # 64 bits of SHA-256: collisions within one group's images are not a concern
 
 
@@ -40,11 +37,6 @@ class MediaStore(Protocol):
     def delete(self, keys: list[str]) -> None:
         """Remove these keys from the bucket (absent keys are no error)."""
         ...
-
-
-def size_limit_message(slot: str) -> str:
-    limit = MAX_BYTES[slot]
-    return f"the {slot} image must be at most {limit // MIB} MiB ({limit} bytes)"
 
 
 def accepted_description(slot: str) -> str:

@@ -119,7 +119,8 @@ def apply_to_group(ports: Ports, group: Actor, values: dict[str, Any]) -> Actor:
     """Save `values` on the group with an Update activity; the group as saved.
 
     The write is conditional on the version read (optimistic locking). When someone else wrote
-    the group in between (a join changing member_count, another administrator), the values are
+    the group in between (another administrator; joins only tally its count, which neither
+    bumps the version nor is written back by this put), the values are
     applied again to a fresh read: both changes survive, and nobody sees an error for a field
     they did not touch (retry.py). When every attempt loses, the caller gets the Conflict (409)."""
     first_read = [group]

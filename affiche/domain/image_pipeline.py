@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image
+from affiche.domain import image_variants, images
 
-from affiche.domain import image_reencode, image_variants, images
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Variants are small and looked at, not archived: a little more compression than the original.
 VARIANT_QUALITY = 82
@@ -51,6 +53,10 @@ def prepare(body: bytes, declared: str) -> PreparedImage:
 
     UnsupportedMediaType or InvalidInput when it is not an image we take, is too large in
     pixels, or cannot be decoded."""
+    # Pillow (and the re-encoder built on it) is imported here, by an upload, not with this
+    # module: routes that only name PreparedImage keep it out of the API's cold start.
+    from affiche.domain import image_reencode
+
     info = images.check(body, declared)
     clean = image_reencode.reencode(body, info)
     return PreparedImage(clean.data, images.ImageInfo(info.content_type, clean.width,
@@ -61,6 +67,8 @@ def prepare(body: bytes, declared: str) -> PreparedImage:
 def resized_variants(clean: bytes, width: int, height: int) -> tuple[Variant, ...]:
     """The variants of a re-encoded image, widest first. An animation's variants show its first
     frame (as Mastodon shows still avatars); the original keeps the animation."""
+    from PIL import Image  # see prepare: only an upload loads Pillow
+
     steps = sorted(image_variants.widths(width), reverse=True)
     with Image.open(io.BytesIO(clean)) as opened:
         opened.seek(0)
@@ -86,6 +94,8 @@ def resized_variants(clean: bytes, width: int, height: int) -> tuple[Variant, ..
 def _flattened(image: Image.Image) -> Image.Image:
     """RGB pixels for the variants: transparency over the page's background colour (JPEG
     has no alpha, and a WebP with the same flattening looks the same in every browser)."""
+    from PIL import Image
+
     if image.mode not in ALPHA_MODES and "transparency" not in image.info:
         return image.convert("RGB")
     rgba = image.convert("RGBA")

@@ -29,6 +29,17 @@ TYPES: dict[str, str] = {"image/png": "png", "image/jpeg": "jpg", "image/webp": 
                          "image/gif": "gif"}
 NAMES: dict[str, str] = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WebP",
                          "image/gif": "GIF"}
+MIB = 1024 * 1024
+# Bytes per image slot. An avatar is shown at 96 px; a banner (a group's, an event's or a post's
+# picture) spans the page. Both keep a base64-encoded body under Lambda's 6 MB synchronous payload
+# limit (4 MiB * 4/3 is about 5.6 MB). Here, not in group_images.py, because the API's body guard
+# checks them before any route runs, and must not load the image library to do so.
+MAX_BYTES: dict[str, int] = {"avatar": 1 * MIB, "banner": 4 * MIB}
+
+
+def size_limit_message(slot: str) -> str:
+    limit = MAX_BYTES[slot]
+    return f"the {slot} image must be at most {limit // MIB} MiB ({limit} bytes)"
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GIF_SIGNATURES = (b"GIF87a", b"GIF89a")

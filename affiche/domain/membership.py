@@ -22,9 +22,14 @@ administrators can neither demote nor remove them.
 
 Invariants checked on top of the graph: a group always keeps an administrator (the last one can
 neither leave, be demoted nor be removed), and `Actor.member_count` counts the roles in
-`roles.MEMBER_ROLES`. Each service commits one ChangeSet: the membership write, the group (with
-its new count, guarded by its `version`) and the Activity (DESIGN.md principles 1 and 5). A
-conflicting concurrent change makes the commit fail; the whole read-modify-write is then retried.
+`roles.MEMBER_ROLES`. Each service commits one ChangeSet: the membership write, a tally of the
+group's count and the Activity (DESIGN.md principles 1 and 5). The tally adds to the stored count
+atomically and requires the group's `version` as read without bumping it (ports.Tally), so
+simultaneous joins of one group all succeed, while a change of the group itself (its openness,
+its deletion) made meanwhile fails the commit. A change that could leave the group without an
+administrator also puts the group (bumping its version): two administrators leaving at once
+cannot both pass the "another administrator remains" check. A failed commit is retried from the
+read.
 
 Mail is not sent from here: the recorded activity reaches the change stream's consumer, whose
 rule module affiche/notify/rules/membership.py mails the local person concerned (the invitee, the
@@ -140,11 +145,20 @@ class Change:
     after: Membership | None
     activity: str  # Join | Accept | Reject | Invite | Leave | Remove | Update
     actor: str  # local actor name performing the activity (the group or a profile)
-    lock_group: bool = False  # bump the group's version even when its count does not change
+    lock_group: bool = False  # bump the group's version (see `locks_group`)
 
     @property
     def delta(self) -> int:
         return _counts(self.after) - _counts(self.before)
+
+    @property
+    def locks_group(self) -> bool:
+        """Whether the commit bumps the group's version: when asked, and whenever an
+        administrator stops being one, so that two such changes decided on the same read of
+        the administrators cannot both commit (a tally alone would let them)."""
+        was_admin = self.before is not None and self.before.role in ADMIN_ROLES
+        return self.lock_group or (was_admin and (self.after is None
+                                                  or self.after.role not in ADMIN_ROLES))
 
     @property
     def membership(self) -> Membership:
@@ -159,10 +173,13 @@ class Change:
         elif self.before is not None:
             changes.deletes.append(self.before)
         remote = self.group.is_remote  # a remote group's count is its own server's business
-        if (self.delta or self.lock_group) and not remote:
-            # Putting the group checks its version: two transitions racing on the same group
-            # cannot both commit a count (or an administrator set) computed from stale reads.
-            changes.put(self.group.evolve(member_count=self.group.member_count + self.delta))
+        if self.delta and not remote:
+            # Atomic: simultaneous joins add up instead of refusing each other (ports.Tally).
+            changes.tally(self.group, "member_count", self.delta)
+        if self.locks_group and not remote:
+            # Putting the group checks and bumps its version: two transitions racing on the
+            # same group cannot both commit an administrator set decided from stale reads.
+            changes.put(self.group)
         # `target` re-renders the group's public page (its member count) whatever the audience.
         # The activity itself stays "members": who joined or left is members' business, never in
         # a public outbox (DESIGN.md principle 2, tests/functions/test_group_public_output.py).

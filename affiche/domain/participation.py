@@ -25,10 +25,15 @@ invited (`invite_to_event`, local profiles) and the organising group's members, 
 invited. An invitation to any event takes the invitee past the organisers' approval.
 
 Capacity is never overbooked (DESIGN.md principle 5): a transition that adds or removes a
-participant commits the participation, the event with its new `participant_count` (guarded by the
-event's `version`) and the Activity in one transaction. A lost race re-reads and decides again;
-the decision checks capacity first, so a full event answers at once instead of retrying. Retries
-are bounded: after `ATTEMPTS` lost races the answer is a plain Conflict asking to try again.
+participant commits the participation, a tally of the event's `participant_count` and the Activity
+in one transaction. The tally adds to the stored count atomically, so simultaneous joins do not
+refuse each other; one that adds participants carries the capacity as its limit, which the store
+checks against the stored count, and the event's `version` as read (not bumped by tallies), so an
+edit of the event meanwhile (a lower capacity, a cancellation) fails it too (ports.Tally). A failed
+commit re-reads and decides again; the decision checks capacity first, so the place that went to
+someone else answers EventFull ("full"), and a full event answers at once instead of retrying.
+Retries are bounded: after `ATTEMPTS` lost races the answer is a plain Conflict asking to try
+again. There is no waiting list: a join beyond capacity is refused.
 
 The Activity (Join/Leave/Accept/Reject/Invite, object_kind "participation") is "private": the outbox
 re-renders the event page (its count) and, through `target`, the group page, but who takes part
@@ -216,11 +221,12 @@ class Change:
             elif before is not None:
                 changes.deletes.append(before)
         if self.delta:
-            # The event's version guards the count: two joins racing for the last place cannot
-            # both commit a count computed from the same read.
+            # Atomic, limited by the capacity on the stored count: two joins racing for the
+            # last place cannot both commit, and joins with places left never clash.
+            changes.tally(self.event, "participant_count", self.delta,
+                          limit=self.event.capacity if self.delta > 0 else None)
             self.event = self.event.evolve(
                 participant_count=self.event.participant_count + self.delta)
-            changes.put(self.event)
         for participation in self.participations:
             activity = activities.new(ports, self.activity, self.actor, participation,
                                       participation.key, audience="private",

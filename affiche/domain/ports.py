@@ -43,13 +43,35 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Tally:
+    """Add `delta` to the count `field` of `entity` (an event's participants, a group's members).
+
+    Counts are atomic: the store adds to what is stored, whatever was read, so two joins of one
+    group never clash (they did when each rewrote the group under its version: 5 of 20
+    simultaneous joins answered 409 in a load run). The tally still requires `entity` to be at
+    the version read, which no tally bumps: an edit of the group or event (openness, capacity,
+    cancellation, deletion) made meanwhile fails it, and the caller decides again on a fresh read.
+    `limit`: the count after the tally must not exceed it (an event's capacity), checked by the
+    store on the stored count, so concurrent joins cannot overbook; a failed limit is a Conflict,
+    after which the domain re-reads and refuses with its own reason (participation.EventFull).
+    A tally of 0 with a `limit` only checks that the stored count still fits (a lower capacity).
+    """
+
+    entity: Record
+    field: str  # one of the store's counted fields (affiche/store/table.py COUNTS)
+    delta: int
+    limit: int | None = None
+
+
 @dataclass
 class ChangeSet:
     """Writes that succeed or fail together.
 
     `puts` carry their entity's `version`: 0 means "must not exist yet", n means "must still be at
     version n" (optimistic locking). `deletes` likewise, except that version 0 deletes whatever
-    is there. `claims` reserve unique names (an email address) for an owner.
+    is there. `claims` reserve unique names (an email address) for an owner. `tallies` change
+    counts (see Tally); a put never changes a stored count, it only sets it on a new entity.
     """
 
     puts: list[Record] = field(default_factory=list)
@@ -58,9 +80,16 @@ class ChangeSet:
     releases: list[str] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)  # instance statistics to add to
+    tallies: list[Tally] = field(default_factory=list)
 
     def put(self, *entities: Record) -> ChangeSet:
         self.puts.extend(entities)
+        return self
+
+    def tally(self, entity: Record, field: str, delta: int, *,
+              limit: int | None = None) -> ChangeSet:
+        """Add `delta` to `entity`'s count `field` atomically (see Tally)."""
+        self.tallies.append(Tally(entity, field, delta, limit))
         return self
 
     def record(self, activity: Activity) -> ChangeSet:

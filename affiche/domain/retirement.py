@@ -29,8 +29,9 @@ DELETED_NAME = "Deleted profile"
 # Deliveries retry for about two days (activitypub/delivery.py), then wait in the dead-letter
 # queue, from which an administrator may replay them within the week.
 KEY_OUTLIVES_ACTOR = timedelta(days=9)
-# Each membership leaves under its group's version (membership.Change puts the group); a
-# concurrent join or leave bumps that version, so the removal is re-read and tried again.
+# Each membership leaves with a tally of its group's count, checked against the group's version
+# as read (membership.Change); an administrator's leaving also bumps that version. A concurrent
+# change of the group fails it, so the removal is re-read and tried again.
 
 
 def ensure_not_last_admins(ports: Ports, leaving: Collection[Actor]) -> None:
@@ -70,8 +71,8 @@ def _leave(ports: Ports, key: str) -> None:
         group = ports.repo.get(Actor, membership.group) if membership else None
         if membership is None or group is None:
             return
-        # membership.Change lowers the member count under the group's version and records the
-        # Leave activity with the audience the membership flows use (the page shows the count).
+        # membership.Change lowers the member count (a tally) and records the Leave activity
+        # with the audience the membership flows use (the page shows the count).
         ports.repo.commit(Change(group, membership, None, "Leave", membership.member)
                           .changeset(ports))
 

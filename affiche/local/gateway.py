@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from affiche.aws import client
+from affiche.local import request_state
 from affiche.local.negotiation import AP_TYPE, resolve, route
 from affiche.publish import tombstones
 from affiche.web import error_pages
@@ -33,6 +34,8 @@ FUNCTIONS = {
 
 
 def load_handlers() -> dict[str, Handler]:
+    """The functions' handlers, safe to call from the gateway's threads at once."""
+    request_state.install()
     return {name: importlib.import_module(module).lambda_handler
             for name, module in FUNCTIONS.items()}
 

@@ -5,8 +5,8 @@ How (DESIGN.md §6: "a journal of changes compacted now and then, written atomic
 - `Recorder` wraps moto's WSGI app. After a DynamoDB write answers 200 it appends the new state of
   every item the request named (`{"key", "item"}`, item None when deleted) to `journal.jsonl` and
   flushes it to the OS; after an upload under media/ answers 200 it writes the file (temp file,
-  then rename). moto serves one request at a time (emulator.SerialMotoServer), so the journal's
-  order is the order of the writes.
+  then rename). moto's work runs under one lock (emulator.ParallelMotoServer) and the journal is
+  written under it too, so the journal's order is the order of the writes.
 - The runner's Saver rotates the journal into a numbered segment, waits until the outbox has
   handled every change so far, then `fold` exports the whole table atomically (backup.export_table:
   temp file, then rename) and only then deletes the segments it covers. The
@@ -15,6 +15,8 @@ How (DESIGN.md §6: "a journal of changes compacted now and then, written atomic
   an item's whole state at that moment, so replaying in order ends at the latest state.
 - `load` reads the export, applies the segments and the journal in order, and puts the result in
   the table; a crash at any point of a compaction leaves files `load` reads correctly.
+
+The queues' messages are journaled the same way, in their own files (queue_journal.py).
 
 Flushing (not fsync-ing) each entry survives the process being killed; an operating-system crash
 may lose the last writes, a price a local instance pays for not waiting on the disk per write."""
@@ -31,6 +33,8 @@ from typing import Any
 
 from affiche.aws import client
 from affiche.config import get_settings
+from affiche.local.queue_journal import CHANGES as QUEUE_CHANGES
+from affiche.local.queue_journal import QueueJournal
 from affiche.store import backup
 
 JOURNAL_FILE = "journal.jsonl"
@@ -161,18 +165,35 @@ class Recorder:
     def __init__(self, app: WsgiApp) -> None:
         self.app = app
         self.journal: Journal | None = None  # set once the saved data is imported
+        self.queues: QueueJournal | None = None  # set once the saved messages are back
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        queues = self.queues
+        if (queues is not None and target.startswith("AmazonSQS.")
+                and target.split(".", 1)[1] in QUEUE_CHANGES):
+            return self._answer(environ, start_response, queues.record)
         journal = self.journal
         if journal is None:
             return self.app(environ, start_response)
-        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
         operation = target.rsplit(".", 1)[-1] if target.startswith("DynamoDB_") else ""
         is_media = (environ.get("REQUEST_METHOD") == "PUT"
                     and _media_path(journal, environ) is not None)
         if operation not in _WRITES and not is_media:
             return self.app(environ, start_response)
         body = _read_body(environ) if operation else b""  # an upload is read from moto after
+
+        def keep() -> None:
+            if operation:
+                journal.append(_item_states(journal, operation, body))
+            else:
+                _save_media(journal, environ)
+
+        return self._answer(environ, start_response, keep)
+
+    def _answer(self, environ: Environ, start_response: StartResponse,
+                keep: Callable[[], None]) -> Iterable[bytes]:
+        """Let moto answer, run `keep` if the answer is a success, then send the answer."""
         answered: list[Any] = []
 
         def capture(status: str, headers: list[Any], exc_info: Any = None) -> Any:
@@ -181,10 +202,7 @@ class Recorder:
 
         chunks = b"".join(self.app(environ, capture))
         if answered and answered[0].startswith("200"):
-            if operation:
-                journal.append(_item_states(journal, operation, body))
-            else:
-                _save_media(journal, environ)
+            keep()
         start_response(*answered)
         return [chunks]
 

@@ -11,11 +11,14 @@ remember the items it names (by key) and the length of each table's stream; when
 fails we put those items back and drop the stream records it appended. That is exactly the state
 moto's full copy would restore, for a cost proportional to the transaction.
 
-A second fix keeps moto's stream reader from accumulating shard iterators (see below)."""
+Further fixes keep moto's stream reader from accumulating shard iterators, answer a Query from
+its partition, and cut the emulator's cost per request (see below)."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import threading
 import types
 from typing import Any
@@ -51,6 +54,8 @@ def apply() -> None:
     ddb.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _keep_one_stream_iterator()
     _query_one_partition(ddb)
+    _serialize_items_as_json()
+    _list_moto_modules_once()
     _applied = True
 
 
@@ -195,3 +200,70 @@ def _restore(snapshot: list[tuple[Any, ...]]) -> None:
             holder.pop(key, None)
         else:
             holder[key] = item
+
+
+# Item operations answered with the items as stored: their JSON is the result itself.
+_PLAIN_JSON_OPERATIONS = frozenset({
+    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+    "BatchWriteItem", "TransactGetItems", "TransactWriteItems"})
+
+
+def _serialize_items_as_json() -> None:
+    """moto 5 serialises every answer by walking botocore's model of the operation, member by
+    member, each attribute value of each item included: under load that was the largest cost of
+    the emulator (about a quarter of its time, all of it under its lock). An item operation's
+    result is already DynamoDB's wire format (`DynamoResult` converts the items), with no
+    timestamp to convert (binary values are base64-encoded), so `json.dumps` writes it. Other
+    operations (DescribeTable's dates, ...) keep moto's serializer;
+    tests/local/test_emulator_parallel.py compares both."""
+    from moto.dynamodb.responses import DynamoResult
+
+    original = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        if context.operation_model.name not in _PLAIN_JSON_OPERATIONS or not plain_json[0]:
+            return original(self, context)
+        try:
+            body = json.dumps(_doubles(self.result), separators=(",", ":"), default=_base64)
+        except TypeError:  # a value moto's serializer converts in some other way
+            return original(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
+def _doubles(result: Any) -> Any:
+    """The result with the model's doubles as floats: capacity units and size estimates, which
+    moto counts in ints, live in these two top-level members only (items hold no numbers)."""
+    if not isinstance(result, dict):
+        return result
+    fixed = {k: _floats(v) for k, v in result.items()
+             if k in ("ConsumedCapacity", "ItemCollectionMetrics")}
+    return {**result, **fixed} if fixed else result
+
+
+def _floats(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _base64(value: Any) -> str:
+    """Binary attribute values (B, BS) travel base64-encoded, as moto's serializer writes them."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(type(value).__name__)
+
+
+plain_json = [True]  # tests turn it off to compare with moto's own serializer
+
+
+def _list_moto_modules_once() -> None:
+    """moto's server finds the service of every request by listing its own package folder
+    (`os.listdir` and a `stat` per entry, about 70 per request); the folder does not change."""
+    from moto import backends
+
+    modules = list(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules

@@ -21,6 +21,7 @@ from affiche.local.emulator import Emulator, start_emulator
 from affiche.local.gateway import Gateway, load_handlers
 from affiche.local.journal import Journal, fold, load
 from affiche.local.pollers import Poller, QueuePoller, SchedulePoller, StreamPoller
+from affiche.local.queue_journal import QueueJournal
 from affiche.local.resources import create_resources
 from affiche.store import backup
 
@@ -75,6 +76,9 @@ class Instance:
             poller.stop()
         for poller in self.pollers:
             poller.join(timeout=5)
+        # After the pollers: what they sent or deleted while the saver stopped is in the snapshot.
+        self.saver.queues.compact()
+        self.saver.queues.close()
         self.emulator.stop()
 
 
@@ -83,12 +87,15 @@ class Saver(threading.Thread):
     this folds the journal into the table export now and then, and at stop, but only once the
     outbox has handled every change in it: a change still in a journal is handed to the outbox
     again at the next start, so a kill never loses its mail or deliveries. It also copies media
-    (which the journal writes as they are uploaded) as a second line of defence."""
+    (which the journal writes as they are uploaded) as a second line of defence, and compacts
+    the queues' journal (queue_journal.py), which depends on nothing else."""
 
-    def __init__(self, data: Path, journal: Journal, outbox: Poller) -> None:
+    def __init__(self, data: Path, journal: Journal, outbox: Poller,
+                 queues: QueueJournal) -> None:
         super().__init__(name="saver", daemon=True)
         self.data = data
         self.journal = journal
+        self.queues = queues
         self.outbox = outbox
         self.stopping = threading.Event()
         self.lock = threading.Lock()
@@ -96,6 +103,8 @@ class Saver(threading.Thread):
     def save(self) -> bool:
         """Fold the journal into the export; False when the outbox is still busy (kept)."""
         with self.lock:
+            if self.queues.entries:
+                self.queues.compact()
             self.journal.rotate()
             if not self._outbox_caught_up():
                 return False
@@ -116,6 +125,8 @@ class Saver(threading.Thread):
         while not self.stopping.is_set():
             if self.stopping.wait(SAVE_INTERVAL):
                 break
+            if self.queues.entries >= COMPACT_AFTER:
+                self.queues.compact()
             if self.journal.entries >= COMPACT_AFTER or (self.journal.entries and self._quiet()):
                 self.save()
 
@@ -141,6 +152,23 @@ def _configure(port: int, data: Path, public_url: str | None) -> None:
     reset_clients()
 
 
+LOCAL_KEY_PARAMETER = "/affiche/local/instance-key"
+
+
+def _instance_key() -> None:
+    """The instance actor's key in moto's SSM, as `make deploy` puts it in AWS's. moto's SSM is
+    not saved with the data, so the key is also kept in the table (saved) and copied in at each
+    start: the local instance keeps one key id across restarts."""
+    from affiche.activitypub import instance_actor
+    from affiche.store.repository import DynamoRepository
+
+    repo = DynamoRepository()
+    instance_actor.table_key(repo)
+    instance_actor.provision_key_parameter(LOCAL_KEY_PARAMETER, repo)
+    os.environ["AFFICHE_INSTANCE_KEY_PARAMETER"] = LOCAL_KEY_PARAMETER
+    reset_settings()
+
+
 def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = False,
           public_url: str | None = None) -> Instance:
     data = data.resolve()
@@ -152,15 +180,18 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     reset_settings()
     imported, unfinished = load(data, data / TABLE_FILE)
     backup.import_media(data)
+    _instance_key()
     settings = get_settings()
     journal = Journal(data, settings.table_name, settings.aws_region, settings.site_bucket)
     emulator.server.recorder.journal = journal  # from now on, each acknowledged write is kept
+    queues_journal = QueueJournal.open(data, settings.aws_region)  # messages back in the queues
+    emulator.server.recorder.queues = queues_journal
     handlers = load_handlers()
     from functions.outbox.handler import lambda_handler as outbox
 
     stream = StreamPoller(get_settings().table_name, outbox,
                           on_failure_queue=queues["stream_failures"])
-    saver = Saver(data, journal, stream)
+    saver = Saver(data, journal, stream, queues_journal)
     admin_login = None
     if imported == 0:
         admin_login = _seed(empty)

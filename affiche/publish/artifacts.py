@@ -8,11 +8,13 @@ itself, its group, the instance listings of upcoming things and the tags it carr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from affiche.domain.model import Activity, Actor, Event, Post, is_remote_name
 from affiche.publish.archive import local_year, years_of
-from affiche.publish.renderer import Output, Renderer
+
+if TYPE_CHECKING:  # the renderer loads with the first render, not with the artifact table
+    from affiche.publish.renderer import Output, Renderer
 
 Artifact = tuple[str, ...]
 INSTANCE: tuple[Artifact, ...] = (("home",), ("events_index",), ("instance_feeds",), ("nodeinfo",),
@@ -124,6 +126,8 @@ def _confirmed(store: Any, actor: Actor) -> bool:
 def render(renderer: Renderer, artifacts: Iterable[Artifact],
            rendered: Callable[[], None] | None = None) -> Output:
     """Render each artifact; `rendered` is called after each one (the full build's progress)."""
+    from affiche.publish.renderer import Output
+
     output = Output()
     for name, *args in artifacts:
         output.extend(getattr(renderer, name)(*args))

@@ -21,10 +21,11 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-from affiche.publish.renderer import Output
+if TYPE_CHECKING:
+    from affiche.publish.renderer import Output
 
 MAX_PATHS = 3000  # CloudFront's limit of paths in progress per distribution
 # CloudFront bills each invalidated path beyond 1,000 a month ($0.005 each) and counts "/*" as

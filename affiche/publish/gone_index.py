@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from affiche.publish.renderer import Output
 from affiche.publish.tombstones import MARKER
+
+if TYPE_CHECKING:
+    from affiche.publish.renderer import Output
 
 SUFFIX = "/" + MARKER
 ATTEMPTS = 3  # another outbox invocation may have changed the store since we read its ETag

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from affiche.config import Settings
 from affiche.domain.model import Activity
 from affiche.publish import artifacts, tag_index, tombstones
-from affiche.publish.renderer import Output, Renderer
 from affiche.publish.writers import Writer
+
+if TYPE_CHECKING:
+    from affiche.publish.renderer import Output
 
 
 def publish(activity: Activity, *, settings: Settings, store: object, writer: Writer,
@@ -16,6 +19,10 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
     """`done`: artifacts already rendered for earlier records of the same stream batch. Every
     record of a batch was committed before the batch was read, so an artifact rendered for one
     of them already shows all of them: a batch of 100 new events renders the home page once."""
+    # Imported here: the outbox function also delivers (SQS), and a container that only
+    # delivers never loads the templates and calendar code the renderer brings.
+    from affiche.publish.renderer import Output, Renderer
+
     if activity.object_kind == "event":
         tag_index.record(activity)  # before the tag pages read it
     renderer = Renderer(settings, store, now)

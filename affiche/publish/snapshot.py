@@ -27,6 +27,8 @@ class _Item:
         "gsi2pk",
         "gsi2sk",
         "kind",
+        "member_count",  # table.COUNTS
+        "participant_count",
         "pk",
         "sk",
         "total",
@@ -43,6 +45,8 @@ class _Item:
     gsi2pk: str | None
     gsi2sk: str | None
     total: int | None
+    member_count: int | None
+    participant_count: int | None
 
     def __init__(self, raw: Row) -> None:
         for name in self.__slots__:

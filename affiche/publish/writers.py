@@ -5,10 +5,12 @@ Deleting a key that does not exist is not an error: re-running a change is idemp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from affiche.publish import search_index
-from affiche.publish.renderer import Output
+
+if TYPE_CHECKING:
+    from affiche.publish.renderer import Output
 
 # Pages change when their content changes; a short shared cache keeps the CDN fresh without
 # invalidation storms. Invalidations are still sent for the exact paths a change touched.

@@ -4,8 +4,9 @@ DynamoDB throttles (ProvisionedThroughputExceeded, ThrottlingException, RequestL
 transaction cancelled with a ThrottlingError reason) once botocore's own retries are spent; S3 and
 other services answer SlowDown or 503. Those are the service's state, not the request's fault:
 the caller answers 503 with Retry-After (affiche/web/resolver.py), never a 500. A transaction
-cancelled with a TransactionConflict reason lost a race with another transaction, like a failed
-version check: it is a Conflict, which `optimistically` retries."""
+cancelled with a TransactionConflict reason lost a race with another transaction touching one of its
+items at the same moment: nothing was written or refused, so the repository sends it again a few
+times; after that it is a Conflict, which `optimistically` retries from a fresh read."""
 
 from __future__ import annotations
 
@@ -40,3 +41,10 @@ def is_transient(error: BaseException) -> bool:
 
 def unavailable() -> Unavailable:
     return Unavailable(BUSY, retry_after=1)
+
+
+def lost_to_another_transaction(error: BaseException) -> bool:
+    """A transaction cancelled only because another one held one of its items: sending the
+    same request again can succeed. A failed condition among the reasons would fail again."""
+    codes = error_codes(error)
+    return "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes

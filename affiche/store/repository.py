@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,8 @@ from affiche.domain.model import (
     Session,
     Token,
 )
-from affiche.domain.ports import END, ChangeSet, R, Slice
+from affiche.domain.ports import END, ChangeSet, R, Slice, Tally
+from affiche.domain.retry import back_off
 from affiche.store import faults
 from affiche.store.keys import (
     KINDS,
@@ -43,24 +45,134 @@ from affiche.store.keys import (
     primary_key,
     resource_folder_partition,
 )
-from affiche.store.table import Counter, Item, bind
+from affiche.store.table import COUNTS, Counter, Item, Tallied, bind
 
 
 def to_item(entity: Record) -> Item:
     data = entity.to_dict()
     data.pop("version", None)  # the item's VersionAttribute is the source of truth
+    counts = {name: data.pop(name) for name in COUNTS if name in data}  # attributes of their own
     attrs = keys_for(entity).attributes()
     item = Item(kind=entity.kind, data=json.dumps(data, sort_keys=True, ensure_ascii=False),
-                **attrs)
+                **attrs, **counts)
     if entity.version:  # no version yet: pynamodb then requires the item not to exist
         item.version = entity.version
     return item
 
 
-def from_item(item: Item) -> Record:
-    entity = KINDS[item.kind].from_dict(json.loads(item.data))
-    entity.version = int(item.version or 0)
+def from_item(item: Any) -> Record:
+    """The entity an Item (or the full build's snapshot row) holds."""
+    return entity_of(item.kind, item.data, item.version,
+                     {name: getattr(item, name, None) for name in COUNTS})
+
+
+def entity_of(kind: str, data: str, version: Any, counts: dict[str, Any]) -> Record:
+    """An entity from its stored parts. A count attribute wins over `data`, which holds the
+    count only in items written before counts had attributes (table.COUNTS)."""
+    values = json.loads(data)
+    values.update({name: int(value) for name, value in counts.items() if value is not None})
+    entity = KINDS[kind].from_dict(values)
+    entity.version = int(version or 0)
     return entity
+
+
+def _counts_of(entity: Record) -> dict[str, int]:
+    return {name: int(getattr(entity, name)) for name in COUNTS if hasattr(entity, name)}
+
+
+def _counted_update(entity: Record, folded: list[Tally]) -> tuple[Item, list[Any], Any]:
+    """An existing counted entity is updated, never replaced: a Put would write back the count
+    it read, undoing the tallies committed since (they do not bump the version it checks).
+    Every other attribute is set (or removed) as the Put would; `folded` are tallies of the same
+    item in the same transaction (DynamoDB takes one operation per item)."""
+    item = to_item(entity)
+    actions: list[Any] = [Item.kind.set(item.kind), Item.data.set(item.data)]
+    for name in ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "expires"):
+        value, attribute = getattr(item, name), getattr(Item, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    seeds = _counts_of(entity)
+    deltas = {tally.field: sum(t.delta for t in folded if t.field == tally.field)
+              for tally in folded}
+    for name, seed in seeds.items():
+        stored = getattr(Item, name)
+        actions.append(stored.set((stored | seed) + deltas.get(name, 0)))
+    condition = None
+    for tally in folded:
+        condition = _and(condition, _within(getattr(Item, tally.field), seeds[tally.field],
+                                            deltas[tally.field], tally.limit))
+    return item, actions, condition
+
+
+def _within(stored: Any, seed: int, delta: int, limit: int | None) -> Any:
+    """The condition that the count after adding `delta` stays at most `limit`."""
+    if limit is None:
+        return None
+    fits = stored <= limit - delta
+    # No attribute yet (an item older than COUNTS): the seed, read from `data`, is the count.
+    return fits | stored.does_not_exist() if seed + delta <= limit else fits
+
+
+def _and(left: Any, right: Any) -> Any:
+    return right if left is None else left if right is None else left & right
+
+
+def _tally_update(tally: Tally) -> tuple[Tallied, list[Any], Any]:
+    """`SET count = if_not_exists(count, seed) + delta`, on the item as read (its version),
+    without bumping that version (Tallied has no VersionAttribute)."""
+    pk, sk = primary_key(type(tally.entity), entity_key(tally.entity))
+    seed = _counts_of(tally.entity)[tally.field]
+    stored = getattr(Tallied, tally.field)
+    condition = _and(Tallied.pk.exists() & (Tallied.version == tally.entity.version),
+                     _within(stored, seed, tally.delta, tally.limit))
+    return Tallied(pk, sk), [stored.set((stored | seed) + tally.delta)], condition
+
+
+def _puts_and_tallies(tx: TransactWrite, changes: ChangeSet, labels: Labels) -> None:
+    """The puts (updates for existing counted entities, see `_counted_update`) and the tallies
+    of `changes`, a tally of an entity also put being folded into its put."""
+    folded = {id(e): [t for t in changes.tallies if _same_item(t.entity, e)]
+              for e in changes.puts if e.version and _counts_of(e)}
+    in_a_put = {id(t) for ts in folded.values() for t in ts}
+    for entity in changes.puts:
+        if id(entity) in folded:
+            item, actions, condition = _counted_update(entity, folded[id(entity)])
+            tx.update(item, actions=actions, condition=condition)
+            labels.updates.append((entity, None))
+        else:
+            tx.save(to_item(entity))
+            labels.puts.append((entity, None))
+    for tally in changes.tallies:
+        if id(tally) in in_a_put:
+            continue
+        if not tally.entity.version:
+            raise ValueError("a new entity starts with its count: put it, do not tally")
+        target, actions, condition = _tally_update(tally)
+        tx.update(target, actions=actions, condition=condition)
+        labels.updates.append((tally.entity, None))
+
+
+@dataclass
+class Labels:
+    """What each operation of a transaction writes (an entity, a claim), for the message of a
+    refusal, whose reasons come one per operation in the order pynamodb sends them: deletes,
+    then puts, then updates, whatever the order they were added in."""
+
+    deletes: list[tuple[Record | None, str | None]] = field(default_factory=list)
+    puts: list[tuple[Record | None, str | None]] = field(default_factory=list)
+    updates: list[tuple[Record | None, str | None]] = field(default_factory=list)
+
+    def in_order(self) -> list[tuple[Record | None, str | None]]:
+        return [*self.deletes, *self.puts, *self.updates]
+
+
+def _same_item(one: Record, other: Record) -> bool:
+    return type(one) is type(other) and entity_key(one) == entity_key(other)
+
+
+#: Sends of one transaction that DynamoDB cancelled for a TransactionConflict (another transaction
+#: touching one of its items at that moment, e.g. two joins tallying one group): nothing was
+#: written and nothing was refused, so the same request is sent again, after a jittered pause.
+RESENDS = 4
 
 
 def _conflict_message(entity: Record | None, claim: str | None) -> str:
@@ -123,54 +235,60 @@ class DynamoRepository:
     # --- the one write -----------------------------------------------------------------------
     def commit(self, changes: ChangeSet) -> None:
         _refuse_deleting_the_record(changes)
-        labels: list[tuple[Record | None, str | None]] = []
-        with_transaction = TransactWrite(connection=self.model._get_connection().connection)
-        try:
-            with with_transaction as tx:
-                for entity in changes.puts:
-                    tx.save(to_item(entity))
-                    labels.append((entity, None))
-                for entity in changes.deletes:
-                    pk, sk = primary_key(type(entity), entity_key(entity))
-                    doomed = self.model(pk, sk)
-                    if entity.version:
-                        doomed.version = entity.version
-                    # Version 0 means "whatever its version": without this flag pynamodb would
-                    # require the item to have no version, which no stored item satisfies.
-                    tx.delete(doomed, add_version_condition=bool(entity.version))
-                    labels.append((entity, None))
-                for claim, owner in changes.claims.items():
-                    pk, sk = claim_key(claim)
-                    tx.save(self.model(pk, sk, kind="claim", data=json.dumps({"owner": owner})),
-                            condition=self.model.pk.does_not_exist())
-                    labels.append((None, claim))
-                for claim in changes.releases:
-                    pk, sk = claim_key(claim)
-                    tx.delete(self.model(pk, sk), add_version_condition=False)
-                    labels.append((None, None))
-                for activity in changes.activities:
-                    tx.save(to_item(activity))
-                    labels.append((activity, None))
-                for name, delta in changes.counters.items():
-                    tx.update(Counter(f"STATS#{name}", MAIN), actions=[Counter.total.add(delta)])
-                    labels.append((None, None))
-        except TransactWriteError as error:
-            raise self._refusal(error, labels) from error
+        for sent in range(RESENDS):
+            labels = Labels()
+            try:
+                self._transact(changes, labels)
+                break
+            except TransactWriteError as error:
+                if sent < RESENDS - 1 and faults.lost_to_another_transaction(error):
+                    back_off(sent)
+                    continue
+                raise self._refusal(error, labels) from error
         for entity in changes.puts:
             entity.version += 1
 
+    def _transact(self, changes: ChangeSet, labels: Labels) -> None:
+        """One TransactWriteItems of every write of `changes`; `labels` name each operation, in
+        order, for the message of a refusal."""
+        with TransactWrite(connection=self.model._get_connection().connection) as tx:
+            _puts_and_tallies(tx, changes, labels)
+            for entity in changes.deletes:
+                pk, sk = primary_key(type(entity), entity_key(entity))
+                doomed = self.model(pk, sk)
+                if entity.version:
+                    doomed.version = entity.version
+                # Version 0 means "whatever its version": without this flag pynamodb would
+                # require the item to have no version, which no stored item satisfies.
+                tx.delete(doomed, add_version_condition=bool(entity.version))
+                labels.deletes.append((entity, None))
+            for claim, owner in changes.claims.items():
+                pk, sk = claim_key(claim)
+                tx.save(self.model(pk, sk, kind="claim", data=json.dumps({"owner": owner})),
+                        condition=self.model.pk.does_not_exist())
+                labels.puts.append((None, claim))
+            for claim in changes.releases:
+                pk, sk = claim_key(claim)
+                tx.delete(self.model(pk, sk), add_version_condition=False)
+                labels.deletes.append((None, None))
+            for activity in changes.activities:
+                tx.save(to_item(activity))
+                labels.puts.append((activity, None))
+            for name, delta in changes.counters.items():
+                tx.update(Counter(f"STATS#{name}", MAIN), actions=[Counter.total.add(delta)])
+                labels.updates.append((None, None))
+
     @classmethod
-    def _refusal(cls, error: TransactWriteError,
-                 labels: list[tuple[Record | None, str | None]]) -> DomainError:
+    def _refusal(cls, error: TransactWriteError, labels: Labels) -> DomainError:
         """Throttled means busy (503, retry later), anything else a lost race or clash (409)."""
         if faults.is_transient(error):
             return faults.unavailable()
         return Conflict(cls._explain(error, labels))
 
     @staticmethod
-    def _explain(error: TransactWriteError, labels: list[tuple[Record | None, str | None]]) -> str:
+    def _explain(error: TransactWriteError, labels: Labels) -> str:
         reasons = getattr(error, "cancellation_reasons", None) or []
-        for reason, (entity, claim) in zip(reasons, labels, strict=False):
+        for reason, (entity, claim) in zip(reasons, labels.in_order(), strict=False):
             if reason is not None and getattr(reason, "code", None) == "ConditionalCheckFailed":
                 return _conflict_message(entity, claim)
         return "the change could not be saved because of a concurrent change; try again"

@@ -5,6 +5,12 @@ Every entity is one item: `pk`/`sk` locate it, `gsi1`/`gsi2` serve the listings 
 transaction carries an optimistic-locking condition for free. The TTL attribute is declared here,
 on the base model (pynamodb pitfall, DESIGN.md §7); moto never expires items, so readers also
 check `expires` themselves.
+
+Counts (COUNTS: a group's members, an event's participants) are kept out of `data`, each in an
+attribute of its own, so that a join adds to it atomically (`SET n = if_not_exists(n, seed) + d`,
+repository.py) instead of rewriting the group or event under its version: DESIGN.md §1 says counts
+are guarded by the parent's version; they were, until simultaneous joins of one group refused each
+other (409). The parent's version still guards what a count is checked against (capacity, openness).
 """
 
 from __future__ import annotations
@@ -21,6 +27,12 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from affiche.config import Settings, get_settings
+
+#: The counted fields of entities, each stored in the item attribute of the same name (never in
+#: `data`) and changed only by ChangeSet.tally. Items written before counts moved out of `data`
+#: have none of these attributes: reads then take the count from `data`, and the first write
+#: seeds the attribute with it (if_not_exists).
+COUNTS = ("member_count", "participant_count")
 
 
 class Gsi1(GlobalSecondaryIndex["Item"]):
@@ -57,9 +69,26 @@ class Item(Model):
     data = UnicodeAttribute(default="{}")
     version = VersionAttribute(null=True)
     expires = TTLAttribute(null=True)
+    member_count = NumberAttribute(null=True)  # COUNTS
+    participant_count = NumberAttribute(null=True)
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
+
+
+class Tallied(Model):
+    """The counts of an Item, for tallies: an update through Item would bump its version
+    (pynamodb adds `version + 1` to every update of a versioned model), and a tally must not,
+    or two joins of one group would clash again. `version` is only read, for the condition."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    version = NumberAttribute(null=True)
+    member_count = NumberAttribute(null=True)  # COUNTS
+    participant_count = NumberAttribute(null=True)
 
 
 class Counter(Model):
@@ -86,7 +115,7 @@ def bind(settings: Settings | None = None) -> type[Item]:
     settings = settings or get_settings()
     target = (settings.table_name, settings.aws_endpoint_url, settings.aws_region)
     if target != _bound:
-        for model in (Item, Counter):
+        for model in (Item, Tallied, Counter):
             meta: Any = model.Meta
             meta.table_name = settings.table_name
             meta.host = settings.aws_endpoint_url

@@ -34,7 +34,7 @@ def heading(status: int) -> str:
 def too_large_message(limit: int) -> str:
     """What to say of a request refused for its size (`limit` bytes): where it came from is a
     form with a file, most likely a photo straight from a camera."""
-    from affiche.domain.group_images import MAX_BYTES, MIB
+    from affiche.domain.images import MAX_BYTES, MIB  # not group_images: no image library
 
     return (f"what you sent is larger than {limit // MIB} MiB, more than this site accepts "
             f"(an image may be at most {max(MAX_BYTES.values()) // MIB} MiB): go back, choose a "

@@ -11,13 +11,12 @@ from urllib.parse import urlsplit
 
 from affiche import bounded_json
 from affiche.domain.errors import InvalidInput
-from affiche.domain.group_images import MAX_BYTES, size_limit_message
-from affiche.domain.images import TYPES, media_type
+from affiche.domain.images import MAX_BYTES, TYPES, media_type, size_limit_message
 
 MAX_BODY = 64 * 1024  # JSON bodies; images use the upload route with their own limit
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # The only API writes whose body is not JSON: raw image bytes POSTed to these paths, each with
-# its own size limit (group_images.MAX_BYTES). Every other API write keeps the JSON rules.
+# its own size limit (images.MAX_BYTES). Every other API write keeps the JSON rules.
 UPLOADS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/api/groups/[^/]+/avatar"), "avatar"),
     (re.compile(r"/api/groups/[^/]+/banner"), "banner"),

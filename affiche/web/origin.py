@@ -12,25 +12,17 @@ from __future__ import annotations
 
 import hmac
 import json
-from functools import lru_cache
 from typing import Any
 
+from affiche import secure_parameters
 from affiche.config import get_settings
 
 HEADER = "x-affiche-origin"  # API Gateway (payload 2.0) lower-cases header names
 
 
-@lru_cache(maxsize=4)
-def _secret(parameter: str) -> str:
-    from affiche.aws import client
-
-    answer = client("ssm").get_parameter(Name=parameter, WithDecryption=True)
-    return str(answer["Parameter"]["Value"])
-
-
 def forget_secret() -> None:
     """Tests that change the parameter call this (a rotated secret needs a new cold start)."""
-    _secret.cache_clear()
+    secure_parameters.forget()
 
 
 def refuse_unless_through_cdn(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -39,7 +31,7 @@ def refuse_unless_through_cdn(event: dict[str, Any]) -> dict[str, Any] | None:
     if not parameter:
         return None  # no CloudFront in front: the local gateway, tests
     sent = str((event.get("headers") or {}).get(HEADER, ""))
-    if sent and hmac.compare_digest(sent.encode(), _secret(parameter).encode()):
+    if sent and hmac.compare_digest(sent.encode(), secure_parameters.read(parameter).encode()):
         return None
     message = "this address is not served directly: use the instance's public address"
     return {"statusCode": 403, "headers": {"Content-Type": "application/json"},

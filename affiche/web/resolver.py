@@ -6,7 +6,7 @@ Domain errors map to statuses once (errors.py); validation errors name every bad
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
@@ -58,9 +58,18 @@ def _explain(item: dict[str, Any]) -> str:
     return str(item.get("msg") or kind)
 
 
-def json_api() -> APIGatewayHttpResolver:
-    """A resolver validating requests against the routes' pydantic models, with our errors."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+Resolver = TypeVar("Resolver", bound=APIGatewayHttpResolver)
+
+
+@overload
+def json_api() -> APIGatewayHttpResolver: ...
+@overload
+def json_api(kind: type[Resolver]) -> Resolver: ...
+def json_api(kind: type[APIGatewayHttpResolver] = APIGatewayHttpResolver
+             ) -> APIGatewayHttpResolver:
+    """A resolver validating requests against the routes' pydantic models, with our errors.
+    `kind` is the resolver class: the API function's loads its routers lazily (lazy_routes.py)."""
+    app = kind(enable_validation=True)
     app.exception_handler(DomainError)(domain_error)
     app.exception_handler(RequestValidationError)(invalid_request)
 

@@ -1,4 +1,5 @@
-"""The API application: one resolver, a router per resource, errors mapped in one place."""
+"""The API application: one resolver, a router per resource (imported when a request needs it),
+errors mapped in one place."""
 
 from __future__ import annotations
 
@@ -10,32 +11,12 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from affiche import __version__
 from affiche.web.resolver import json_api
-from functions.api.pages import ROUTERS as PAGE_ROUTERS
-from functions.api.routes import account_settings, accounts, events, group_images, groups, profiles
-from functions.api.routes import comments as comment_routes
-from functions.api.routes import discussions as discussion_routes
-from functions.api.routes import following as following_routes
-from functions.api.routes import members as member_routes
-from functions.api.routes import participation as participation_routes
-from functions.api.routes import posts as post_routes
-from functions.api.routes import reports as report_routes
-from functions.api.routes import resources as resource_routes
+from functions.api.lazy_routes import LazyResolver
 
-app = json_api()
-
-for router in (accounts.router, groups.router, events.router, group_images.router,
-               account_settings.router, profiles.router, member_routes.router,
-               following_routes.router, participation_routes.router):
-    app.include_router(router)
-
-app.include_router(comment_routes.router)
-app.include_router(post_routes.router)
-app.include_router(discussion_routes.router)
-app.include_router(resource_routes.router)
-app.include_router(report_routes.router)
-
-for router in PAGE_ROUTERS:  # members' HTML pages, left out of the OpenAPI document
-    app.include_router(router)
+# A router per resource (functions/api/routes/) and the members' HTML pages (functions/api/
+# pages/, left out of the OpenAPI document), each imported by the first request under its
+# prefixes: lazy_routes.py has the table.
+app = json_api(LazyResolver)
 
 
 def openapi_document() -> dict[str, Any]:
@@ -43,6 +24,7 @@ def openapi_document() -> dict[str, Any]:
     for the one public API, whichever function serves a route."""
     from functions.moderation.handler import app as moderation
 
+    app.load_all()  # the document lists every route, not only those requests have needed
     document: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(title="affiche API", version=__version__))
     theirs = json.loads(moderation.get_openapi_json_schema())

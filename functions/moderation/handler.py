@@ -109,6 +109,36 @@ def replay_deliveries(body: ReplayInput) -> Response[dict[str, Any]]:
     return json_response(200, {"replayed": [d.message_id for d in replayed]})
 
 
+class FailureReplayInput(Input):
+    ids: list[str] = Field(default_factory=list, max_length=1000)
+    every: bool = Field(default=False, alias="all")
+
+
+@app.get("/api/mod/failures")
+def failed_changes() -> Response[dict[str, Any]]:
+    """Changes whose pages, deliveries or mail failed after their retries, with why (at most
+    100 listed; `count` says how many there are)."""
+    from affiche.publish import stream_failures
+
+    _context, account, _ = caller(app)  # type: ignore[arg-type]
+    instance.require_admin(account)
+    return json_response(200, {"failures": [f.summary() for f in stream_failures.failures()],
+                               "count": stream_failures.count()})
+
+
+@app.post("/api/mod/failures/replay", status_code=202)
+def replay_failed_changes(body: FailureReplayInput) -> Response[dict[str, Any]]:
+    """Ask the outbox to run failed changes again: by id, or all; one failing again is kept."""
+    from affiche.publish import stream_failures
+
+    context, account, _ = caller(app)  # type: ignore[arg-type]
+    instance.require_admin(account)
+    if not (body.ids or body.every):
+        return json_response(400, {"error": "invalid_input", "message": "give ids or all: true"})
+    stream_failures.replay_by(context, account, body.ids, body.every)
+    return json_response(202, {"requested": "all" if body.every else sorted(set(body.ids))})
+
+
 @app.get("/api/mod/inbound/failed")
 def failed_inbound() -> Response[dict[str, Any]]:
     """Inbound activities whose processing failed, with the error."""

@@ -14,7 +14,8 @@ mail ledger keeps a retried record from mailing anyone twice.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -34,17 +35,36 @@ from affiche.domain.ports import SystemClock
 from affiche.mail import mailer
 from affiche.notify import notify, outgoing
 from affiche.observe import correlate, count, observed
-from affiche.publish import cdn
+from affiche.publish import cdn, stream_failures
 from affiche.publish.gone_index import apply as apply_gone
 from affiche.publish.gone_index import gone_index
-from affiche.publish.renderer import Output
 from affiche.publish.service import publish
 from affiche.publish.writers import BucketWriter
+from affiche.store import failure_notes
 from affiche.store.mail_ledger import MailLedger
 from affiche.store.repository import DynamoRepository
 from affiche.store.stream import entity_from_image
 
-stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+if TYPE_CHECKING:  # the renderer (templates, calendars) loads on the first publish only
+    from affiche.publish.renderer import Output
+
+
+class NotingProcessor(BatchProcessor):
+    """Powertools' processor that also notes why each record failed (store/failure_notes.py):
+    the failure queue's entries then tell an administrator why, which no partial batch response
+    can carry."""
+
+    def failure_handler(self, record: Any, exception: Any) -> Any:
+        answer = super().failure_handler(record, exception)
+        raw = getattr(record, "raw_event", None) or {}
+        key = (raw.get("dynamodb") or {}).get("Keys")
+        if key and exception[1] is not None:
+            failure_notes.note(key, exception[1])
+        return answer
+
+
+log = logging.getLogger("affiche.outbox")
+stream_processor = NotingProcessor(event_type=EventType.DynamoDBStreams)
 # What the records of the current batch wrote: one CDN invalidation after the batch (cdn.py).
 _published: list[Output] = []
 # The artifacts rendered for the current batch: each is rendered once per batch (service.py).
@@ -95,6 +115,12 @@ def handle_deliveries(event: dict[str, Any]) -> dict[str, Any]:
     from affiche.activitypub.delivery_consumer import consume_batch
 
     records = event.get("Records", [])
+    replays = [r for r in records if stream_failures.replay_request(r.get("body", ""))]
+    for record in replays:  # an administrator's replay of the failure queue (stream_failures.py)
+        request = stream_failures.replay_request(record["body"]) or {}
+        done, again = stream_failures.run_request(request, lambda_handler)
+        log.info("failure queue replay: %d replayed, %d failed again (kept)", done, again)
+    records = [r for r in records if r not in replays]
     failed = consume_batch(records)
     count("Deliveries", len(records) - len(failed))
     count("DeliveryFailures", len(failed))

@@ -152,7 +152,7 @@ def test_capacity_below_the_participants_is_a_conflict(ann: ApiClient) -> None:
     assert event is not None
     from affiche.domain.ports import ChangeSet
 
-    ports().repo.commit(ChangeSet().put(event.evolve(participant_count=5)))
+    ports().repo.commit(ChangeSet().tally(event, "participant_count", 5))
     refused(ann.call("PATCH", f"/api/events/{uuid}", {"capacity": 4}), 409,
             "lower than the number of participants (5)")
     assert ann.call("PATCH", f"/api/events/{uuid}", {"capacity": 5}).status == 200

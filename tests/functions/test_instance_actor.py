@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from affiche.activitypub import fetch, instance_actor, remote_keys
 from affiche.activitypub.signatures import verify_request
@@ -86,3 +87,56 @@ def test_key_fetches_are_signed_by_the_instance_actor(aws: Path) -> None:
     signature = seen[0].headers["Signature"]
     assert 'keyId="https://affiche.test/actor#main-key"' in signature
     assert 'headers="(request-target) host date"' in signature
+
+
+# --- the key in an SSM SecureString (affiche/secure_parameters.py, make deploy) ---------------
+
+KEY_PARAMETER = "/affiche/affiche/instance-key"
+
+
+def test_with_a_parameter_the_key_is_read_from_ssm_and_signs(
+        aws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from affiche import secure_parameters
+    from affiche.config import reset_settings
+    from affiche.domain.model import ActorKey
+    from tests.keys import CannedKeys
+
+    # Given the key provisioned as make deploy does, and the functions told its name
+    assert instance_actor.provision_key_parameter(KEY_PARAMETER, keys=CannedKeys())
+    monkeypatch.setenv("AFFICHE_INSTANCE_KEY_PARAMETER", KEY_PARAMETER)
+    reset_settings()
+    stored = boto3.client("ssm").get_parameter(Name=KEY_PARAMETER, WithDecryption=True)
+    assert stored["Parameter"]["Type"] == "SecureString"
+    # When the publisher renders /actor and a fetch is signed
+    doc = rendered("instance_actor")["actor.json"][0]
+    pem = stored["Parameter"]["Value"]
+    # Then both use the parameter's key, and the table holds no copy of it
+    assert doc["publicKey"]["publicKeyPem"] == instance_actor.public_key_pem(pem)  # type: ignore[index]
+    assert instance_actor.private_key_pem() == pem
+    assert DynamoRepository().get(ActorKey, instance_actor.KEY_NAME) is None
+    # And it is read once per container, not per signature
+    reads = secure_parameters.read.cache_info().misses
+    instance_actor.private_key_pem()
+    instance_actor.private_key_pem()
+    assert secure_parameters.read.cache_info().misses == reads
+
+
+def test_provisioning_moves_the_tables_key_and_never_overwrites(aws: Path) -> None:
+    import boto3
+
+    from tests.keys import CannedKeys
+
+    repo = DynamoRepository()
+    # Given an instance deployed before keys moved to SSM: its key is in the table
+    before = instance_actor.table_key(repo, CannedKeys())
+    # When make deploy provisions the parameter, then it holds that same key (same key id)
+    assert instance_actor.provision_key_parameter(KEY_PARAMETER, repo)
+    ssm = boto3.client("ssm")
+    assert ssm.get_parameter(Name=KEY_PARAMETER, WithDecryption=True)["Parameter"]["Value"] \
+        == before
+    # And a second deploy leaves it as it is
+    assert not instance_actor.provision_key_parameter(KEY_PARAMETER, repo, keys=CannedKeys())
+    assert ssm.get_parameter(Name=KEY_PARAMETER, WithDecryption=True)["Parameter"]["Value"] \
+        == before

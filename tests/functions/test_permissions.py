@@ -184,6 +184,8 @@ INSTANCE_ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/mod/invitations", {"email": "invitee@example.org"}, ADMIN),
     ("GET", "/api/mod/deliveries/dead", None, ADMIN),
     ("POST", "/api/mod/deliveries/replay", {"ids": ["none"]}, ADMIN),
+    ("GET", "/api/mod/failures", None, ADMIN),
+    ("POST", "/api/mod/failures/replay", {"ids": ["none"]}, ADMIN),
     ("GET", "/api/mod/inbound/failed", None, ADMIN),
     ("GET", "/api/mod/audit", None, ADMIN),
     ("GET", "/api/mod/reports", None, MOD),
@@ -459,6 +461,8 @@ def world(seed: Seed, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setenv("AFFICHE_TABLE", table)
     reset_settings()
     create_table()
+    # Named after the table, as in the template (publish/stream_failures.py): one per table.
+    client("sqs").create_queue(QueueName=f"{table}-stream-failures")
     for start in range(0, len(seed.items), 25):
         client("dynamodb").batch_write_item(RequestItems={table: [
             {"PutRequest": {"Item": item}} for item in seed.items[start:start + 25]]})
@@ -875,6 +879,8 @@ ADMIN_PAGES: list[tuple[str, str, dict[str, str] | None]] = [
     ("GET", "/app/admin/", None),
     ("GET", "/app/admin/deliveries", None),
     ("POST", "/app/admin/deliveries/replay", {}),
+    ("GET", "/app/admin/failures", None),
+    ("POST", "/app/admin/failures/replay", {"id": "none"}),
     ("GET", "/app/admin/accounts", None),
     ("POST", "/app/admin/accounts/{account}/suspend", {"reason": "test"}),
     ("POST", "/app/admin/accounts/{account}/role", {"role": "moderator"}),

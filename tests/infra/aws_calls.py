@@ -43,7 +43,9 @@ def module_file(module: str) -> Path | None:
 
 
 def imports_of(module: str) -> set[str]:
-    """First-party modules `module` imports, wherever the import statement is."""
+    """First-party modules `module` imports, wherever the import statement is, and those it
+    names in a string that is exactly a module's dotted name: modules imported by name when
+    needed (functions/api/lazy_routes.py lists the API's routers so)."""
     path = module_file(module)
     if path is None:
         return set()
@@ -54,6 +56,9 @@ def imports_of(module: str) -> set[str]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and node.value.split(".")[0] in FIRST_PARTY and module_file(node.value):
+            names = [node.value]
         for name in names:
             if name.split(".")[0] not in FIRST_PARTY:
                 continue

@@ -9,6 +9,7 @@ and invalidated once, with the stack's resource names.
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -28,13 +29,16 @@ OUTPUTS = {"DistributionDomainName": "d1234.cloudfront.net", "TableName": "affic
 
 def recorded(argv: list[str]) -> list[tuple[list[str], dict[str, str] | None]]:
     commands: list[tuple[list[str], dict[str, str] | None]] = []
+    keys: list[str] = []
 
     def run(command: Sequence[str], env: dict[str, str] | None) -> None:
         commands.append((list(command), env))
 
     args = build_args(argv)
     deploy.deploy(args, run=run, outputs=lambda stack, region: OUTPUTS,
-                  secret=lambda stack, region: f"secret-of-{stack}")
+                  secret=lambda stack, region: f"secret-of-{stack}",
+                  key=lambda stack, region: keys.append(stack) or f"/affiche/{stack}/instance-key")
+    assert keys == [args.stack]  # the key parameter is made before the functions that read it
     return commands
 
 
@@ -106,3 +110,25 @@ def test_committed_samconfig_never_asks() -> None:
     assert deploy_defaults["resolve_s3"] is True
     assert "CAPABILITY_IAM" in deploy_defaults["capabilities"]
     assert config["default"]["build"]["parameters"]["build_in_source"] is True
+
+
+def test_the_instance_key_parameter_moves_the_stacks_key(aws: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from affiche.activitypub import instance_actor
+    from affiche.config import get_settings
+    from affiche.store.repository import DynamoRepository
+    from tests.keys import CannedKeys
+
+    # Given a stack deployed before the key moved to SSM (its key in the table)
+    before = instance_actor.table_key(DynamoRepository(), CannedKeys())
+    table = get_settings().table_name
+    monkeypatch.setattr(deploy, "stack_outputs", lambda stack, region: {"TableName": table})
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AFFICHE_TABLE"):  # deploy sets them
+        monkeypatch.setenv(name, os.environ.get(name, "eu-west-1" if "REGION" in name else table))
+    # When make deploy runs, then the stack's SecureString holds that key
+    name = deploy.instance_key("affiche", "eu-west-1")
+    assert name == "/affiche/affiche/instance-key"
+    value = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    assert value["Type"] == "SecureString" and value["Value"] == before

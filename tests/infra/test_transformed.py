@@ -171,3 +171,39 @@ def test_locked_down_without_breaking_the_budget() -> None:
     # WAF is opt-in (its cost is stated with the parameter)
     waf = template()["Parameters"]["WebAclArn"]
     assert waf["Default"] == "" and "$5" in waf["Description"]
+
+
+def readable_parameters(function: str) -> set[str]:
+    """The SSM parameter names (after /affiche/${AWS::StackName}/) a function may read."""
+    role_name = lambda_functions()[function]["Role"]["Fn::GetAtt"][0]
+    names = set()
+    for policy in transformed()["Resources"][role_name]["Properties"].get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            if "ssm:GetParameter" in ([actions] if isinstance(actions, str) else actions):
+                arn = json.dumps(statement["Resource"])
+                assert "parameter/affiche/${AWS::StackName}/" in arn, arn  # never a wildcard
+                names.add(arn.rsplit("/", 1)[1].strip('"}'))
+    return names
+
+
+def needs_instance_key(handler: str) -> bool:
+    """Whether a handler's live code signs as the instance actor, or renders with the publisher
+    (which derives /actor's public key from the private one)."""
+    reachable = aws_calls.reachable(handler)
+    live = aws_calls.live_code(reachable, handler)
+    signs = "InstanceSigner" in aws_calls.names_in([s for code in live.values() for s in code])
+    return signs or "affiche.publish.renderer" in reachable
+
+
+@pytest.mark.parametrize("function", SAM_FUNCTIONS)
+def test_only_the_functions_that_sign_may_read_the_instance_key(function: str) -> None:
+    handler = lambda_functions()[function]["Handler"].rsplit(".", 1)[0]
+    assert ("instance-key" in readable_parameters(function)) == needs_instance_key(handler)
+    assert readable_parameters(function) <= {"instance-key", "origin-secret"}
+
+
+def test_the_instance_key_is_out_of_reach_of_functions_that_do_not_sign() -> None:
+    readers = {f for f in SAM_FUNCTIONS if "instance-key" in readable_parameters(f)}
+    assert readers == {"ApiFunction", "ModerationFunction", "InboxFunction", "OutboxFunction",
+                       "ClockFunction"}
