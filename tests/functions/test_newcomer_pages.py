@@ -36,34 +36,44 @@ def ann(aws: Path, cheap_crypto: None) -> Browser:
     return signed_up_in_browser(aws / "mail", "ann@example.org", "ann")
 
 
-def test_signing_up_from_a_join_link_comes_back_to_it(ann: Browser, mail: Path) -> None:
-    # Given an open group, and a visitor who follows its page's "Join" link
+@pytest.mark.parametrize(("action", "button", "done"), [
+    ("join", "Join", "Welcome to @club!"),
+    ("follow", "Follow", "You follow @club"),
+])
+def test_signing_up_from_a_join_or_follow_link_comes_back_to_it(
+        ann: Browser, mail: Path, action: str, button: str, done: str) -> None:
+    # Given an open group, and a visitor who follows its page's "Join" (or "Follow") link
     create_group(ann, "club", openness="open")
+    target = f"/app/groups/club/{action}"
     visitor = Browser(lambda_handler)
-    join = visitor.get("/app/groups/club/join")
-    assert join.status == 303
-    login = visitor.follow(join)
+    first = visitor.get(target)
+    assert first.status == 303
+    login = visitor.follow(first)
     # When they take the login page's sign-up link, sign up, and confirm from the mail
     signup_href = re.search(r'href="(/app/signup[^"]*)"', login.body).group(1)
-    assert unquote(signup_href) == "/app/signup?next=/app/groups/club/join"
+    assert unquote(signup_href) == f"/app/signup?next={target}"
     form = visitor.get(unquote(signup_href))
-    assert 'name="next" value="/app/groups/club/join"' in form.body
+    assert f'name="next" value="{target}"' in form.body
     sent = visitor.submit("/app/signup", {"email": "new@example.org", "password": PASSWORD,
-                                          "username": "newbie",
-                                          "next": "/app/groups/club/join"})
+                                          "username": "newbie", "next": target})
     assert sent.status == 303 and unquote(sent.headers["Location"]) == \
-        "/app/login?next=/app/groups/club/join"
+        f"/app/login?next={target}"
     link = last_mail_link(mail, "new@example.org", r"(/app/confirm\?\S+)")
-    assert link.endswith("&next=/app/groups/club/join")
+    assert link.endswith(f"&next={target}")
     confirmed = visitor.get(link.replace("&amp;", "&"))
     assert confirmed.status == 200 and "confirmed" in text(confirmed)
-    # Then logging in from the confirmation page lands on the Join page
+    # Then logging in from the confirmation page lands on the Join (or Follow) page
     onward = re.search(r'href="(/app/login\?next=[^"]+)"', confirmed.body).group(1)
     visitor.get(onward)
     login_answer = visitor.submit("/app/login", {"email": "new@example.org",
-                                                 "password": PASSWORD,
-                                                 "next": "/app/groups/club/join"})
-    assert login_answer.headers["Location"] == "/app/groups/club/join"
+                                                 "password": PASSWORD, "next": target})
+    assert login_answer.headers["Location"] == target
+    # And its button does what they came for
+    page = visitor.get(target)
+    assert page.status == 200 and button in text(page), text(page)
+    answer = visitor.submit(target, {"profile": "newbie"})
+    assert answer.status == 303, text(answer)
+    assert done in text(visitor.follow(answer))
 
 
 def test_next_never_leads_off_the_site(aws: Path, cheap_crypto: None, mail: Path) -> None:

@@ -208,6 +208,22 @@ def test_addresses_inside_our_network_are_stored_but_never_fetched(club: Club,
     assert remote.requested == []
 
 
+def test_a_public_page_redirecting_inside_our_network_is_not_followed(club: Club,
+                                                                      remote: Remote) -> None:
+    # Given a public page that redirects to an address inside our network
+    remote.pages["https://short.example/x"] = httpx.Response(
+        302, headers={"location": "https://wiki.internal/secret"})
+    remote.pages["https://wiki.internal/secret"] = httpx.Response(
+        200, text="<title>SECRET WIKI</title>", headers={"content-type": "text/html"})
+    # When a member adds a link to it
+    made = club.bob.post("/api/groups/club/resources",
+                         {"type": "link", "url": "https://short.example/x"})
+    # Then the link is stored plain, and the inside address was never asked
+    assert made.status == 201, made.body
+    assert (made.body["title"], made.body["summary"]) == ("https://short.example/x", "")
+    assert remote.requested == ["https://short.example/x"]
+
+
 @pytest.mark.parametrize(("body", "field_name"), [
     ({"type": "link", "url": "javascript:alert(1)"}, "url"),
     ({"type": "link", "url": "JavaScript:alert(1)//https://x.example"}, "url"),
@@ -446,6 +462,8 @@ def test_the_activity_page_tells_who_changed_what_a_page_at_a_time(
                  "@bob created the discussion “Picnic”", "@ann created the event “Seed swap”",
                  "@ann published the post “Minutes &lt;i&gt;”", "@bob joined the group"):
         assert said in lines, said
+    # And each line says when, as a machine-readable time too
+    assert listed.count("<time datetime=") == 20
     # And a draft is the moderators' business: not in a member's timeline, nor in the dashboard
     assert "Secret plan" not in lines + text(newest) + text(bob.get("/app/groups/club/"))
 
@@ -521,3 +539,75 @@ def test_resources_activity_and_member_names_never_reach_the_bucket(aws: Path, c
     # A member's own profile is public; that they belong to @club is not said anywhere
     assert [k for k, body in bodies.items()
             if b"zelda_canary" in body and not k.startswith("@zelda_canary/")] == []
+
+
+# --- hostile text in every field of the group tools -------------------------------------------
+
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> "q" & \'a\''
+def active_markup(html: str) -> list[str]:
+    """What a browser would run in `html`: script elements (but the theme's own, served from
+    /theme/), event handler attributes, and javascript: links, read as a browser parses them."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = dict(attrs)
+            if tag == "script" and not (values.get("src") or "").startswith("/theme/"):
+                found.append(f"<{tag}>")
+            found.extend(f"<{tag} {name}>" for name, value in attrs if name.startswith("on")
+                         or (name in {"href", "src", "action", "formaction"}
+                             and (value or "").strip().lower().startswith("javascript:")))
+
+    reader = Reader()
+    reader.feed(html)
+    reader.close()
+    return found
+
+
+def test_hostile_text_in_posts_discussions_and_resources_is_text_on_every_page(
+        pages: tuple[Browser, Browser], remote: Remote) -> None:
+    ann, bob = pages
+    remote.html("https://evil.example/", XSS_PAGE)
+    # Given the same hostile text in every field of a post, a thread, a reply and resources
+    secret = ann.post("/api/groups/club/posts", {"title": f"Minutes {HOSTILE}",
+                                                 "body": f"Body {HOSTILE}",
+                                                 "visibility": "members"}).body
+    public = ann.post("/api/groups/club/posts", {"title": f"News {HOSTILE}",
+                                                 "body": f"Body {HOSTILE}"}).body
+    thread = bob.post("/api/groups/club/discussions", {"title": f"Thread {HOSTILE}",
+                                                       "text": f"Start {HOSTILE}"}).body
+    assert bob.post(f"/api/discussions/{thread['id']}/replies",
+                    {"text": f"Reply {HOSTILE}"}).status == 201
+    folder = bob.post("/api/groups/club/resources", {"type": "folder",
+                                                     "title": f"Folder {HOSTILE}"}).body
+    link = bob.post("/api/groups/club/resources", {
+        "type": "link", "url": "https://evil.example/", "title": f"Link {HOSTILE}",
+        "summary": f"Summary {HOSTILE}", "parent": folder["id"]}).body
+    fetched = bob.post("/api/groups/club/resources", {"type": "link",
+                                                      "url": "https://evil.example/"}).body
+    assert all(made.get("id") or made.get("slug") for made in
+               (secret, public, thread, folder, link, fetched))
+    # When members open every page of the group tools where that text shows
+    shown = {
+        "dashboard": bob.get("/app/groups/club/"),
+        "admin dashboard": ann.get("/app/groups/club/"),
+        "activity": bob.get("/app/groups/club/activity"),
+        "posts": bob.get("/app/groups/club/posts/"),
+        "members-only post": bob.get(f"/app/posts/{secret['slug']}/"),
+        "public post": bob.get(f"/app/posts/{public['slug']}/"),
+        "post editor": ann.get(f"/app/posts/{secret['slug']}/edit"),
+        "discussions": bob.get("/app/groups/club/discussions"),
+        "thread": bob.get(f"/app/groups/club/discussions/{thread['id']}"),
+        "resources": bob.get("/app/groups/club/resources"),
+        "folder": bob.get("/app/groups/club/resources", query={"folder": folder["id"]}),
+        "resource editor": bob.get(f"/app/resources/{link['id']}/edit"),
+        "fetched link editor": bob.get(f"/app/resources/{fetched['id']}/edit"),
+    }
+    # Then it is shown, as text, and nothing in it runs
+    for name, answer in shown.items():
+        assert answer.status == 200, (name, answer.status)
+        assert active_markup(answer.body) == [], name
+    for name in ("dashboard", "activity", "posts", "discussions", "folder"):
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown[name].body, name
