@@ -415,6 +415,45 @@ def test_resources_from_the_pages_with_hostile_titles_escaped(
     assert "@ann renamed the resource “Quiet page”" in text(dashboard)
 
 
+def test_the_discussions_and_resources_pages_come_a_page_at_a_time(
+        pages: tuple[Browser, Browser], monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+    from urllib.parse import unquote
+
+    from affiche.domain import discussions, resources
+    from affiche.domain.model import Actor
+
+    _, bob = pages
+    # Given 22 threads and 23 links (the flood limits are not what is tested here)
+    monkeypatch.setattr(ports().limiter, "hit", lambda *_, **__: None)
+    member = ports().repo.get(Actor, "bob")
+    assert member is not None
+    for n in range(22):
+        discussions.start_discussion(ports(), member, "club", f"Thread {n:02}", "Hi")
+    for n in range(23):
+        resources.add_link(ports(), member, "club", f"https://nowhere.example/{n}",
+                           title=f"Link {n:02}")
+    # When @bob opens the discussions: the 20 most recently active, and a link to older ones
+    first = bob.get("/app/groups/club/discussions")
+    assert first.body.count('<li id="discussion-') == 20
+    assert "Thread 21" in first.body and "Thread 02" in first.body
+    assert "Thread 01" not in first.body
+    older = re.search(r'<a rel="next" href="\?after=([^"]+)">Older discussions</a>', first.body)
+    assert older is not None
+    second = bob.get("/app/groups/club/discussions", query={"after": unquote(older.group(1))})
+    assert second.body.count('<li id="discussion-') == 2
+    assert "Thread 01" in second.body and "Thread 00" in second.body
+    assert 'rel="prev"' in second.body
+    # And the resources: 20 a page, in title order, with the page they are on
+    links = bob.get("/app/groups/club/resources")
+    assert "Page 1 of 2" in text(links) and "Link 19" in links.body
+    assert "Link 20" not in links.body
+    assert 'href="/app/groups/club/resources?page=2"' in links.body
+    rest = bob.get("/app/groups/club/resources", query={"page": "2"})
+    assert "Page 2 of 2" in text(rest) and "Link 22" in rest.body and "Link 19" not in rest.body
+    assert bob.get("/app/groups/club/resources", query={"page": "two"}).status == 400
+
+
 def test_dashboard_members_come_in_pages(pages: tuple[Browser, Browser], aws: Path) -> None:
     ann, _ = pages
     for n in range(21):
