@@ -633,6 +633,8 @@ def test_the_table_gives_mobilizon_roles_their_rights(role: str, can: set[str],
 # send anonymous visitors to the login page (303) and show suspended accounts a 403.
 LOGGED_IN = "logged-in"
 EDITOR_FORM = {**{k: str(v) for k, v in EVENT.items()}, "save": "publish"}
+SETTINGS_FORM = {"display_name": "Renamed", "summary": "", "visibility": "public",
+                 "openness": "moderated", "timezone": "Europe/Paris"}
 POST_FORM = {"title": "News", "body": "Hello", "visibility": "public", "tags": "",
              "save": "publish"}
 EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
@@ -695,6 +697,15 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     # the dashboard, with its latest discussions, resources, activity and a page of members
     ("GET", "/app/groups/{g}/", None, "view_group_dashboard"),
     ("GET", "/app/groups/{g}/?page=2", None, "view_group_dashboard"),
+    ("GET", "/app/groups/{g}/?requests=2&invitations=2", None, "view_group_dashboard"),
+    # the dashboard's forms: the same rules as their JSON routes
+    ("POST", "/app/groups/{g}/invite", {"handle": "outsider"}, "invite_member"),
+    ("POST", "/app/groups/{g}/approve", {"member": "asker"}, "review_join_request"),
+    ("POST", "/app/groups/{g}/reject", {"member": "asker"}, "review_join_request"),
+    ("POST", "/app/groups/{g}/role", {"member": "victim", "role": "moderator"}, "change_role"),
+    ("POST", "/app/groups/{g}/remove", {"member": "victim"}, "remove_member"),
+    ("POST", "/app/groups/{g}/settings", SETTINGS_FORM, "edit_group"),
+    ("POST", "/app/groups/{g}/images", {"slot": "avatar", "clear": "1"}, "upload_group_image"),
     ("GET", "/app/remote-events?uri=https%3A%2F%2Fremote.example%2Fevents%2F1", None, LOGGED_IN),
     ("POST", "/app/remote-events/participate", {"uri": "https://remote.example/events/1"},
      LOGGED_IN),
@@ -703,14 +714,22 @@ REMOTE_EVENT = "https://remote.example/events/1"
 
 
 def test_every_page_of_the_group_tools_is_walked() -> None:
-    """The editors, posts, discussions, resources and activity pages: each route is walked."""
+    """The editors, posts, discussions, resources, activity and dashboard pages: each route is
+    walked."""
     from functions.api.pages import discussions as discussion_pages
     from functions.api.pages import event_editor, members_posts
+    from functions.api.pages import groups as group_pages
     from functions.api.pages import resources as resource_pages
 
+    # The dashboard's own routes, but for creating a group (any confirmed person, per the
+    # instance's settings: tests/functions/test_registration_mode.py) and leaving one (the
+    # membership state graph: tests/functions/test_pages.py).
+    elsewhere = {("GET", "/app/groups/new"), ("POST", "/app/groups/new"),
+                 ("POST", "/app/groups/<name>/leave")}
     declared = {(method, rule) for module in (event_editor, members_posts, discussion_pages,
-                                              resource_pages)
-                for rule, methods, *_ in module.router._routes for method in methods}
+                                              resource_pages, group_pages)
+                for rule, methods, *_ in module.router._routes
+                for method in methods} - elsewhere
     names = {"g": "name", "event": "uuid", "private": "uuid", "draft": "uuid", "post": "slug",
              "members_post": "slug", "draft_post": "slug", "discussion": "discussion_id",
              "my_reply": "reply_id", "their_reply": "reply_id", "folder": "resource_id",
