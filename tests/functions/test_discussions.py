@@ -298,6 +298,7 @@ def test_pages_edit_delete_and_moderate(site: Site, people: dict[str, Browser]) 
     assert edit.status == 200 and "Who brings what?" in edit.body
     empty = bob.submit(f"{base}/replies/{first['id']}/edit", {"text": " ", "profile": "bob"})
     assert empty.status == 400 and "text must not be empty" in text(empty)
+    assert replies_of(bob, thread["id"])["replies"][0]["text_html"] == "<p>Who brings what?</p>"
     saved = bob.submit(f"{base}/replies/{first['id']}/edit", {"text": "Seeds?", "profile": "bob"})
     assert "Seeds?" in bob.follow(saved).body
     forged = bob.submit(f"{base}/replies/{theirs['id']}/delete", {"profile": "bob"})
@@ -312,6 +313,7 @@ def test_pages_edit_delete_and_moderate(site: Site, people: dict[str, Browser]) 
     assert "This discussion is closed" in text(ann.follow(closed))
     refused = bob.submit(f"{base}/replies", {"text": "late", "profile": "bob"})
     assert refused.status == 403 and "closed" in text(refused)
+    assert "<p>late</p>" not in [r["text_html"] for r in replies_of(ann, thread["id"])["replies"]]
     ann.submit(f"{base}/close", {"closed": "off", "profile": "ann"})
     gone = ann.submit(f"{base}/delete", {"profile": "ann"})
     assert gone.headers["Location"] == "/app/groups/club/discussions"

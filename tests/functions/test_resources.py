@@ -398,8 +398,10 @@ def test_resources_from_the_pages_with_hostile_titles_escaped(
     assert "Quiet page" in text(ann.follow(moved))
     refused = ann.submit(f"/app/resources/{folder_id}/move", {"parent": folder_id})
     assert refused.status == 400 and "cannot go inside itself" in text(refused)
+    before = ann.get("/api/groups/club/resources").body["total"]
     bad = ann.submit(folder_page, {"type": "link", "url": "javascript:alert(1)"})
     assert bad.status == 400 and "http or https URL" in text(bad)
+    assert ann.get("/api/groups/club/resources").body["total"] == before  # nothing written
     deleted = ann.submit(f"/app/resources/{folder_id}/delete", {})
     assert "is deleted." in text(ann.follow(deleted))
 
