@@ -198,3 +198,21 @@ def test_members_read_every_post_a_page_at_a_time(ann: Browser, bob: Browser) ->
     mine = ann.get("/app/groups/club/posts/")
     assert "Secret plan" in mine.body and "/edit" in mine.body
     assert bob.get("/app/groups/club/posts/", query={"page": "x"}).status == 400
+
+
+@pytest.mark.parametrize(("visibility", "audience"), [("public", "public"),
+                                                       ("unlisted", "unlisted"),
+                                                       ("members", "members")])
+def test_the_editor_sets_each_visibility(ann: Browser, bob: Browser, visibility: str,
+                                         audience: str) -> None:
+    # When ann writes a post with that visibility from the form
+    slug = write(ann, visibility=visibility)
+    # Then it is stored so, its activity goes to that audience only, and a member reads it
+    assert stored(slug).visibility == visibility
+    [created] = [a for a in ports().repo.all_of_kind(Activity.kind) if a.object_key == slug]
+    assert created.audience == audience
+    shown = bob.get(f"/app/posts/{slug}/")
+    assert shown.status == 200 and "<em>tomatoes</em>" in shown.body
+    # And the edit form shows it chosen
+    form = ann.get(f"/app/posts/{slug}/edit").body
+    assert re.search(rf'<option value="{visibility}"[^>]*selected', form), form
