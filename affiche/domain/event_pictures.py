@@ -1,15 +1,15 @@
-"""An event's picture: the same checks, re-encoding and content-addressed keys as a group's
-banner (group_images.py), then saved like any other edit of the event."""
+"""An event's picture (item_pictures.py), set and removed by the group's moderators."""
 
 from __future__ import annotations
 
 from affiche.domain.context import Ports
 from affiche.domain.events import editable_event, save_event
-from affiche.domain.group_images import MediaStore, checked_image, retire_image, store_image
+from affiche.domain.group_images import MediaStore
 from affiche.domain.image_pipeline import PreparedImage
+from affiche.domain.item_pictures import SLOT, remove_picture, replace_picture
 from affiche.domain.model import Account, Event
 
-SLOT = "banner"  # an event picture spans the page like a banner: same size limit
+__all__ = ["SLOT", "clear_event_picture", "set_event_picture"]
 
 
 def set_event_picture(ports: Ports, account: Account, uuid: str, body: bytes | PreparedImage,
@@ -17,17 +17,13 @@ def set_event_picture(ports: Ports, account: Account, uuid: str, body: bytes | P
                       profile: str | None = None) -> Event:
     """Upload `body` as the event's picture (the group's moderators); the updated event."""
     event, group, _ = editable_event(ports, account, uuid, profile)
-    image = checked_image(SLOT, body, content_type)  # re-encoded: no GPS position on the page
-    key = store_image(store_media, group.name, image)  # before the event points at it
-    saved = save_event(ports, event, group, {"picture": key})
-    retire_image(ports, store_media, group.name, event.picture, key)
-    return saved
+    return replace_picture(ports, store_media, group.name, event, body, content_type,
+                           lambda values: save_event(ports, event, group, values))
 
 
 def clear_event_picture(ports: Ports, account: Account, uuid: str, *,
                         profile: str | None = None,
                         store_media: MediaStore | None = None) -> Event:
     event, group, _ = editable_event(ports, account, uuid, profile)
-    saved = save_event(ports, event, group, {"picture": None})
-    retire_image(ports, store_media, group.name, event.picture, None)
-    return saved
+    return remove_picture(ports, store_media, group.name, event,
+                          lambda values: save_event(ports, event, group, values))

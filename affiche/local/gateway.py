@@ -77,14 +77,6 @@ def body_length(value: str | None) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-def too_large_message() -> str:
-    from affiche.domain.images import MAX_BYTES, MIB
-
-    return (f"what you sent is larger than {MAX_BODY // MIB} MiB, more than this site accepts "
-            f"(an image may be at most {max(MAX_BYTES.values()) // MIB} MiB): go back, choose a "
-            "smaller file and send the form again")
-
-
 def latin1_header(value: str) -> str:
     """HTTP/1.1 header values are Latin-1: percent-encode anything else (a Location built from a
     `next=` holding non-Latin-1 text would otherwise make the server raise mid-answer)."""
@@ -142,7 +134,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             return
         if length > MAX_BODY:
             self.close_connection = True
-            self._send_error(413, "body_too_large", too_large_message(), back=self._referer())
+            self._send_error(413, "body_too_large", error_pages.too_large_message(MAX_BODY),
+                             back=self._referer())
             return
         body = self.rfile.read(length) if length else b""
         backend = route(urlsplit(self.path).path)

@@ -31,6 +31,16 @@ def heading(status: int) -> str:
     return HEADINGS.get(status, "That did not work")
 
 
+def too_large_message(limit: int) -> str:
+    """What to say of a request refused for its size (`limit` bytes): where it came from is a
+    form with a file, most likely a photo straight from a camera."""
+    from affiche.domain.images import MAX_BYTES, MIB  # not group_images: no image library
+
+    return (f"what you sent is larger than {limit // MIB} MiB, more than this site accepts "
+            f"(an image may be at most {max(MAX_BYTES.values()) // MIB} MiB): go back, choose a "
+            "smaller file and send the form again")
+
+
 def wants_html(path: str, headers: Mapping[str, str] | None) -> bool:
     """Whether the request comes from a person's browser (see the module docstring)."""
     if path.startswith("/app/"):

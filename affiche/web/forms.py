@@ -16,7 +16,8 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs
 
-from affiche.domain.errors import InvalidInput
+from affiche.domain.errors import InvalidInput, PayloadTooLarge
+from affiche.web.error_pages import too_large_message
 from affiche.web.guard import raw_body
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -87,7 +88,7 @@ def parse_form(event: Mapping[str, Any]) -> Form:
 
 def _urlencoded(body: bytes) -> Form:
     if len(body) > MAX_FORM:
-        raise InvalidInput(f"the form must be at most {MAX_FORM // 1024} KB")
+        raise PayloadTooLarge(f"the form must be at most {MAX_FORM // 1024} KB")
     try:
         text = body.decode("utf-8")
         fields = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
@@ -98,7 +99,8 @@ def _urlencoded(body: bytes) -> Form:
 
 def _multipart(content_type: str, body: bytes) -> Form:
     if len(body) > MAX_MULTIPART:
-        raise InvalidInput(f"the upload must be at most {MAX_MULTIPART // (1024 * 1024)} MB")
+        # Larger than any upload a page accepts: a 413 page that says what to do.
+        raise PayloadTooLarge(too_large_message(MAX_MULTIPART))
     head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
     boundary = _HEADERS.parsebytes(head).get_boundary()
     if not boundary:

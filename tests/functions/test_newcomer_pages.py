@@ -36,34 +36,44 @@ def ann(aws: Path, cheap_crypto: None) -> Browser:
     return signed_up_in_browser(aws / "mail", "ann@example.org", "ann")
 
 
-def test_signing_up_from_a_join_link_comes_back_to_it(ann: Browser, mail: Path) -> None:
-    # Given an open group, and a visitor who follows its page's "Join" link
+@pytest.mark.parametrize(("action", "button", "done"), [
+    ("join", "Join", "Welcome to @club!"),
+    ("follow", "Follow", "You follow @club"),
+])
+def test_signing_up_from_a_join_or_follow_link_comes_back_to_it(
+        ann: Browser, mail: Path, action: str, button: str, done: str) -> None:
+    # Given an open group, and a visitor who follows its page's "Join" (or "Follow") link
     create_group(ann, "club", openness="open")
+    target = f"/app/groups/club/{action}"
     visitor = Browser(lambda_handler)
-    join = visitor.get("/app/groups/club/join")
-    assert join.status == 303
-    login = visitor.follow(join)
+    first = visitor.get(target)
+    assert first.status == 303
+    login = visitor.follow(first)
     # When they take the login page's sign-up link, sign up, and confirm from the mail
     signup_href = re.search(r'href="(/app/signup[^"]*)"', login.body).group(1)
-    assert unquote(signup_href) == "/app/signup?next=/app/groups/club/join"
+    assert unquote(signup_href) == f"/app/signup?next={target}"
     form = visitor.get(unquote(signup_href))
-    assert 'name="next" value="/app/groups/club/join"' in form.body
+    assert f'name="next" value="{target}"' in form.body
     sent = visitor.submit("/app/signup", {"email": "new@example.org", "password": PASSWORD,
-                                          "username": "newbie",
-                                          "next": "/app/groups/club/join"})
+                                          "username": "newbie", "next": target})
     assert sent.status == 303 and unquote(sent.headers["Location"]) == \
-        "/app/login?next=/app/groups/club/join"
+        f"/app/login?next={target}"
     link = last_mail_link(mail, "new@example.org", r"(/app/confirm\?\S+)")
-    assert link.endswith("&next=/app/groups/club/join")
+    assert link.endswith(f"&next={target}")
     confirmed = visitor.get(link.replace("&amp;", "&"))
     assert confirmed.status == 200 and "confirmed" in text(confirmed)
-    # Then logging in from the confirmation page lands on the Join page
+    # Then logging in from the confirmation page lands on the Join (or Follow) page
     onward = re.search(r'href="(/app/login\?next=[^"]+)"', confirmed.body).group(1)
     visitor.get(onward)
     login_answer = visitor.submit("/app/login", {"email": "new@example.org",
-                                                 "password": PASSWORD,
-                                                 "next": "/app/groups/club/join"})
-    assert login_answer.headers["Location"] == "/app/groups/club/join"
+                                                 "password": PASSWORD, "next": target})
+    assert login_answer.headers["Location"] == target
+    # And its button does what they came for
+    page = visitor.get(target)
+    assert page.status == 200 and button in text(page), text(page)
+    answer = visitor.submit(target, {"profile": "newbie"})
+    assert answer.status == 303, text(answer)
+    assert done in text(visitor.follow(answer))
 
 
 def test_next_never_leads_off_the_site(aws: Path, cheap_crypto: None, mail: Path) -> None:
@@ -192,3 +202,49 @@ def test_a_bad_event_picture_is_shown_at_its_field_and_the_form_is_kept(ann: Bro
 def test_json_answers_carry_nosniff(aws: Path, cheap_crypto: None) -> None:
     answer = ApiClient(lambda_handler).get("/api/me")
     assert answer.status == 401 and answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_form_larger_than_any_upload_is_a_413_page_that_leads_back(ann: Browser) -> None:
+    from affiche.config import get_settings
+    from affiche.web.forms import MAX_MULTIPART
+
+    create_group(ann, "club")
+    form = "/app/groups/club/posts/new"
+    ann.get(form)
+    # When a photo straight from a camera, larger than any request a page takes, is sent
+    body, headers = multipart_form({"title": "News", "body": "Hi", "csrf": ann.csrf},
+                                   ("picture", "camera.jpg", "image/jpeg",
+                                    b"\xff" * (MAX_MULTIPART + 1)))
+    answer = ann.post(form, body, headers={
+        **headers, "referer": f"{get_settings().public_url}{form}"})
+    # Then a page in the site's layout says it is too large, what to do, and leads back
+    assert answer.status == 413 and answer.headers["Content-Type"].startswith("text/html")
+    assert "That is too large" in answer.body and "choose a smaller file" in answer.body
+    assert "at most 4 MiB" in answer.body and 'class="site-header"' in answer.body
+    assert f'href="{form}"' in answer.body
+    # And a refused form from elsewhere offers no link off the site
+    elsewhere = ann.post(form, body, headers={**headers, "referer": "https://evil.example/x"})
+    assert elsewhere.status == 413 and "evil.example" not in elsewhere.body
+
+
+def test_a_refusal_and_a_flood_are_pages_in_the_layout_too(ann: Browser, aws: Path) -> None:
+    from affiche.domain.comments import RATE_ACTION
+    from affiche.web.ports import ports
+
+    create_group(ann, "club", openness="open")
+    bob = signed_up_in_browser(aws / "mail", "bob@example.org", "bob")
+    # A page someone may not open: 403, in the layout, with where to go instead
+    denied = bob.get("/app/groups/club/posts/new")
+    assert denied.status == 403 and "You may not do this" in denied.body
+    assert 'class="site-header"' in denied.body and 'href="/events/"' in denied.body
+    # Given @bob, a member, has used up his messages for now
+    bob.get("/app/groups/club/join")
+    assert bob.submit("/app/groups/club/join", {"profile": "bob"}).status == 303
+    for _ in range(20):
+        ports().limiter.hit(RATE_ACTION, "bob")
+    # When he starts a discussion: the form again, in the layout, saying when to try again
+    bob.get("/app/groups/club/discussions")
+    flooded = bob.submit("/app/groups/club/discussions", {"title": "Hi", "text": "Hello"})
+    assert flooded.status == 429 and int(flooded.headers["Retry-After"]) > 0
+    assert "too many attempts" in text(flooded) and 'class="site-header"' in flooded.body
+    assert 'value="Hi"' in flooded.body

@@ -633,6 +633,8 @@ def test_the_table_gives_mobilizon_roles_their_rights(role: str, can: set[str],
 # send anonymous visitors to the login page (303) and show suspended accounts a 403.
 LOGGED_IN = "logged-in"
 EDITOR_FORM = {**{k: str(v) for k, v in EVENT.items()}, "save": "publish"}
+SETTINGS_FORM = {"display_name": "Renamed", "summary": "", "visibility": "public",
+                 "openness": "moderated", "timezone": "Europe/Paris"}
 POST_FORM = {"title": "News", "body": "Hello", "visibility": "public", "tags": "",
              "save": "publish"}
 EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
@@ -649,7 +651,8 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/events/{draft}/publish", {}, "read:edit_event"),
     ("GET", "/app/posts/{members_post}/", None, "read:view_members_only_content"),
     # the post editor (moderators and above)
-    ("GET", "/app/groups/{g}/posts/", None, "edit_post"),
+    ("GET", "/app/groups/{g}/posts/", None, "view_members_only_content"),
+    ("GET", "/app/groups/{g}/posts/?page=2", None, "view_members_only_content"),
     ("GET", "/app/groups/{g}/posts/new", None, "create_post"),
     ("POST", "/app/groups/{g}/posts/new", POST_FORM, "create_post"),
     ("GET", "/app/posts/{post}/", None, LOGGED_IN),
@@ -691,11 +694,58 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     ("POST", "/app/resources/{link}/move", {"parent": ""}, "manage_resources"),
     ("POST", "/app/resources/{link}/delete", {}, "manage_resources"),
     ("GET", "/app/groups/{g}/activity", None, "view_group_activity"),
+    # the dashboard, with its latest discussions, resources, activity and a page of members
+    ("GET", "/app/groups/{g}/", None, "view_group_dashboard"),
+    ("GET", "/app/groups/{g}/?page=2", None, "view_group_dashboard"),
+    ("GET", "/app/groups/{g}/?requests=2&invitations=2", None, "view_group_dashboard"),
+    # the dashboard's forms: the same rules as their JSON routes
+    ("POST", "/app/groups/{g}/invite", {"handle": "outsider"}, "invite_member"),
+    ("POST", "/app/groups/{g}/approve", {"member": "asker"}, "review_join_request"),
+    ("POST", "/app/groups/{g}/reject", {"member": "asker"}, "review_join_request"),
+    ("POST", "/app/groups/{g}/role", {"member": "victim", "role": "moderator"}, "change_role"),
+    ("POST", "/app/groups/{g}/remove", {"member": "victim"}, "remove_member"),
+    ("POST", "/app/groups/{g}/settings", SETTINGS_FORM, "edit_group"),
+    ("POST", "/app/groups/{g}/images", {"slot": "avatar", "clear": "1"}, "upload_group_image"),
+    ("POST", "/app/groups/{g}/leave", {}, LEAVE),
+    ("GET", "/app/groups/new", None, LOGGED_IN),
+    ("POST", "/app/groups/new", {"name": "fresh", "display_name": "Fresh", "visibility": "public",
+                                 "openness": "open"}, LOGGED_IN),
     ("GET", "/app/remote-events?uri=https%3A%2F%2Fremote.example%2Fevents%2F1", None, LOGGED_IN),
     ("POST", "/app/remote-events/participate", {"uri": "https://remote.example/events/1"},
      LOGGED_IN),
 ]
 REMOTE_EVENT = "https://remote.example/events/1"
+
+
+def test_every_page_of_the_group_tools_is_walked() -> None:
+    """The editors, posts, discussions, resources, activity and dashboard pages: each route is
+    walked."""
+    from functions.api.pages import discussions as discussion_pages
+    from functions.api.pages import event_editor, members_posts
+    from functions.api.pages import groups as group_pages
+    from functions.api.pages import resources as resource_pages
+
+    declared = {(method, rule) for module in (event_editor, members_posts, discussion_pages,
+                                              resource_pages, group_pages)
+                for rule, methods, *_ in module.router._routes
+                for method in methods}
+    names = {"g": "name", "event": "uuid", "private": "uuid", "draft": "uuid", "post": "slug",
+             "members_post": "slug", "draft_post": "slug", "discussion": "discussion_id",
+             "my_reply": "reply_id", "their_reply": "reply_id", "folder": "resource_id",
+             "link": "resource_id"}
+
+    def rule(path: str) -> str:
+        for ours, theirs in names.items():
+            path = path.replace("{" + ours + "}", f"<{theirs}>")
+        return path.split("?", 1)[0]
+
+    walked = {(method, rule(path)) for method, path, _, _ in EVENT_PAGES}
+    assert declared - walked == set(), "pages missing from the permission walk"
+
+
+# The dashboard's forms are for its members: whoever is not one (yet) is refused as the dashboard
+# refuses them (its JSON route says 404 or 409: there is no membership to leave).
+PAGE_LEAVE_REFUSED = {403}
 
 
 def expected_page(rule: str, role: str) -> set[int]:
@@ -706,6 +756,8 @@ def expected_page(rule: str, role: str) -> set[int]:
         return {403}
     if rule == LOGGED_IN:
         return ok
+    if rule == LEAVE:  # as its JSON route: members leave, anyone else is told why not
+        return ok if role in MEMBER_ROLES else PAGE_LEAVE_REFUSED
     if rule.startswith("read:"):
         return ok if allowed(_membership(role), rule[5:]) else {404}
     return ok if allowed(_membership(role), rule) else {403}

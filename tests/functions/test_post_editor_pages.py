@@ -4,6 +4,7 @@ publish, unpublish, delete; errors next to the form with what was typed; text es
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,69 @@ def test_forms_need_the_session_token(ann: Browser) -> None:
     answer = ann.post(f"/app/posts/{slug}/delete", b"", headers={
         "content-type": "application/x-www-form-urlencoded"})
     assert answer.status == 403 and not stored(slug).deleted
+
+
+def test_the_picture_field_states_its_limit_and_shows_its_error_there(ann: Browser) -> None:
+    # Given the post editor states what the picture may be, as the event editor does
+    form = ann.get("/app/groups/club/posts/new")
+    assert "PNG, JPEG, WebP, GIF; at most 4 MiB and 24 megapixels." in form.body
+    # When the picture is not an image at all
+    body, headers = multipart(FIELDS, b"GIF89a-not-really", ann.csrf)
+    refused = ann.post("/app/groups/club/posts/new", body, headers=headers)
+    # Then the form comes back, filled in, with the message under the picture field, which
+    # has the focus, and nothing is written
+    assert refused.status == 400 and 'value="Garden news"' in refused.body
+    field = re.search(r'<input type="file" name="picture"[^>]*>', refused.body)
+    assert field and 'aria-invalid="true"' in field.group(0) and "autofocus" in field.group(0)
+    assert 'id="post-picture-error"' in refused.body
+    assert ports().repo.all_of_kind(Post.kind) == []
+
+
+def test_members_read_every_post_a_page_at_a_time(ann: Browser, bob: Browser) -> None:
+    from affiche.domain import posts
+    from affiche.domain.model import Account
+
+    # Given 22 members-only posts, a public one and a draft, written by @ann
+    owner = ports().repo.get(Account, ann.get("/api/me").body["id"])
+    assert owner is not None
+    for n in range(22):
+        posts.create_post(ports(), owner, "club", title=f"Minutes {n:02}", body="Hi",
+                          visibility="members")
+    posts.create_post(ports(), owner, "club", title="Open day", body="Come")
+    posts.create_post(ports(), owner, "club", title="Secret plan", body="Soon", draft=True)
+    # When @bob, a member, opens the dashboard: the five latest members-only posts, and a link
+    dashboard = bob.get("/app/groups/club/")
+    assert "Minutes 21" in dashboard.body and "Minutes 17" in dashboard.body
+    assert "Minutes 16" not in dashboard.body
+    assert 'href="/app/groups/club/posts/"' in dashboard.body
+    # Then the group's posts come 20 at a time, newest first, without drafts or editing links
+    first = bob.get("/app/groups/club/posts/")
+    assert first.status == 200 and "Open day" in first.body and "Minutes 03" in first.body
+    assert "Minutes 02" not in first.body and "Secret plan" not in first.body
+    assert "/edit" not in first.body and "/posts/new" not in first.body
+    assert 'href="/app/groups/club/posts/?page=2"' in first.body
+    second = bob.get("/app/groups/club/posts/", query={"page": "2"})
+    assert "Minutes 00" in second.body and "Minutes 02" in second.body
+    assert "Secret plan" not in second.body
+    # And @ann, who writes them, also sees the draft with its editing link
+    mine = ann.get("/app/groups/club/posts/")
+    assert "Secret plan" in mine.body and "/edit" in mine.body
+    assert bob.get("/app/groups/club/posts/", query={"page": "x"}).status == 400
+
+
+@pytest.mark.parametrize(("visibility", "audience"), [("public", "public"),
+                                                       ("unlisted", "unlisted"),
+                                                       ("members", "members")])
+def test_the_editor_sets_each_visibility(ann: Browser, bob: Browser, visibility: str,
+                                         audience: str) -> None:
+    # When ann writes a post with that visibility from the form
+    slug = write(ann, visibility=visibility)
+    # Then it is stored so, its activity goes to that audience only, and a member reads it
+    assert stored(slug).visibility == visibility
+    [created] = [a for a in ports().repo.all_of_kind(Activity.kind) if a.object_key == slug]
+    assert created.audience == audience
+    shown = bob.get(f"/app/posts/{slug}/")
+    assert shown.status == 200 and "<em>tomatoes</em>" in shown.body
+    # And the edit form shows it chosen
+    form = ann.get(f"/app/posts/{slug}/edit").body
+    assert re.search(rf'<option value="{visibility}"[^>]*selected', form), form

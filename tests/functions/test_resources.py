@@ -208,6 +208,22 @@ def test_addresses_inside_our_network_are_stored_but_never_fetched(club: Club,
     assert remote.requested == []
 
 
+def test_a_public_page_redirecting_inside_our_network_is_not_followed(club: Club,
+                                                                      remote: Remote) -> None:
+    # Given a public page that redirects to an address inside our network
+    remote.pages["https://short.example/x"] = httpx.Response(
+        302, headers={"location": "https://wiki.internal/secret"})
+    remote.pages["https://wiki.internal/secret"] = httpx.Response(
+        200, text="<title>SECRET WIKI</title>", headers={"content-type": "text/html"})
+    # When a member adds a link to it
+    made = club.bob.post("/api/groups/club/resources",
+                         {"type": "link", "url": "https://short.example/x"})
+    # Then the link is stored plain, and the inside address was never asked
+    assert made.status == 201, made.body
+    assert (made.body["title"], made.body["summary"]) == ("https://short.example/x", "")
+    assert remote.requested == ["https://short.example/x"]
+
+
 @pytest.mark.parametrize(("body", "field_name"), [
     ({"type": "link", "url": "javascript:alert(1)"}, "url"),
     ({"type": "link", "url": "JavaScript:alert(1)//https://x.example"}, "url"),
@@ -294,6 +310,45 @@ def test_long_folders_member_lists_and_activity_come_a_page_at_a_time(club: Club
     assert times == sorted(times, reverse=True)
 
 
+def test_a_remote_member_uses_the_same_services(club: Club) -> None:
+    """Resources take the acting actor, not an account (DESIGN.md "Who acts"): a member from
+    another server, once federation brings their requests, goes through the same rules."""
+    from datetime import UTC, datetime
+
+    from affiche.domain import group_activity, resources
+    from affiche.domain.errors import PermissionDenied
+    from affiche.domain.model import Actor
+    from affiche.domain.ports import ChangeSet
+
+    # Given alice of remote.example, a member of @club, and carol of remote.example, who is not
+    def stranger(name: str) -> Actor:
+        person = Actor(name=f"https://remote.example/users/{name}", type="Person",
+                       display_name=name.title(), created_at=datetime.now(UTC),
+                       inbox=f"https://remote.example/users/{name}/inbox",
+                       preferred_username=name, domain="remote.example")
+        ports().repo.commit(ChangeSet().put(person))
+        return person
+
+    alice, carol = stranger("alice"), stranger("carol")
+    membership.request_to_join_as(ports(), alice, "club")
+    # When alice files a folder and a link, and renames the link
+    folder = resources.create_folder(ports(), alice, "club", "From afar")
+    link = resources.add_link(ports(), alice, "club", "https://seeds.example/",
+                              title="Seed library", parent=folder.id)
+    resources.update(ports(), alice, link.id, title="Seeds")
+    # Then they are the group's, seen by its local members, and the activity names her
+    inside = listing(club.bob, folder=folder.id)["items"]
+    assert [r["title"] for r in inside] == ["Seeds"]
+    said = [f"{e.who} {e.what}" for e in group_activity.timeline(
+        ports(), alice, "club").entries]
+    assert "@alice@remote.example added “From afar” to the resources" in said
+    # And carol, no member, is refused like any stranger
+    with pytest.raises(PermissionDenied):
+        resources.create_folder(ports(), carol, "club", "Mine")
+    with pytest.raises(PermissionDenied):
+        resources.browse(ports(), carol, "club")
+
+
 # --- the pages ------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -343,8 +398,10 @@ def test_resources_from_the_pages_with_hostile_titles_escaped(
     assert "Quiet page" in text(ann.follow(moved))
     refused = ann.submit(f"/app/resources/{folder_id}/move", {"parent": folder_id})
     assert refused.status == 400 and "cannot go inside itself" in text(refused)
+    before = ann.get("/api/groups/club/resources").body["total"]
     bad = ann.submit(folder_page, {"type": "link", "url": "javascript:alert(1)"})
     assert bad.status == 400 and "http or https URL" in text(bad)
+    assert ann.get("/api/groups/club/resources").body["total"] == before  # nothing written
     deleted = ann.submit(f"/app/resources/{folder_id}/delete", {})
     assert "is deleted." in text(ann.follow(deleted))
 
@@ -360,6 +417,45 @@ def test_resources_from_the_pages_with_hostile_titles_escaped(
     assert "@ann renamed the resource “Quiet page”" in text(dashboard)
 
 
+def test_the_discussions_and_resources_pages_come_a_page_at_a_time(
+        pages: tuple[Browser, Browser], monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+    from urllib.parse import unquote
+
+    from affiche.domain import discussions, resources
+    from affiche.domain.model import Actor
+
+    _, bob = pages
+    # Given 22 threads and 23 links (the flood limits are not what is tested here)
+    monkeypatch.setattr(ports().limiter, "hit", lambda *_, **__: None)
+    member = ports().repo.get(Actor, "bob")
+    assert member is not None
+    for n in range(22):
+        discussions.start_discussion(ports(), member, "club", f"Thread {n:02}", "Hi")
+    for n in range(23):
+        resources.add_link(ports(), member, "club", f"https://nowhere.example/{n}",
+                           title=f"Link {n:02}")
+    # When @bob opens the discussions: the 20 most recently active, and a link to older ones
+    first = bob.get("/app/groups/club/discussions")
+    assert first.body.count('<li id="discussion-') == 20
+    assert "Thread 21" in first.body and "Thread 02" in first.body
+    assert "Thread 01" not in first.body
+    older = re.search(r'<a rel="next" href="\?after=([^"]+)">Older discussions</a>', first.body)
+    assert older is not None
+    second = bob.get("/app/groups/club/discussions", query={"after": unquote(older.group(1))})
+    assert second.body.count('<li id="discussion-') == 2
+    assert "Thread 01" in second.body and "Thread 00" in second.body
+    assert 'rel="prev"' in second.body
+    # And the resources: 20 a page, in title order, with the page they are on
+    links = bob.get("/app/groups/club/resources")
+    assert "Page 1 of 2" in text(links) and "Link 19" in links.body
+    assert "Link 20" not in links.body
+    assert 'href="/app/groups/club/resources?page=2"' in links.body
+    rest = bob.get("/app/groups/club/resources", query={"page": "2"})
+    assert "Page 2 of 2" in text(rest) and "Link 22" in rest.body and "Link 19" not in rest.body
+    assert bob.get("/app/groups/club/resources", query={"page": "two"}).status == 400
+
+
 def test_dashboard_members_come_in_pages(pages: tuple[Browser, Browser], aws: Path) -> None:
     ann, _ = pages
     for n in range(21):
@@ -370,6 +466,81 @@ def test_dashboard_members_come_in_pages(pages: tuple[Browser, Browser], aws: Pa
     second = ann.get("/app/groups/club/", query={"page": "2"})
     assert "Page 2 of 2" in text(second) and "<td>@p20</td>" in second.body
     assert "<td>@p20</td>" not in first.body and "<td>@ann</td>" in first.body
+
+
+def test_the_activity_page_tells_who_changed_what_a_page_at_a_time(
+        pages: tuple[Browser, Browser], aws: Path) -> None:
+    import re
+    from urllib.parse import unquote
+
+    ann, bob = pages
+    # Given an event, a post, a draft, a discussion and a resource, then 21 people joining
+    assert ann.post("/api/groups/club/events", {
+        "title": "Seed swap", "begins_on": "2031-03-14T14:00", "ends_on": "2031-03-14T17:00",
+        "timezone": "Europe/Paris"}).status == 201
+    assert ann.post("/api/groups/club/posts", {"title": "Minutes <i>", "body": "Hi",
+                                               "visibility": "members"}).status == 201
+    assert ann.post("/api/groups/club/posts", {"title": "Secret plan", "body": "Hi",
+                                               "draft": True}).status == 201
+    assert bob.post("/api/groups/club/discussions", {"title": "Picnic",
+                                                     "text": "When?"}).status == 201
+    assert bob.post("/api/groups/club/resources", {"type": "folder",
+                                                   "title": "Docs"}).status == 201
+    for n in range(21):
+        extra_member(f"q{n:02}")
+    # When @bob, a member, opens the activity page: the newest 20 lines, and a way to older ones
+    newest = bob.get("/app/groups/club/activity")
+    listed = newest.body.split('<ol class="activity">', 1)[1].split("</ol>", 1)[0]
+    assert newest.status == 200 and listed.count("<li>") == 20
+    assert "@q20 joined the group" in text(newest) and "@q00" not in text(newest)
+    older = re.search(r'<a rel="next" href="([^"]+)">Older activity</a>', newest.body)
+    assert older is not None
+    # Then the older page tells the rest, with who did it: events, posts, discussions, resources
+    path, query = unquote(older.group(1).replace("&amp;", "&")).split("?", 1)
+    rest = bob.get(path, query=dict(p.split("=", 1) for p in query.split("&")))
+    lines = text(rest)
+    for said in ("@q00 joined the group", "@bob added “Docs” to the resources",
+                 "@bob created the discussion “Picnic”", "@ann created the event “Seed swap”",
+                 "@ann published the post “Minutes &lt;i&gt;”", "@bob joined the group"):
+        assert said in lines, said
+    # And each line says when, as a machine-readable time too
+    assert listed.count("<time datetime=") == 20
+    # And a draft is the moderators' business: not in a member's timeline, nor in the dashboard
+    assert "Secret plan" not in lines + text(newest) + text(bob.get("/app/groups/club/"))
+
+
+def test_join_requests_and_invitations_come_in_pages_too(pages: tuple[Browser, Browser],
+                                                         aws: Path) -> None:
+    ann, _ = pages
+    ann.get("/app/groups/new")
+    assert ann.submit("/app/groups/new", {"name": "quiet", "display_name": "Quiet",
+                                          "visibility": "public", "openness": "moderated"}
+                      ).status == 303
+    # Given 21 people asking to join @quiet, and 21 invited to it
+    for n in range(21):
+        extra_member(f"r{n:02}", group="quiet")
+    owner = ports().repo.get(Account, ann.get("/api/me").body["id"])
+    assert owner is not None
+    for n in range(21):
+        accounts.signup(ports(), email=f"i{n:02}@example.org", password="correct horse",
+                        username=f"i{n:02}", confirmed=True)
+        membership.invite(ports(), owner, "quiet", f"i{n:02}")
+    # Then the API gives the requests 20 at a time, oldest first
+    one = ann.get("/api/groups/quiet/requests").body
+    two = ann.get("/api/groups/quiet/requests", query={"page": "2"}).body
+    assert (one["total"], one["pages"], len(one["requests"])) == (21, 2, 20)
+    assert [r["member"] for r in two["requests"]] == ["r20"]
+    assert ann.get("/api/groups/quiet/requests", query={"page": "x"}).status == 400
+    # And so does the dashboard, each list with its own pages
+    first = ann.get("/app/groups/quiet/")
+    assert "Join requests (21)" in text(first) and "Waiting for an answer (21)" in text(first)
+    assert "Approve r19" in first.body and "Approve r20" not in first.body
+    assert 'href="/app/groups/quiet/?requests=2"' in first.body
+    assert 'href="/app/groups/quiet/?invitations=2"' in first.body
+    assert "<li>i19" in first.body and "<li>i20" not in first.body
+    second = ann.get("/app/groups/quiet/", query={"requests": "2", "invitations": "2"})
+    assert "Approve r20" in second.body and "Approve r19" not in second.body
+    assert "<li>i20" in second.body and "<li>i19" not in second.body
 
 
 # --- nothing of it is public ----------------------------------------------------------------------
@@ -409,3 +580,75 @@ def test_resources_activity_and_member_names_never_reach_the_bucket(aws: Path, c
     # A member's own profile is public; that they belong to @club is not said anywhere
     assert [k for k, body in bodies.items()
             if b"zelda_canary" in body and not k.startswith("@zelda_canary/")] == []
+
+
+# --- hostile text in every field of the group tools -------------------------------------------
+
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> "q" & \'a\''
+def active_markup(html: str) -> list[str]:
+    """What a browser would run in `html`: script elements (but the theme's own, served from
+    /theme/), event handler attributes, and javascript: links, read as a browser parses them."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = dict(attrs)
+            if tag == "script" and not (values.get("src") or "").startswith("/theme/"):
+                found.append(f"<{tag}>")
+            found.extend(f"<{tag} {name}>" for name, value in attrs if name.startswith("on")
+                         or (name in {"href", "src", "action", "formaction"}
+                             and (value or "").strip().lower().startswith("javascript:")))
+
+    reader = Reader()
+    reader.feed(html)
+    reader.close()
+    return found
+
+
+def test_hostile_text_in_posts_discussions_and_resources_is_text_on_every_page(
+        pages: tuple[Browser, Browser], remote: Remote) -> None:
+    ann, bob = pages
+    remote.html("https://evil.example/", XSS_PAGE)
+    # Given the same hostile text in every field of a post, a thread, a reply and resources
+    secret = ann.post("/api/groups/club/posts", {"title": f"Minutes {HOSTILE}",
+                                                 "body": f"Body {HOSTILE}",
+                                                 "visibility": "members"}).body
+    public = ann.post("/api/groups/club/posts", {"title": f"News {HOSTILE}",
+                                                 "body": f"Body {HOSTILE}"}).body
+    thread = bob.post("/api/groups/club/discussions", {"title": f"Thread {HOSTILE}",
+                                                       "text": f"Start {HOSTILE}"}).body
+    assert bob.post(f"/api/discussions/{thread['id']}/replies",
+                    {"text": f"Reply {HOSTILE}"}).status == 201
+    folder = bob.post("/api/groups/club/resources", {"type": "folder",
+                                                     "title": f"Folder {HOSTILE}"}).body
+    link = bob.post("/api/groups/club/resources", {
+        "type": "link", "url": "https://evil.example/", "title": f"Link {HOSTILE}",
+        "summary": f"Summary {HOSTILE}", "parent": folder["id"]}).body
+    fetched = bob.post("/api/groups/club/resources", {"type": "link",
+                                                      "url": "https://evil.example/"}).body
+    assert all(made.get("id") or made.get("slug") for made in
+               (secret, public, thread, folder, link, fetched))
+    # When members open every page of the group tools where that text shows
+    shown = {
+        "dashboard": bob.get("/app/groups/club/"),
+        "admin dashboard": ann.get("/app/groups/club/"),
+        "activity": bob.get("/app/groups/club/activity"),
+        "posts": bob.get("/app/groups/club/posts/"),
+        "members-only post": bob.get(f"/app/posts/{secret['slug']}/"),
+        "public post": bob.get(f"/app/posts/{public['slug']}/"),
+        "post editor": ann.get(f"/app/posts/{secret['slug']}/edit"),
+        "discussions": bob.get("/app/groups/club/discussions"),
+        "thread": bob.get(f"/app/groups/club/discussions/{thread['id']}"),
+        "resources": bob.get("/app/groups/club/resources"),
+        "folder": bob.get("/app/groups/club/resources", query={"folder": folder["id"]}),
+        "resource editor": bob.get(f"/app/resources/{link['id']}/edit"),
+        "fetched link editor": bob.get(f"/app/resources/{fetched['id']}/edit"),
+    }
+    # Then it is shown, as text, and nothing in it runs
+    for name, answer in shown.items():
+        assert answer.status == 200, (name, answer.status)
+        assert active_markup(answer.body) == [], name
+    for name in ("dashboard", "activity", "posts", "discussions", "folder"):
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown[name].body, name

@@ -175,6 +175,18 @@ def _same_site_path(target: str) -> str:
     return pages.safe_next(target)
 
 
+def _back(router: APIGatewayHttpRouter) -> str | None:
+    """After a refused POST (a file too large, a form gone stale), the page that holds the form,
+    from the Referer when it is a page of this site: the error page leads straight back to it."""
+    referer = router.current_event.headers.get("referer", "")
+    if _method(router) != "POST" or not referer:
+        return None
+    base = get_settings().public_url
+    if not (referer.startswith(base + "/") or referer.startswith("/")):
+        return None
+    return _same_site_path(referer)
+
+
 def html(router: APIGatewayHttpRouter) -> Callable[[Route], Route]:
     """Turn the exceptions of a page route into pages (see the module docstring)."""
 
@@ -188,7 +200,7 @@ def html(router: APIGatewayHttpRouter) -> Callable[[Route], Route]:
             except NotAuthenticated:
                 return _login_redirect(router)
             except DomainError as error:
-                return pages.error_page(error)
+                return pages.error_page(error, back=_back(router))
 
         return wrapper
 

@@ -17,16 +17,16 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from affiche.domain import event_fields, event_lifecycle, event_pictures, events, groups, roles
 from affiche.domain.errors import InvalidInput
-from affiche.domain.group_images import checked_image
-from affiche.domain.image_pipeline import PreparedImage
 from affiche.domain.model import Event, Membership
 from affiche.publish.event_page import event_page_context
 from affiche.publish.media import store_media
 from affiche.web.forms import Form
-from functions.api.pages.common import Page, field_errors, html, member
+from functions.api.pages.common import Page, html, member
 from functions.api.pages.event_views import EDITOR_OPTIONS, form_values, zone_options
+from functions.api.pages.pictures import apply_picture, uploaded_picture
 
 router = APIGatewayHttpRouter()
+EVENT_PICTURE = (event_pictures.set_event_picture, event_pictures.clear_event_picture)
 WORDS = re.compile(r"[\s,]+")
 
 
@@ -61,17 +61,6 @@ def input_from_form(form: Form) -> events.EventInput:
         tags=_words(form.get("tags")), category=form.optional("category"),
         accessibility=form.getlist("accessibility"), contacts=_words(form.get("contacts")),
         external_url=form.optional("external_url"), draft=form.get("save") == "draft")
-
-
-def _picture(page: Page) -> tuple[PreparedImage, str] | None:
-    """The uploaded picture, checked and re-encoded before anything is written (same rules as
-    the API); the service then stores it without decoding it again."""
-    upload = page.form.file("picture")
-    if upload is None or not upload.data:
-        return None
-    with field_errors("picture"):
-        image = checked_image(event_pictures.SLOT, upload.data, upload.content_type)
-    return image, image.content_type
 
 
 def _acting(page: Page, group: str) -> Membership:
@@ -115,12 +104,10 @@ def create_event(name: str) -> Response[str]:
     page = member(router)
     with _errors(page, name, None):
         profile = _acting(page, name).member
-        picture = _picture(page)
+        picture = uploaded_picture(page)
         event = events.create_event(page.ports, page.me, name, input_from_form(page.form),
                                     profile=profile)
-        if picture:
-            event = event_pictures.set_event_picture(page.ports, page.me, event.uuid, *picture,
-                                                     store_media, profile=profile)
+        event = apply_picture(page, event, event.uuid, profile, picture, *EVENT_PICTURE)
     done = "saved as a draft" if event.draft else "published"
     return page.redirect(event_url(event.uuid), flash=f"“{event.title}” is {done}.")
 
@@ -144,15 +131,10 @@ def save_event(uuid: str) -> Response[str]:
     page = member(router)
     event, profile = _editable(page, uuid)
     with _errors(page, event.group, event):
-        picture = _picture(page)
+        picture = uploaded_picture(page)
         saved = events.update_event(page.ports, page.me, uuid, input_from_form(page.form),
                                     profile=profile)
-        if picture:
-            saved = event_pictures.set_event_picture(page.ports, page.me, uuid, *picture,
-                                                     store_media, profile=profile)
-        elif page.form.get("remove_picture") and saved.picture:
-            saved = event_pictures.clear_event_picture(page.ports, page.me, uuid,
-                                                       profile=profile, store_media=store_media)
+        saved = apply_picture(page, saved, uuid, profile, picture, *EVENT_PICTURE)
     state = "saved as a draft" if saved.draft else "saved"
     return page.redirect(event_url(uuid), flash=f"“{saved.title}” is {state}.")
 

@@ -72,9 +72,12 @@ def hidden_events_of(ports: Ports, account: Account) -> list[Event]:
     return sorted(found, key=lambda e: (e.begins_on, e.uuid))
 
 
+LATEST_POSTS = 5  # on the dashboard; the rest on the group's posts page, a page at a time
+
+
 def members_posts(ports: Ports, group: str, mine: Membership | None) -> list[Post]:
-    """The group's members-only posts, newest first, for those who may read them."""
+    """The group's latest members-only posts, newest first, for those who may read them."""
     if not allowed(mine, "view_members_only_content"):
         return []
     return [p for p in ports.repo.posts_of_group(group)
-            if p.visibility == "members" and not p.deleted and not p.draft]
+            if p.visibility == "members" and not p.deleted and not p.draft][:LATEST_POSTS]

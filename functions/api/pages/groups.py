@@ -19,7 +19,7 @@ from affiche.config import get_settings
 from affiche.domain import group_activity, group_images, groups, membership, resources, roles
 from affiche.domain.errors import InvalidInput
 from affiche.domain.model import Actor, Membership
-from affiche.domain.paging import page_number
+from affiche.domain.paging import Paged, page_number, page_of
 from affiche.publish.media import store_media
 from affiche.web import ratelimit
 from functions.api.pages.common import Page, field_errors, html, member
@@ -87,6 +87,10 @@ def _invited(page: Page, name: str) -> list[Membership]:
     return sorted(found, key=lambda m: m.created_at)
 
 
+def _paged(page: Page, people: list[Membership], parameter: str) -> Paged[Membership]:
+    return page_of(people, page_number(page.query(parameter)), membership.MEMBERS_PER_PAGE)
+
+
 def dashboard_context(page: Page, name: str) -> dict[str, Any]:
     group = groups.existing_group(page.ports, name)
     mine = viewer(page, name)
@@ -94,9 +98,11 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
     return {
         "group": group, "mine": mine, "can": can,
         **_members_and_latest(page, name, mine),
-        "pending": membership.pending_requests(page.ports, name)
-        if can["review_join_request"] else [],
-        "invited": _invited(page, name) if can["invite_member"] else [],
+        # Every list of people comes a page at a time, each with its own ?parameter.
+        "pending": _paged(page, membership.pending_requests(page.ports, name), "requests")
+        if can["review_join_request"] else None,
+        "invited": _paged(page, _invited(page, name), "invitations")
+        if can["invite_member"] else None,
         "settings": _settings_of(group), **COMMON,
         "zone_choices": [(z, z) for z in zone_options()],
         # Organisers reach each upcoming event's participants page from here.

@@ -16,14 +16,17 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from affiche.domain import event_lifecycle, event_pictures, groups, post_pictures, posts, roles
-from affiche.domain.group_images import checked_image
+from affiche.domain import event_lifecycle, groups, post_pictures, posts, roles
 from affiche.domain.model import Membership, Post
+from affiche.domain.paging import page_number, page_of
 from affiche.publish.media import store_media
 from affiche.web.forms import Form
 from functions.api.pages.common import Page, html, member
+from functions.api.pages.pictures import apply_picture, uploaded_picture
 
 router = APIGatewayHttpRouter()
+POSTS_PER_PAGE = 20
+POST_PICTURE = (post_pictures.set_post_picture, post_pictures.clear_post_picture)
 WORDS = re.compile(r"[\s,]+")
 VISIBILITY_NAMES = {"public": "Public: on the group's page, its feed, and federated",
                     "unlisted": "Unlisted: only people with the link find it",
@@ -40,15 +43,6 @@ def input_from_form(form: Form) -> posts.PostInput:
                            visibility=form.get("visibility", "public"),
                            tags=[w for w in WORDS.split(form.get("tags").strip()) if w],
                            draft=form.get("save") == "draft")
-
-
-def _picture(page: Page) -> tuple[bytes, str] | None:
-    """The uploaded picture, checked before anything is written (same rules as the API)."""
-    upload = page.form.file("picture")
-    if upload is None or not upload.data:
-        return None
-    checked_image(event_pictures.SLOT, upload.data, upload.content_type)
-    return upload.data, upload.content_type
 
 
 def _acting(page: Page, group: str) -> Membership:
@@ -78,13 +72,19 @@ def _errors(page: Page, group: str, post: Post | None) -> Any:
 @router.get("/app/groups/<name>/posts/", include_in_schema=False)
 @html(router)
 def group_posts(name: str) -> Response[str]:
-    """Every live post of the group, drafts included: the writers' list."""
+    """The group's posts, newest first, a page at a time: every published one for its members
+    (members-only ones included), drafts too for those who write them."""
     page = member(router)
-    _acting(page, name)
-    found = [p for p in page.ports.repo.posts_of_group(name) if not p.deleted]
-    return page.render("app/group_posts.html", group=groups.existing_group(page.ports, name),
-                       posts=found, visibility_names={"public": "Public", "unlisted": "Unlisted",
-                                                      "members": "Members only"})
+    group = groups.existing_group(page.ports, name)
+    mine = roles.authorize(event_lifecycle.best_membership(page.ports, page.me, name),
+                           "view_members_only_content")
+    can_edit = roles.allowed(mine, "edit_post")
+    found = [p for p in page.ports.repo.posts_of_group(name)
+             if not p.deleted and (can_edit or not p.draft)]
+    return page.render("app/group_posts.html", group=group, can_edit=can_edit,
+                       posts=page_of(found, page_number(page.query("page")), POSTS_PER_PAGE),
+                       visibility_names={"public": "Public", "unlisted": "Unlisted",
+                                         "members": "Members only"})
 
 
 @router.get("/app/groups/<name>/posts/new", include_in_schema=False)
@@ -102,14 +102,12 @@ def create_post(name: str) -> Response[str]:
     page = member(router)
     with _errors(page, name, None):
         profile = _acting(page, name).member
-        picture = _picture(page)
+        picture = uploaded_picture(page)
         data = input_from_form(page.form)
         post = posts.create_post(page.ports, page.me, name, title=data.title, body=data.body,
                                  visibility=data.visibility, tags=data.tags, draft=data.draft,
                                  profile=profile)
-        if picture:
-            post = post_pictures.set_post_picture(page.ports, page.me, post.slug, *picture,
-                                                  store_media, profile=profile)
+        post = apply_picture(page, post, post.slug, profile, picture, *POST_PICTURE)
     done = "saved as a draft" if post.draft else "published"
     return page.redirect(post_url(post.slug), flash=f"“{post.title}” is {done}.")
 
@@ -137,14 +135,9 @@ def save_post(slug: str) -> Response[str]:
         data = input_from_form(page.form)
         if not post.draft:  # the form of a published post has no draft button: it stays out
             data = posts.PostInput(**{**data.__dict__, "draft": False})
-        picture = _picture(page)
+        picture = uploaded_picture(page)
         saved = posts.update_post(page.ports, page.me, slug, data, profile=profile)
-        if picture:
-            saved = post_pictures.set_post_picture(page.ports, page.me, slug, *picture,
-                                                   store_media, profile=profile)
-        elif page.form.get("remove_picture") and saved.picture:
-            saved = post_pictures.clear_post_picture(page.ports, page.me, slug, profile=profile,
-                                                     store_media=store_media)
+        saved = apply_picture(page, saved, slug, profile, picture, *POST_PICTURE)
     state = "saved as a draft" if saved.draft else "saved"
     return page.redirect(post_url(slug), flash=f"“{saved.title}” is {state}.")
 

@@ -15,7 +15,7 @@ from affiche.activitypub.invitees import remote_resolver
 from affiche.config import get_settings
 from affiche.domain import follows, membership
 from affiche.domain.model import Event, Follow, Membership
-from affiche.domain.paging import page_number
+from affiche.domain.paging import Paged, page_number, page_of
 from affiche.web import ratelimit
 from functions.api.routes.common import Input, caller, client_address, json_response
 
@@ -113,12 +113,16 @@ def join(name: str, body: JoinInput | None = None) -> Response[dict[str, Any]]:
     return json_response(201, membership_json(joined))
 
 
-@router.get("/api/groups/<name>/requests", summary="Join requests waiting for approval (admins)")
+@router.get("/api/groups/<name>/requests",
+            summary="Join requests waiting for approval (admins), oldest first, a page at a "
+            "time (`page`, from 1)")
 def requests(name: str) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     membership.viewer_membership(context, account, name, "review_join_request", _profile_param())
-    found = membership.pending_requests(context, name)
-    return json_response(200, {"requests": [membership_json(m) for m in found]})
+    found = page_of(membership.pending_requests(context, name), _page(),
+                    membership.MEMBERS_PER_PAGE)
+    return json_response(200, {"requests": [membership_json(m) for m in found.items],
+                               **_paging(found)})
 
 
 @router.post("/api/groups/<name>/requests/<member>/approve", summary="Approve a join request")
@@ -149,13 +153,19 @@ def leave(name: str, body: ActingInput | None = None) -> Response[dict[str, Any]
 def members(name: str) -> Response[dict[str, Any]]:
     context, account, _ = caller(router)
     membership.viewer_membership(context, account, name, "view_members", _profile_param())
-    found = membership.members_page(context, name, page_number(
-        router.current_event.get_query_string_value("page")))
+    found = membership.members_page(context, name, _page())
     return json_response(200, {"members": [{"member": m.member, "role": m.role,
                                             "since": m.created_at.isoformat()}
-                                           for m in found.items],
-                               "page": found.page, "per_page": found.per_page,
-                               "total": found.total, "pages": found.pages})
+                                           for m in found.items], **_paging(found)})
+
+
+def _page() -> int:
+    return page_number(router.current_event.get_query_string_value("page"))
+
+
+def _paging(found: Paged[Membership]) -> dict[str, int]:
+    return {"page": found.page, "per_page": found.per_page, "total": found.total,
+            "pages": found.pages}
 
 
 @router.put("/api/groups/<name>/members/<member>", summary="Change a member's role (admins)")
