@@ -17,6 +17,7 @@ its partition, and cut the emulator's cost per request (see below)."""
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import json
 import threading
@@ -80,6 +81,8 @@ def _query_one_partition(ddb: Any) -> None:
         items = _partition(self, index_name, hash_key, kwargs.get("hash_key_conditions"))
         if items is None:
             return original_query(self, hash_key, *args, **kwargs)
+        if window[0]:
+            items = _window(self, index_name, items, args, kwargs)
         with _query_lock:
             self.all_items = lambda: items  # only for this call: moto reads it once
             try:
@@ -88,6 +91,90 @@ def _query_one_partition(ddb: Any) -> None:
                 del self.all_items
 
     Table.query = query  # type: ignore[method-assign]
+
+
+window = [True]  # tests turn it off to compare with moto's answer from the whole partition
+_BOUNDS = {"EQ", "LT", "LE", "GT", "GE", "BETWEEN", "BEGINS_WITH"}
+_OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE", "between": "BETWEEN",
+              "begins_with": "BEGINS_WITH"}
+
+
+def _window(table: Any, index_name: str | None, items: list[Any], args: tuple[Any, ...],
+            kwargs: dict[str, Any]) -> list[Any]:
+    """The part of a partition a Query can reach: the items its sort key condition keeps, from
+    its ExclusiveStartKey on, and no more than its Limit (with every item sharing a sort key
+    value at either end, whose order moto decides). DynamoDB reads only those; moto sorted and
+    sized the whole partition on every page (a group with 2,000 events: 0.1 s per Query, most of
+    a publish). moto then answers from this window exactly as from the whole partition."""
+    comparison, bounds, limit, start, forward = (list(args[:5]) + [None] * 5)[:5]
+    comparison = _OPERATORS.get(comparison, comparison)
+    conditions = kwargs.get("range_key_conditions") or []
+    if (len(args) < 5 or len(conditions) > 1 or comparison not in _BOUNDS | {None}
+            or set(kwargs) - {"index_name", "hash_key_conditions", "range_key_conditions"}):
+        return items  # a legacy QueryFilter, or a key this table does not have: moto's way
+    attr = _range_attr(table, index_name)
+    if attr is None:
+        return items
+    try:
+        rows = sorted((item.attrs[attr].cast_value, n, item) for n, item in enumerate(items)
+                      if attr in item.attrs)
+        keys = [row[0] for row in rows]
+        lo, hi = _bounds(keys, comparison, [b.cast_value for b in bounds or []])
+        if start is not None and attr in start:
+            from moto.dynamodb.models.dynamo_type import DynamoType
+
+            after = DynamoType(start[attr]).cast_value
+            lo, hi = ((max(lo, bisect.bisect_left(keys, after)), hi) if forward is not False
+                      else (lo, min(hi, bisect.bisect_right(keys, after))))
+            ties = bisect.bisect_right(keys, after) - bisect.bisect_left(keys, after)
+        else:
+            ties = 0
+        if limit:
+            if forward is not False and lo + limit + ties < hi:
+                hi = bisect.bisect_right(keys, keys[lo + limit + ties - 1])
+            elif forward is False and hi - limit - ties > lo:
+                lo = bisect.bisect_left(keys, keys[hi - limit - ties])
+        # And the item after the window, in or out of the condition: moto looks at it before
+        # it stops, and gives a LastEvaluatedKey only when there is one.
+        if forward is not False and hi < len(keys):
+            hi = bisect.bisect_right(keys, keys[hi])
+        elif forward is False and lo > 0:
+            lo = bisect.bisect_left(keys, keys[lo - 1])
+    except TypeError:  # sort key values of mixed types: let moto compare them its own way
+        return items
+    return [row[2] for row in rows[lo:hi]]
+
+
+def _range_attr(table: Any, index_name: str | None) -> str | None:
+    if not index_name:
+        return str(table.range_key_attr) if table.range_key_attr else None
+    index = {i.name: i for i in table.all_indexes()}.get(index_name)
+    ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"] if index else []
+    return ranges[0] if len(ranges) == 1 else None
+
+
+def _bounds(keys: list[Any], comparison: str | None, values: list[Any]) -> tuple[int, int]:
+    """The slice of sorted `keys` a sort key condition keeps."""
+    lo, hi = 0, len(keys)
+    if comparison is None:
+        return lo, hi
+    first = values[0]
+    if comparison in ("EQ", "GE", "BETWEEN"):
+        lo = bisect.bisect_left(keys, first)
+    if comparison == "GT":
+        lo = bisect.bisect_right(keys, first)
+    if comparison in ("EQ", "LE"):
+        hi = bisect.bisect_right(keys, first)
+    if comparison == "LT":
+        hi = bisect.bisect_left(keys, first)
+    if comparison == "BETWEEN":
+        hi = bisect.bisect_right(keys, values[1])
+    if comparison == "BEGINS_WITH":
+        lo = bisect.bisect_left(keys, first)
+        hi = lo
+        while hi < len(keys) and keys[hi].startswith(first):
+            hi += 1
+    return lo, max(lo, hi)
 
 
 def _count_writes(cls: Any, name: str) -> None:
