@@ -58,7 +58,7 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        names, dates = _fields_of(cls)
+        names, dates = _fields_of(typing.cast(type, cls))
         kwargs: dict[str, Any] = {}
         for name in names:
             if name not in data:
