@@ -82,7 +82,9 @@ def _query_one_partition(ddb: Any) -> None:
         if items is None:
             return original_query(self, hash_key, *args, **kwargs)
         if window[0]:
-            items = _window(self, index_name, items, args, kwargs)
+            conditions = kwargs.get("hash_key_conditions")
+            value = conditions[0][1] if conditions else hash_key
+            items = _window(self, (index_name, repr(value)), items, args, kwargs)
         with _query_lock:
             self.all_items = lambda: items  # only for this call: moto reads it once
             try:
@@ -99,8 +101,8 @@ _OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE", "between"
               "begins_with": "BEGINS_WITH"}
 
 
-def _window(table: Any, index_name: str | None, items: list[Any], args: tuple[Any, ...],
-            kwargs: dict[str, Any]) -> list[Any]:
+def _window(table: Any, partition: tuple[str | None, str], items: list[Any],
+            args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
     """The part of a partition a Query can reach: the items its sort key condition keeps, from
     its ExclusiveStartKey on, and no more than its Limit (with every item sharing a sort key
     value at either end, whose order moto decides). DynamoDB reads only those; moto sorted and
@@ -112,13 +114,11 @@ def _window(table: Any, index_name: str | None, items: list[Any], args: tuple[An
     if (len(args) < 5 or len(conditions) > 1 or comparison not in _BOUNDS | {None}
             or set(kwargs) - {"index_name", "hash_key_conditions", "range_key_conditions"}):
         return items  # a legacy QueryFilter, or a key this table does not have: moto's way
-    attr = _range_attr(table, index_name)
+    attr = _range_attr(table, partition[0])
     if attr is None:
         return items
     try:
-        rows = sorted((item.attrs[attr].cast_value, n, item) for n, item in enumerate(items)
-                      if attr in item.attrs)
-        keys = [row[0] for row in rows]
+        rows, keys = _sorted(table, partition, attr, items)
         lo, hi = _bounds(keys, comparison, [b.cast_value for b in bounds or []])
         if start is not None and attr in start:
             from moto.dynamodb.models.dynamo_type import DynamoType
@@ -143,6 +143,23 @@ def _window(table: Any, index_name: str | None, items: list[Any], args: tuple[An
     except TypeError:  # sort key values of mixed types: let moto compare them its own way
         return items
     return [row[2] for row in rows[lo:hi]]
+
+
+def _sorted(table: Any, partition: tuple[str | None, str], attr: str,
+            items: list[Any]) -> tuple[list[tuple[Any, int, Any]], list[Any]]:
+    """The partition in sort key order, with its keys: kept until the next write, since the
+    pages of one listing (and the listings of one publish) read the same partitions."""
+    cache = table.__dict__.get("_affiche_sorted")
+    if cache is None or cache[0] != _writes[0]:
+        cache = (_writes[0], {})
+        table.__dict__["_affiche_sorted"] = cache
+    name = (*partition, attr)
+    if name not in cache[1]:
+        rows = sorted((item.attrs[attr].cast_value, n, item) for n, item in enumerate(items)
+                      if attr in item.attrs)
+        cache[1][name] = (rows, [row[0] for row in rows])
+    found: tuple[list[tuple[Any, int, Any]], list[Any]] = cache[1][name]
+    return found
 
 
 def _range_attr(table: Any, index_name: str | None) -> str | None:
