@@ -121,6 +121,17 @@ class Renderer:
             self._records[(cls, key)] = self.store.get(cls, key)
         return self._records[(cls, key)]
 
+    def _prefetch(self, activities: list[Activity]) -> None:
+        """Read the current events and posts of these activities in one batch: each outbox
+        entry shows a Tombstone when its object is gone since (`_gone_since`)."""
+        for cls, kind in ((Event, "event"), (Post, "post")):
+            keys = [a.object_key for a in activities if a.object_kind == kind
+                    and (cls, a.object_key) not in self._records]
+            if keys:
+                found = self.store.get_many(cls, keys)
+                for key in keys:
+                    self._records[(cls, key)] = found.get(key)
+
     def shown_group(self, name: str) -> Actor | None:
         """The group when its pages are published (not deleted nor suspended)."""
         return self._group(name)
@@ -338,7 +349,8 @@ class Renderer:
                                # FEP-2677: where the instance (Application) actor lives
                                {"rel": instance_actor.NODEINFO_REL,
                                 "href": instance_actor.actor_id(base)}]}
-        users = self.store.counter("users")
+        counts = self.store.counters(["users", "local_posts", "local_groups"])
+        users = counts["users"]
         info = {
             "version": "2.1",
             "software": {"name": "affiche", "version": __version__,
@@ -348,9 +360,9 @@ class Renderer:
             "services": {"inbound": [], "outbound": ["atom1.0"]},
             "openRegistrations": self._open_registrations(),
             "usage": {"users": {"total": users, "activeMonth": users, "activeHalfyear": users},
-                      "localPosts": self.store.counter("local_posts")},
+                      "localPosts": counts["local_posts"]},
             "metadata": {"nodeName": self._stored_name() or self.settings.instance_name,
-                         "localGroups": self.store.counter("local_groups")},
+                         "localGroups": counts["local_groups"]},
         }
         host_meta = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -442,7 +454,9 @@ class Renderer:
         posts: list[Post] = []
         if actor.is_group:
             # Only listed things: an unlisted event or post is reachable by its link alone.
-            events = list(islice((e for e in self._group_events(name, start=self.now)
+            # One page of the date index holds them when they are all listed (one request).
+            events = list(islice((e for e in self._group_events(name, start=self.now,
+                                                                page=GROUP_PAGE_EVENTS)
                                   if e.listed), GROUP_PAGE_EVENTS))
             posts = [p for p in self._posts_of(name)
                      if p.visibility == "public" and p.is_public]
@@ -475,6 +489,7 @@ class Renderer:
         activities = [a for a in self.store.outbox(actor.name, limit=OUTBOX_SCAN)
                       if a.audience in {"public", "unlisted"} and a.object_kind != "membership"
                       ][:OUTBOX_PAGE]
+        self._prefetch([a for a in activities if not a.object.get("deleted")])
         url = self.urls.actor(actor.name) + "outbox"
         return {"@context": "https://www.w3.org/ns/activitystreams", "id": url,
                 "type": "OrderedCollection", "totalItems": len(activities),
@@ -541,7 +556,7 @@ class Renderer:
         if activity.object.get("deleted"):
             return True
         cls = Event if activity.object_kind == "event" else Post
-        current = self.store.get(cls, activity.object_key)
+        current = self.record(cls, activity.object_key)
         return current is None or bool(current.deleted)
 
     def _comment_document(self, activity: Activity) -> dict[str, Any]:
