@@ -87,12 +87,59 @@ def _query_one_partition(ddb: Any) -> None:
             items = _window(self, (index_name, repr(value)), items, args, kwargs)
         with _query_lock:
             self.all_items = lambda: items  # only for this call: moto reads it once
+            _answering.query = True
             try:
                 return original_query(self, hash_key, *args, **kwargs)
             finally:
+                _answering.query = False
                 del self.all_items
 
     Table.query = query  # type: ignore[method-assign]
+    _answer_without_copies()
+    _sizes_once_per_write()
+
+
+_answering = threading.local()
+
+
+def _answer_without_copies() -> None:
+    """moto deep-copies every item a Query evaluates before its FilterExpression drops most of
+    them (the members' agenda evaluates a group's 2,000 public events to find its few private
+    ones). The copy guards against callers changing the items; a Query's are only serialised
+    into the answer (projections make new items), so within a Query it is skipped."""
+    import moto.dynamodb.models.table as table_module
+
+    real = table_module.copy
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if getattr(_answering, "query", False):
+            return value
+        return real.deepcopy(value, memo)
+
+    table_module.copy = types.SimpleNamespace(  # type: ignore[assignment]
+        deepcopy=deepcopy, copy=real.copy)
+
+
+def _sizes_once_per_write() -> None:
+    """An item's size (for a Query's 1 MB page limit) walks every attribute; a listing's pages
+    and the listings of one publish size the same items again. Sizes a Query computes are kept
+    until the next write (writes size their items afresh: they may change them meanwhile)."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    real = Item.size
+    cache: dict[str, Any] = {"writes": -1, "sizes": {}}
+
+    def size(self: Any) -> int:
+        if not getattr(_answering, "query", False):
+            return int(real(self))
+        if cache["writes"] != _writes[0]:
+            cache["writes"], cache["sizes"] = _writes[0], {}
+        sizes: dict[int, int] = cache["sizes"]
+        if id(self) not in sizes:
+            sizes[id(self)] = int(real(self))
+        return sizes[id(self)]
+
+    Item.size = size  # type: ignore[method-assign]
 
 
 window = [True]  # tests turn it off to compare with moto's answer from the whole partition
