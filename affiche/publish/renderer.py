@@ -37,6 +37,9 @@ UPCOMING_LIMIT = 50
 # Upcoming events a group's page, feeds and `events` collection show; later ones are on its
 # yearly archive pages. What a publish reads of the group is bounded by this, not by its size.
 GROUP_PAGE_EVENTS = 50
+# Events read per page where the first listed one is all that is wanted (does a month or a year
+# hold one?): a few, in case some are unlisted, rather than a whole page of 25 to parse.
+PROBE = 5
 OUTBOX_PAGE = 20  # activities in the static outbox (one page, newest first)
 OUTBOX_SCAN = 200  # log entries read to fill it
 # The instance's own pages administrators edit online (InstanceSettings), by slug.
@@ -161,8 +164,9 @@ class Renderer:
         """The local years holding a listed event of the group: the first and last listed
         events bound them, then one short read per year in between finds whether it has one."""
         if group not in self._years_cache:
-            first = next((e for e in self._group_events(group) if e.listed), None)
-            last = next((e for e in self._group_events(group, newest_first=True) if e.listed),
+            first = next((e for e in self._group_events(group, page=PROBE) if e.listed), None)
+            last = next((e for e in self._group_events(group, newest_first=True, page=PROBE)
+                         if e.listed),
                         None)
             years: list[str] = []
             if first is not None and last is not None:
@@ -171,7 +175,8 @@ class Renderer:
                     start, end = year_bounds(year)
                     if year in (low, high) or any(
                             e.listed and local_year(e) == year
-                            for e in self._group_events(group, start=start, end=end)):
+                            for e in self._group_events(group, start=start, end=end,
+                                                        page=PROBE)):
                         years.append(str(year))
             self._years_cache[group] = years
         return self._years_cache[group]
@@ -674,7 +679,7 @@ class Renderer:
         for month in range(1, 13):
             start, end = month_bounds(year, month)
             if any(e.listed and local_month(e) == (year, month)
-                   for e in self._group_events(group, start=start, end=end)):
+                   for e in self._group_events(group, start=start, end=end, page=PROBE)):
                 months.append(f"{month:02d}")
         return months
 
