@@ -27,15 +27,18 @@ def _login(client: httpx.Client, instance: Any) -> None:
 
 @contextmanager
 def counting_requests() -> Iterator[Counter[str]]:
-    """Count AWS API calls by the thread kind making them: the outbox (stream poller) or the API
-    (gateway request threads). pynamodb and boto3 both go through botocore's _make_api_call."""
+    """Count AWS API calls by the thread kind making them: the outbox (stream poller and its
+    upload threads) or the API (gateway request threads). pynamodb and boto3 both go through
+    botocore's _make_api_call."""
     from botocore.client import BaseClient
 
     counts: Counter[str] = Counter()
     original = BaseClient._make_api_call
 
     def counted(client: Any, operation: str, params: Any) -> Any:
-        side = "outbox" if threading.current_thread().name == "stream-poller" else "api"
+        # The outbox uploads a page's files from its writer threads (publish/writers.py).
+        name = threading.current_thread().name
+        side = "outbox" if name == "stream-poller" or name.startswith("outbox-writer") else "api"
         if side == "outbox" or "process_request" in threading.current_thread().name:
             counts[f"{side}.{client.meta.service_model.service_name}.{operation}"] += 1
         return original(client, operation, params)

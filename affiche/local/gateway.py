@@ -103,6 +103,9 @@ class Gateway(ThreadingHTTPServer):
 class GatewayRequestHandler(BaseHTTPRequestHandler):
     server: Gateway
     protocol_version = "HTTP/1.1"
+    # Headers and body are two writes: on a kept-alive connection Nagle's algorithm would hold
+    # the body until the client's delayed ACK (40 ms per answer). See emulator.KeepAliveHandler.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.info("%s %s", self.address_string(), format % args)

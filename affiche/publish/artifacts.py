@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from affiche.domain.model import Activity, Actor, Event, Post, is_remote_name
-from affiche.publish.archive import local_year, years_of
+from affiche.publish.archive import local_month, local_year, months_of, years_of
 
 if TYPE_CHECKING:  # the renderer loads with the first render, not with the artifact table
     from affiche.publish.renderer import Output, Renderer
@@ -42,6 +42,9 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
                     ("search", "event", activity.object_key)]
         tags = list(dict.fromkeys([*obj.get("tags", []), *obj.get("previous_tags", [])]))
         planned += [("tag", tag) for tag in tags]
+        # Its month pages first: the year page after them settles the sitemaps of empty months.
+        planned += [("group_month", str(obj.get("group")), year, month)
+                    for year, month in months_of(obj)]
         planned += [("group_archive", str(obj.get("group")), year) for year in years_of(obj)]
         planned += [("tag_archive", tag, year) for tag in tags for year in years_of(obj)]
     elif activity.object_kind == "post":
@@ -107,7 +110,9 @@ def everything(store: Any) -> list[Artifact]:
             archives.update(("tag_archive", tag, str(local_year(event)))
                             for tag in (event.tags if event.listed else []))
         if event.listed:
-            archives.add(("group_archive", event.group, str(local_year(event))))
+            year, month = local_month(event)
+            archives.add(("group_archive", event.group, str(year)))
+            archives.add(("group_month", event.group, str(year), f"{month:02d}"))
     for post in store.all_of_kind(Post.kind):
         if post.is_public or post.deleted:
             planned += [("post", post.slug), ("search", "post", post.slug)]

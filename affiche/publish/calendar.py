@@ -9,6 +9,8 @@ values (RFC 5545 3.3.11: commas, semicolons, backslashes, line breaks) and folds
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC
 from zoneinfo import ZoneInfo
@@ -60,7 +62,29 @@ def _vevent(urls: Urls, event: Event) -> VEvent:
     return vevent
 
 
+END = b"END:VCALENDAR\r\n"
+# VEVENT blocks already written, by the event's whole state: a group's and the instance's feeds
+# hold 50 events each, and a publish changes one of them. Serialising with icalendar costs about
+# a millisecond an event; a warm outbox container writes the others from here.
+_VEVENTS: OrderedDict[str, bytes] = OrderedDict()
+VEVENTS_KEPT = 4096
+
+
+def _vevent_ical(urls: Urls, event: Event) -> bytes:
+    key = json.dumps([urls.base, event.to_dict()], sort_keys=True, default=str)
+    found = _VEVENTS.get(key)
+    if found is None:
+        found = _VEVENTS[key] = _vevent(urls, event).to_ical()
+        if len(_VEVENTS) > VEVENTS_KEPT:
+            _VEVENTS.popitem(last=False)
+    else:
+        _VEVENTS.move_to_end(key)
+    return found
+
+
 def calendar(urls: Urls, name: str, events: Iterable[Event]) -> bytes:
+    """The calendar's properties, its time zones, then its events: the same bytes icalendar
+    writes for the whole Calendar (a component's text is its own lines between BEGIN and END)."""
     cal = Calendar()
     cal.add("prodid", "-//affiche//affiche//EN")
     cal.add("version", "2.0")
@@ -74,9 +98,8 @@ def calendar(urls: Urls, name: str, events: Iterable[Event]) -> bytes:
         if zone is not None:
             years.setdefault(event.timezone, set()).update(
                 (event.begins_on.astimezone(zone).year, event.ends_on.astimezone(zone).year))
-        vevents.append(_vevent(urls, event))
+        vevents.append(_vevent_ical(urls, event))
     for zone_name in sorted(years):
         cal.add_component(vtimezone(zone_name, years[zone_name]))
-    for vevent in vevents:
-        cal.add_component(vevent)
-    return cal.to_ical()
+    head = cal.to_ical()
+    return head[:-len(END)] + b"".join(vevents) + END

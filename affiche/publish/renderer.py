@@ -20,7 +20,13 @@ from affiche.config import Settings
 from affiche.domain.model import Activity, Actor, Comment, Event, Post, is_remote_name
 from affiche.domain.text import text_of
 from affiche.publish import calendar, feeds, search_index, sitemap, tombstones
-from affiche.publish.archive import RECENT_PAST, local_year, year_bounds
+from affiche.publish.archive import (
+    RECENT_PAST,
+    local_month,
+    local_year,
+    month_bounds,
+    year_bounds,
+)
 from affiche.publish.event_page import event_page_context
 from affiche.publish.theme import environment, instance_info
 
@@ -31,6 +37,9 @@ UPCOMING_LIMIT = 50
 # Upcoming events a group's page, feeds and `events` collection show; later ones are on its
 # yearly archive pages. What a publish reads of the group is bounded by this, not by its size.
 GROUP_PAGE_EVENTS = 50
+# Events read per page where the first listed one is all that is wanted (does a month or a year
+# hold one?): a few, in case some are unlisted, rather than a whole page of 25 to parse.
+PROBE = 5
 OUTBOX_PAGE = 20  # activities in the static outbox (one page, newest first)
 OUTBOX_SCAN = 200  # log entries read to fill it
 # The instance's own pages administrators edit online (InstanceSettings), by slug.
@@ -57,6 +66,15 @@ class Output:
         self.deletes.extend(other.deletes)
         self.search.update(other.search)
         return self
+
+
+def _month_name(year: int, month: int) -> str:
+    """"March 2027": English month names, as the rest of the site (no locale dependence)."""
+    return f"{MONTHS[month - 1]} {year}"
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
 
 
 def dump_json(doc: Any) -> bytes:
@@ -106,6 +124,17 @@ class Renderer:
             self._records[(cls, key)] = self.store.get(cls, key)
         return self._records[(cls, key)]
 
+    def _prefetch(self, activities: list[Activity]) -> None:
+        """Read the current events and posts of these activities in one batch: each outbox
+        entry shows a Tombstone when its object is gone since (`_gone_since`)."""
+        for cls, kind in ((Event, "event"), (Post, "post")):
+            keys = [a.object_key for a in activities if a.object_kind == kind
+                    and (cls, a.object_key) not in self._records]
+            if keys:
+                found = self.store.get_many(cls, keys)
+                for key in keys:
+                    self._records[(cls, key)] = found.get(key)
+
     def shown_group(self, name: str) -> Actor | None:
         """The group when its pages are published (not deleted nor suspended)."""
         return self._group(name)
@@ -135,8 +164,9 @@ class Renderer:
         """The local years holding a listed event of the group: the first and last listed
         events bound them, then one short read per year in between finds whether it has one."""
         if group not in self._years_cache:
-            first = next((e for e in self._group_events(group) if e.listed), None)
-            last = next((e for e in self._group_events(group, newest_first=True) if e.listed),
+            first = next((e for e in self._group_events(group, page=PROBE) if e.listed), None)
+            last = next((e for e in self._group_events(group, newest_first=True, page=PROBE)
+                         if e.listed),
                         None)
             years: list[str] = []
             if first is not None and last is not None:
@@ -145,7 +175,8 @@ class Renderer:
                     start, end = year_bounds(year)
                     if year in (low, high) or any(
                             e.listed and local_year(e) == year
-                            for e in self._group_events(group, start=start, end=end)):
+                            for e in self._group_events(group, start=start, end=end,
+                                                        page=PROBE)):
                         years.append(str(year))
             self._years_cache[group] = years
         return self._years_cache[group]
@@ -274,9 +305,11 @@ class Renderer:
                 count = len(self._group_sitemap(group))
                 locations += [f"{base}/{key}"
                               for key in sitemap.chunk_names(f"@{group.name}/", count)]
-                # Each yearly archive page writes the sitemap of that year's events beside it.
-                locations += [f"{base}/@{group.name}/events/{year}/sitemap.xml"
-                              for year in sorted(self._archive_years(group.name))]
+                # Each month page writes the sitemap of its events beside it; the year page
+                # gives a month without events a placeholder (group_archive).
+                locations += [f"{base}/@{group.name}/events/{year}/{month:02d}/sitemap.xml"
+                              for year in sorted(self._archive_years(group.name))
+                              for month in range(1, 13)]
         return Output([
             File("robots.txt", sitemap.robots(base), "text/plain; charset=utf-8"),
             File("sitemap.xml", sitemap.index(locations), sitemap.CONTENT_TYPE),
@@ -285,7 +318,7 @@ class Renderer:
 
     def _group_sitemap(self, group: Actor) -> list[sitemap.Url]:
         """The group's page, yearly archives and public posts (its events are in the yearly
-        sitemaps `group_archive` writes, so a publish never reads every event of the group)."""
+        sitemaps `group_month` writes, so a publish never reads every event of the group)."""
         if group.name not in self._sitemap_cache:
             url = self.urls.actor(group.name)
             posts = [p for p in self._posts_of(group.name)
@@ -321,7 +354,8 @@ class Renderer:
                                # FEP-2677: where the instance (Application) actor lives
                                {"rel": instance_actor.NODEINFO_REL,
                                 "href": instance_actor.actor_id(base)}]}
-        users = self.store.counter("users")
+        counts = self.store.counters(["users", "local_posts", "local_groups"])
+        users = counts["users"]
         info = {
             "version": "2.1",
             "software": {"name": "affiche", "version": __version__,
@@ -331,9 +365,9 @@ class Renderer:
             "services": {"inbound": [], "outbound": ["atom1.0"]},
             "openRegistrations": self._open_registrations(),
             "usage": {"users": {"total": users, "activeMonth": users, "activeHalfyear": users},
-                      "localPosts": self.store.counter("local_posts")},
+                      "localPosts": counts["local_posts"]},
             "metadata": {"nodeName": self._stored_name() or self.settings.instance_name,
-                         "localGroups": self.store.counter("local_groups")},
+                         "localGroups": counts["local_groups"]},
         }
         host_meta = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -425,7 +459,9 @@ class Renderer:
         posts: list[Post] = []
         if actor.is_group:
             # Only listed things: an unlisted event or post is reachable by its link alone.
-            events = list(islice((e for e in self._group_events(name, start=self.now)
+            # One page of the date index holds them when they are all listed (one request).
+            events = list(islice((e for e in self._group_events(name, start=self.now,
+                                                                page=GROUP_PAGE_EVENTS)
                                   if e.listed), GROUP_PAGE_EVENTS))
             posts = [p for p in self._posts_of(name)
                      if p.visibility == "public" and p.is_public]
@@ -458,6 +494,7 @@ class Renderer:
         activities = [a for a in self.store.outbox(actor.name, limit=OUTBOX_SCAN)
                       if a.audience in {"public", "unlisted"} and a.object_kind != "membership"
                       ][:OUTBOX_PAGE]
+        self._prefetch([a for a in activities if not a.object.get("deleted")])
         url = self.urls.actor(actor.name) + "outbox"
         return {"@context": "https://www.w3.org/ns/activitystreams", "id": url,
                 "type": "OrderedCollection", "totalItems": len(activities),
@@ -524,7 +561,7 @@ class Renderer:
         if activity.object.get("deleted"):
             return True
         cls = Event if activity.object_kind == "event" else Post
-        current = self.store.get(cls, activity.object_key)
+        current = self.record(cls, activity.object_key)
         return current is None or bool(current.deleted)
 
     def _comment_document(self, activity: Activity) -> dict[str, Any]:
@@ -578,19 +615,22 @@ class Renderer:
         suspension (or its end) of the group changes at once (administration.py)."""
         output = Output()
         tags: set[str] = set()
-        years: set[str] = set()
+        months: set[tuple[str, str]] = set()
         for event in self.store.events_of_group(name):
             if event.is_remote or (event.visibility == "private" and not event.deleted):
                 continue
             output.extend(self.event(event.uuid)).extend(self.search("event", event.uuid))
             tags.update(event.tags)
-            years.add(str(local_year(event)))
+            begins = local_month(event)
+            months.add((str(begins[0]), f"{begins[1]:02d}"))
         for post in self.store.posts_of_group(name):
             output.extend(self.post(post.slug)).extend(self.search("post", post.slug))
         for tag in sorted(tags):
             output.extend(self.tag(tag))
-        for year in sorted(years):
-            output.extend(self.group_archive(name, year))
+        for year_text, month_text in sorted(months):  # months first: the year settles the rest
+            output.extend(self.group_month(name, year_text, month_text))
+        for year_text in sorted({year_text for year_text, _ in months}):
+            output.extend(self.group_archive(name, year_text))
         return output
 
     def comments_by(self, author: str) -> Output:
@@ -603,26 +643,73 @@ class Renderer:
         return output
 
     def group_archive(self, name: str, year: str) -> Output:
-        """/@{group}/events/{year}/: the group's listed events of one year (local time of each
-        event). Only changes to events of that year touch it, so it never shifts on an insert."""
+        """/@{group}/events/{year}/: links to the months of the year holding a listed event of
+        the group (local time of each event), found with one short read per month, so the page
+        costs the same at any size. Months without one get no page, and a sitemap naming only
+        this page (the sitemap index lists twelve per archive year without reading them)."""
         key = f"@{name}/events/{year}/index.html"
-        year_map = f"@{name}/events/{year}/sitemap.xml"
+        every_month = [f"@{name}/events/{year}/{m:02d}/{file}" for m in range(1, 13)
+                       for file in ("index.html", "sitemap.xml")]
+        # The year's sitemap before month pages held the events (still deleted where it was).
+        former_map = f"@{name}/events/{year}/sitemap.xml"
         group = self._group(name)
         if group is None or not year.isdigit():
-            return Output(deletes=[key, year_map])
-        start, end = year_bounds(int(year))
-        events = [e for e in self.store.events_of_group_between(name, start, end)
-                  if e.listed and local_year(e) == int(year)]
-        if not events:
-            return Output(deletes=[key, year_map])
-        page = self.html(key, "archive.html", group=group, year=year, events=events,
+            return Output(deletes=[key, former_map, *every_month])
+        months = self._archive_months(name, int(year))
+        if not months:
+            return Output(deletes=[key, former_map, *every_month])
+        base = f"{self.urls.actor(name)}events/{year}/"
+        page = self.html(key, "archive.html", group=group, period=year, events=[],
+                         months=[(f"/@{name}/events/{year}/{m}/", _month_name(int(year), int(m)))
+                                 for m in months],
                          now=self.now, noindex=not group.listed,
-                         page_meta=self._meta(f"{group.display_name}: events of {year}",
-                                              f"{self.urls.actor(name)}events/{year}/"))
+                         page_meta=self._meta(f"{group.display_name}: events of {year}", base))
+        empty = [f"{m:02d}" for m in range(1, 13) if f"{m:02d}" not in months]
         if not group.listed:
-            return Output([page], [year_map])
-        urls = [sitemap.Url(self.urls.event(e.uuid), e.updated_at) for e in events]
-        return Output([page, File(year_map, sitemap.urlset(urls), sitemap.CONTENT_TYPE)])
+            return Output([page], [former_map, *(f"@{name}/events/{year}/{m}/sitemap.xml"
+                                                 for m in empty)])
+        placeholder = sitemap.urlset([sitemap.Url(base)])
+        return Output([page, *(File(f"@{name}/events/{year}/{m}/sitemap.xml", placeholder,
+                                    sitemap.CONTENT_TYPE) for m in empty)], [former_map])
+
+    def _archive_months(self, group: str, year: int) -> list[str]:
+        """The months ("mm") of `year` holding a listed event of the group: per month, the
+        date index is read until its first listed event (usually one page)."""
+        months = []
+        for month in range(1, 13):
+            start, end = month_bounds(year, month)
+            if any(e.listed and local_month(e) == (year, month)
+                   for e in self._group_events(group, start=start, end=end, page=PROBE)):
+                months.append(f"{month:02d}")
+        return months
+
+    def group_month(self, name: str, year: str, month: str) -> Output:
+        """/@{group}/events/{year}/{month}/: the group's listed events of one month (local time
+        of each event), and the sitemap of their pages. Only changes to events of that month
+        touch it, so it never shifts on an insert elsewhere."""
+        key = f"@{name}/events/{year}/{month}/index.html"
+        month_map = f"@{name}/events/{year}/{month}/sitemap.xml"
+        group = self._group(name)
+        if (group is None or not year.isdigit() or not month.isdigit()
+                or not 1 <= int(month) <= 12):
+            return Output(deletes=[key, month_map])
+        start, end = month_bounds(int(year), int(month))
+        events = [e for e in self.store.events_of_group_between(name, start, end)
+                  if e.listed and local_month(e) == (int(year), int(month))]
+        if not events:
+            # The year page, rendered after it, gives an emptied month its placeholder sitemap.
+            return Output(deletes=[key, month_map])
+        period = _month_name(int(year), int(month))
+        url = f"{self.urls.actor(name)}events/{year}/{month}/"
+        page = self.html(key, "archive.html", group=group, period=period, events=events,
+                         months=[], now=self.now, noindex=not group.listed,
+                         back=(f"/@{name}/events/{year}/", year),
+                         page_meta=self._meta(f"{group.display_name}: events of {period}", url))
+        if not group.listed:
+            return Output([page], [month_map])
+        urls = [sitemap.Url(url), *(sitemap.Url(self.urls.event(e.uuid), e.updated_at)
+                                    for e in events)]
+        return Output([page, File(month_map, sitemap.urlset(urls), sitemap.CONTENT_TYPE)])
 
     def _json_ld(self, event: Event, group: Actor) -> dict[str, Any]:
         """schema.org Event, as search engines read it. Embedded with Jinja's `tojson`, which

@@ -193,6 +193,9 @@ class SnapshotStore(DynamoRepository):
         item = self.model.by_key.get((f"STATS#{name}", MAIN))  # type: ignore[attr-defined]
         return int(item.total or 0) if item is not None else 0
 
+    def counters(self, names: list[str]) -> dict[str, int]:
+        return {name: self.counter(name) for name in names}
+
     def commit(self, changes: Any) -> None:
         self.table.commit(changes)
 

@@ -4,13 +4,14 @@ Deleting a key that does not exist is not an error: re-running a change is idemp
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from affiche.publish import search_index
 
 if TYPE_CHECKING:
-    from affiche.publish.renderer import Output
+    from affiche.publish.renderer import File, Output
 
 # Pages change when their content changes; a short shared cache keeps the CDN fresh without
 # invalidation storms. Invalidations are still sent for the exact paths a change touched.
@@ -40,6 +41,17 @@ class FolderWriter:
                                                    search_index.FolderShards(self.root)))
 
 
+UPLOAD_THREADS = 8  # below botocore's default pool of 10 connections per client
+_pool: list[ThreadPoolExecutor] = []
+
+
+def _uploads() -> ThreadPoolExecutor:
+    """One pool per process, made on first use (a container that never renders has none)."""
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix="outbox-writer"))
+    return _pool[0]
+
+
 class BucketWriter:
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
@@ -48,9 +60,17 @@ class BucketWriter:
         from affiche.aws import client
 
         s3 = client("s3")
-        for file in output.files:
+
+        def put(file: File) -> None:
             s3.put_object(Bucket=self.bucket, Key=file.key, Body=file.body,
                           ContentType=file.content_type, CacheControl=CACHE_CONTROL)
+
+        # The files of one artifact are distinct keys: uploaded side by side (a group page
+        # writes a dozen), each PutObject waiting on the network, not on the one before.
+        if len(output.files) > 1:
+            list(_uploads().map(put, output.files))
+        elif output.files:
+            put(output.files[0])
         if output.deletes:
             # delete_objects takes at most 1000 keys per call; a change touches far fewer.
             s3.delete_objects(Bucket=self.bucket, Delete={

@@ -96,10 +96,15 @@ def test_full_build_and_outbox_agree_on_past_events_and_archives(calendar: Calen
     written = incremental(calendar.repo, tmp_path / "incremental")
     full = tree(build(tmp_path / "full", now=NOW))
     archives = sorted(k for k in full if k.startswith("@walkers/events/"))
-    # Then one archive page (and its sitemap) per year with a listed event; the emptied years
-    # are gone
-    assert archives == [f"@walkers/events/{y}/{name}" for y in (2026, 2029, 2030)
-                        for name in ("index.html", "sitemap.xml")]
+    # Then one archive page per year with a listed event, one page (and the sitemap of its
+    # events) per month with one, a placeholder sitemap for the other months of those years;
+    # the emptied years are gone
+    months = {(2026, 5), (2029, 10), (2030, 1), (2030, 3), (2030, 4)}
+    assert archives == sorted(
+        [f"@walkers/events/{y}/index.html" for y in (2026, 2029, 2030)]
+        + [f"@walkers/events/{y}/{m:02d}/sitemap.xml" for y in (2026, 2029, 2030)
+           for m in range(1, 13)]
+        + [f"@walkers/events/{y}/{m:02d}/index.html" for y, m in months])
     assert sorted(k for k in written if k.startswith("@walkers/events/")) == archives
     assert sorted(set(written) - set(full)) == []
     # (a deleted event leaves only its Tombstone, which makes its URL answer 410 Gone)
@@ -133,13 +138,22 @@ def test_group_page_lists_recent_past_events_and_links_the_archive(calendar: Cal
         f"events/{calendar.deleted.uuid}/gone.json"]
 
 
-def test_an_archive_page_lists_the_events_of_its_year(calendar: Calendar, tmp_path: Path) -> None:
+def test_an_archive_page_lists_the_events_of_its_month(calendar: Calendar, tmp_path: Path) -> None:
     full = tree(build(tmp_path / "full", now=NOW))
+    # A year page links the months that hold an event, each month page lists them
     year = page(full, "@walkers/events/2030/index.html")
-    for title in ("January walk", "Long weekend hike", "Storm walk", "Spring walk"):
-        assert title in year
-    assert "Autumn walk" not in year
-    assert "Walk that moved" in page(full, "@walkers/events/2026/index.html")
+    assert [f'href="/@walkers/events/2030/{m}/"' in year for m in ("01", "02", "03", "04")] == [
+        True, False, True, True]
+    january = page(full, "@walkers/events/2030/01/index.html")
+    assert "January walk" in january and "Long weekend hike" in january
+    assert "Storm walk" in page(full, "@walkers/events/2030/03/index.html")
+    assert "Spring walk" in page(full, "@walkers/events/2030/04/index.html")
+    assert "Autumn walk" not in january
+    assert "Walk that moved" in page(full, "@walkers/events/2026/05/index.html")
+    # A month's sitemap names its page and its events' pages; an empty month's names the year
+    assert (f"/events/{calendar.upcoming.uuid}/</loc>".encode()
+            in full["@walkers/events/2030/04/sitemap.xml"])
+    assert b"/@walkers/events/2030/</loc>" in full["@walkers/events/2030/02/sitemap.xml"]
 
 
 def test_over_and_cancelled_events_offer_no_participation(calendar: Calendar,

@@ -282,14 +282,17 @@ def test_sitemaps_robots_and_tags(instance: Instance, tmp_path: Path,
     assert "Sitemap: https://affiche.test/sitemap.xml" in robots
     ns = {"s": sitemap.SITEMAPS}
     index = [loc.text for loc in ET.fromstring(files["sitemap.xml"]).findall("s:sitemap/s:loc", ns)]
-    # The group's own sitemap (its page, archive years, posts), then one per archive year with
-    # that year's events (written with the year's page: a publish never reads every event)
+    # The group's own sitemap (its page, archive years, posts), then one per month of each
+    # archive year with that month's events (written with the month's page: a publish never
+    # reads every event; a month without one has a placeholder naming the year's page)
     assert index == ["https://affiche.test/sitemap-site.xml",
                      "https://affiche.test/@cyclists/sitemap.xml",
                      "https://affiche.test/@cyclists/sitemap-2.xml",
-                     "https://affiche.test/@cyclists/events/2027/sitemap.xml"]
+                     *(f"https://affiche.test/@cyclists/events/2027/{m:02d}/sitemap.xml"
+                       for m in range(1, 13))]
+    assert all(key.removeprefix("https://affiche.test/") in files for key in index)
     listed = [loc.text for key in ("@cyclists/sitemap.xml", "@cyclists/sitemap-2.xml",
-                                   "@cyclists/events/2027/sitemap.xml", "sitemap-site.xml")
+                                   "@cyclists/events/2027/07/sitemap.xml", "sitemap-site.xml")
               for loc in ET.fromstring(files[key]).findall("s:url/s:loc", ns)]
     for event in public:
         assert f"https://affiche.test/events/{event.uuid}/" in listed
@@ -310,8 +313,9 @@ def test_the_incremental_path_keeps_sitemaps_and_tags_current(instance: Instance
     tag_index.record(activity)  # as the outbox does before it renders (publish/service.py)
     files = instance.render(*planned)
     assert b"/tags/gravel/" in files["tags/index.html"]
-    year = event.begins_on.astimezone(ZoneInfo(event.timezone)).year
-    assert f"/events/{event.uuid}/".encode() in files[f"@cyclists/events/{year}/sitemap.xml"]
+    local = event.begins_on.astimezone(ZoneInfo(event.timezone))
+    assert f"/events/{event.uuid}/".encode() in files[
+        f"@cyclists/events/{local.year}/{local.month:02d}/sitemap.xml"]
 
 
 def test_a_stored_control_character_cannot_break_the_atom_feed() -> None:

@@ -53,3 +53,63 @@ def test_a_successful_transaction_is_applied_and_streamed(aws: Path) -> None:
     assert {"owner": "4"} in inserted
     # No copy of the table was made (moto would keep every copy alive)
     assert len(Table.instances_tracked) == tables_before  # type: ignore[attr-defined]
+
+
+def _pages(request: dict) -> list[list[tuple[str, str]]]:
+    """Every page of a Query, as (pk, sk) pairs, following LastEvaluatedKey."""
+    ddb = client("dynamodb")
+    pages, start = [], None
+    while True:
+        answer = ddb.query(**request, **({"ExclusiveStartKey": start} if start else {}))
+        pages.append([(i["pk"]["S"], i["sk"]["S"]) for i in answer["Items"]])
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            return pages
+
+
+def test_a_query_answered_from_its_window_pages_as_moto_does(aws: Path) -> None:
+    """moto_fixes._window hands moto only the part of a partition a Query can reach; the pages
+    (ties of sort key values included, both directions, limits, filters) are moto's own."""
+    import random
+
+    from affiche.local import moto_fixes
+
+    ddb, table = client("dynamodb"), get_settings().table_name
+    draw = random.Random(8)
+    for n in range(120):
+        ddb.put_item(TableName=table, Item={
+            "pk": {"S": f"ITEM#{draw.randrange(1000):03d}-{n}"}, "sk": {"S": "MAIN"},
+            "kind": {"S": "x"}, "data": {"S": "{}"}, "gsi1pk": {"S": "PART"},
+            "gsi1sk": {"S": f"2027-{draw.randrange(1, 13):02d}-{draw.randrange(1, 4):02d}"},
+            "odd": {"BOOL": n % 2 == 1}})
+    base = {"TableName": table, "IndexName": "gsi1"}
+    cases = []
+    for limit in (None, 1, 7, 25):
+        for forward in (True, False):
+            for condition, values in (("gsi1pk = :p", {}),
+                                      ("gsi1pk = :p AND gsi1sk >= :a", {":a": "2027-04"}),
+                                      ("gsi1pk = :p AND gsi1sk < :a", {":a": "2027-04-02"}),
+                                      ("gsi1pk = :p AND gsi1sk BETWEEN :a AND :b",
+                                       {":a": "2027-03-02", ":b": "2027-09"}),
+                                      ("gsi1pk = :p AND begins_with(gsi1sk, :a)",
+                                       {":a": "2027-05"})):
+                request = {**base, "KeyConditionExpression": condition,
+                           "ExpressionAttributeValues": {":p": {"S": "PART"}, **{
+                               k: {"S": v} for k, v in values.items()}},
+                           "ScanIndexForward": forward, **({"Limit": limit} if limit else {})}
+                cases.append(request)
+                cases.append({**request, "FilterExpression": "odd = :t",
+                              "ExpressionAttributeValues": {
+                                  **request["ExpressionAttributeValues"], ":t": {"BOOL": True}}})
+    try:
+        for request in cases:
+            moto_fixes.window[0] = True
+            windowed = _pages(request)
+            moto_fixes.window[0] = False
+            assert windowed == _pages(request), request
+    finally:
+        moto_fixes.window[0] = True
+    # A write is seen by the next Query (the sorted partitions are kept until a write)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "ITEM#new"}, "sk": {"S": "MAIN"},
+                                        "gsi1pk": {"S": "PART"}, "gsi1sk": {"S": "2026"}})
+    assert _pages({**cases[0], "Limit": 1})[0] == [("ITEM#new", "MAIN")]
