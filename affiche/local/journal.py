@@ -107,25 +107,10 @@ def load(folder: Path, snapshot: Path) -> tuple[int, list[dict[str, Any]]]:
     still in a journal may not have had its mail or deliveries when the process died: the
     runner hands those to the outbox again (its steps are idempotent). The merged state is then
     exported (atomically) and the journal files removed, so a start begins with an empty journal."""
-    journals = [*_segments(folder), folder / JOURNAL_FILE]
+    journals = _journals(folder)
     if not any(path.exists() for path in journals):
         return backup.import_table(snapshot), []
-    items: dict[str, dict[str, Any]] = {}
-    names = _key_names()
-    if snapshot.exists():
-        for line in snapshot.read_text().splitlines():
-            if line.strip():
-                item = json.loads(line)
-                items[_key_of({name: item[name] for name in names})] = item
-    touched: list[str] = []
-    for path in journals:
-        for entry in _entries(path):
-            key = _key_of(entry["key"])
-            touched.append(key)
-            if entry["item"] is None:
-                items.pop(key, None)
-            else:
-                items[key] = entry["item"]
+    items, touched = _replay(folder, snapshot, _key_names())
     merged = folder / "merged.jsonl.tmp"
     merged.write_text("".join(json.dumps(item) + "\n" for item in items.values()))
     count = backup.import_table(merged)
@@ -136,6 +121,39 @@ def load(folder: Path, snapshot: Path) -> tuple[int, list[dict[str, Any]]]:
     unfinished = [items[key] for key in dict.fromkeys(touched) if key in items
                   and items[key].get("kind", {}).get("S") in UNFINISHED_KINDS]
     return count, unfinished
+
+
+def _journals(folder: Path) -> list[Path]:
+    return [*_segments(folder), folder / JOURNAL_FILE]
+
+
+def _replay(folder: Path, snapshot: Path, names: list[str]
+            ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The items the export and the journals after it hold, by key, and the keys the journals
+    touched, in order."""
+    items: dict[str, dict[str, Any]] = {}
+    if snapshot.exists():
+        for line in snapshot.read_text().splitlines():
+            if line.strip():
+                item = json.loads(line)
+                items[_key_of({name: item[name] for name in names})] = item
+    touched: list[str] = []
+    for path in _journals(folder):
+        for entry in _entries(path):
+            key = _key_of(entry["key"])
+            touched.append(key)
+            if entry["item"] is None:
+                items.pop(key, None)
+            else:
+                items[key] = entry["item"]
+    return items, touched
+
+
+def stored_items(folder: Path, snapshot: Path, names: list[str]) -> list[dict[str, Any]]:
+    """What a data folder holds now (the export with the journal replayed over it), read without
+    a table: the journal is folded into the export only now and then (runner.Saver), so the
+    export alone lags behind a running instance. `names`: the table's key attributes."""
+    return list(_replay(folder, snapshot, names)[0].values())
 
 
 def _entries(path: Path) -> Iterator[dict[str, Any]]:

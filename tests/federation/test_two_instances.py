@@ -116,18 +116,15 @@ def test_a_person_on_b_follows_a_group_on_a_and_receives_its_new_event(tmp_path:
 
 
 def table_items(data: Path, kind: str) -> list[dict[str, Any]]:
-    """Items of `kind` in an instance's table, as its runner exports it (data/table.jsonl)."""
+    """Items of `kind` in an instance's table, as its data folder holds them (data/table.jsonl
+    with the journal of the writes since replayed over it)."""
     import json
 
-    path = data / "table.jsonl"
-    if not path.exists():
-        return []
-    found = []
-    for line in path.read_text().splitlines():
-        item = json.loads(line)
-        if item.get("kind", {}).get("S") == kind:
-            found.append(json.loads(item["data"]["S"]))
-    return found
+    from affiche.local.journal import stored_items
+
+    stored = stored_items(data, data / "table.jsonl", ["pk", "sk"])
+    return [json.loads(item["data"]["S"]) for item in stored
+            if item.get("kind", {}).get("S") == kind]
 
 
 def signed_post(url: str, activity: dict[str, Any], key_id: str, private_pem: str

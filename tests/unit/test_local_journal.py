@@ -11,7 +11,7 @@ from typing import Any
 
 from affiche.aws import client
 from affiche.config import get_settings
-from affiche.local.journal import JOURNAL_FILE, load
+from affiche.local.journal import JOURNAL_FILE, load, stored_items
 
 
 def _item(pk: str, kind: str = "group", data: str = "{}") -> dict[str, Any]:
@@ -66,3 +66,19 @@ def test_an_account_mail_not_sent_before_a_crash_is_handed_back(aws: Path,
     # Then loading the folder hands it to the outbox again (its ledger keeps it sent once)
     _, unfinished = load(folder, snapshot)
     assert [i["pk"]["S"] for i in unfinished] == ["OUTGOING#1"]
+
+
+def test_a_data_folder_reads_as_the_export_with_the_journal_replayed(tmp_path: Path) -> None:
+    # Given an export, and a journal of writes made since (an update, a delete, a new item)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    snapshot = folder / "table.jsonl"
+    snapshot.write_text("".join(json.dumps(i) + "\n" for i in (_item("A"), _item("B"))))
+    (folder / JOURNAL_FILE).write_text(
+        _entry(_item("A", data='{"v": 2}'), "A") + "\n" + _entry(None, "B") + "\n"
+        + _entry(_item("C"), "C") + "\n")
+    # When it is read without a table (as a test of a running instance does)
+    stored = {i["pk"]["S"]: i for i in stored_items(folder, snapshot, ["pk", "sk"])}
+    # Then it holds what the running instance holds, and nothing was changed on disk
+    assert set(stored) == {"A", "C"} and stored["A"]["data"]["S"] == '{"v": 2}'
+    assert sorted(p.name for p in folder.iterdir()) == [JOURNAL_FILE, "table.jsonl"]
