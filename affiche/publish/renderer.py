@@ -25,7 +25,6 @@ from affiche.publish.archive import (
     local_month,
     local_year,
     month_bounds,
-    year_bounds,
 )
 from affiche.publish.event_page import event_page_context
 from affiche.publish.theme import environment, instance_info
@@ -37,9 +36,6 @@ UPCOMING_LIMIT = 50
 # Upcoming events a group's page, feeds and `events` collection show; later ones are on its
 # yearly archive pages. What a publish reads of the group is bounded by this, not by its size.
 GROUP_PAGE_EVENTS = 50
-# Events read per page where the first listed one is all that is wanted (does a month or a year
-# hold one?): a few, in case some are unlisted, rather than a whole page of 25 to parse.
-PROBE = 5
 OUTBOX_PAGE = 20  # activities in the static outbox (one page, newest first)
 OUTBOX_SCAN = 200  # log entries read to fill it
 # The instance's own pages administrators edit online (InstanceSettings), by slug.
@@ -92,7 +88,7 @@ class Renderer:
         self._upcoming_cache: list[Event] | None = None
         self._sitemap_cache: dict[str, list[sitemap.Url]] = {}
         self._group_posts: dict[str, list[Post]] = {}
-        self._years_cache: dict[str, list[str]] = {}
+        self._months_cache: dict[str, list[tuple[int, int]]] = {}
         self._tags_cache: list[str] | None = None
         self._once: dict[str, Any] = {}
         self._actors: dict[str, Actor | None] = {}
@@ -160,26 +156,18 @@ class Renderer:
                             if e.listed), RECENT_PAST))
         return past, sorted(self._archive_years(group), reverse=True)
 
+    def _months(self, group: str) -> list[tuple[int, int]]:
+        """The (year, month) pairs holding a listed event of the group: the month index
+        (month_index.py), one Query whatever the age or size of the group."""
+        if group not in self._months_cache:
+            from affiche.publish import month_index
+
+            self._months_cache[group] = month_index.months(self.store, group)
+        return self._months_cache[group]
+
     def _archive_years(self, group: str) -> list[str]:
-        """The local years holding a listed event of the group: the first and last listed
-        events bound them, then one short read per year in between finds whether it has one."""
-        if group not in self._years_cache:
-            first = next((e for e in self._group_events(group, page=PROBE) if e.listed), None)
-            last = next((e for e in self._group_events(group, newest_first=True, page=PROBE)
-                         if e.listed),
-                        None)
-            years: list[str] = []
-            if first is not None and last is not None:
-                low, high = local_year(first), local_year(last)
-                for year in range(low, high + 1):
-                    start, end = year_bounds(year)
-                    if year in (low, high) or any(
-                            e.listed and local_year(e) == year
-                            for e in self._group_events(group, start=start, end=end,
-                                                        page=PROBE)):
-                        years.append(str(year))
-            self._years_cache[group] = years
-        return self._years_cache[group]
+        """The local years holding a listed event of the group, oldest first."""
+        return sorted({str(year) for year, _ in self._months(group)})
 
     def _posts_of(self, group: str) -> list[Post]:
         if group not in self._group_posts:
@@ -644,8 +632,8 @@ class Renderer:
 
     def group_archive(self, name: str, year: str) -> Output:
         """/@{group}/events/{year}/: links to the months of the year holding a listed event of
-        the group (local time of each event), found with one short read per month, so the page
-        costs the same at any size. Months without one get no page, and a sitemap naming only
+        the group (local time of each event), from the month index, so the page costs the same
+        at any size. Months without one get no page, and a sitemap naming only
         this page (the sitemap index lists twelve per archive year without reading them)."""
         key = f"@{name}/events/{year}/index.html"
         every_month = [f"@{name}/events/{year}/{m:02d}/{file}" for m in range(1, 13)
@@ -673,15 +661,8 @@ class Renderer:
                                     sitemap.CONTENT_TYPE) for m in empty)], [former_map])
 
     def _archive_months(self, group: str, year: int) -> list[str]:
-        """The months ("mm") of `year` holding a listed event of the group: per month, the
-        date index is read until its first listed event (usually one page)."""
-        months = []
-        for month in range(1, 13):
-            start, end = month_bounds(year, month)
-            if any(e.listed and local_month(e) == (year, month)
-                   for e in self._group_events(group, start=start, end=end, page=PROBE)):
-                months.append(f"{month:02d}")
-        return months
+        """The months ("mm") of `year` holding a listed event of the group."""
+        return [f"{month:02d}" for y, month in self._months(group) if y == year]
 
     def group_month(self, name: str, year: str, month: str) -> Output:
         """/@{group}/events/{year}/{month}/: the group's listed events of one month (local time

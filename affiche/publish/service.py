@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from affiche.config import Settings
 from affiche.domain.model import Activity
-from affiche.publish import artifacts, tag_index, tombstones
+from affiche.publish import artifacts, indexes, tombstones
 from affiche.publish.writers import Writer
 
 if TYPE_CHECKING:
@@ -23,8 +23,7 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
     # delivers never loads the templates and calendar code the renderer brings.
     from affiche.publish.renderer import Output, Renderer
 
-    if activity.object_kind == "event":
-        tag_index.record(activity)  # before the tag pages read it
+    indexes.record(activity)  # before the tag and archive pages read them
     renderer = Renderer(settings, store, now)
     planned = artifacts.touched_by(activity)
     if done is not None:

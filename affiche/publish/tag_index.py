@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from affiche.domain.model import Activity, Event
+from affiche.domain.model import Event
 from affiche.publish.archive import local_year
 
 KIND = "tag_entry"
@@ -86,8 +86,9 @@ def _left_without_rows(requests: list[dict[str, Any]]) -> None:
     from affiche.config import get_settings
 
     ddb, table = client("dynamodb"), get_settings().table_name
+    # Only the rows of events (the batch may carry other indexes' rows: publish/indexes.py)
     lost = sorted({r["DeleteRequest"]["Key"]["sk"]["S"] for r in requests if "DeleteRequest" in r
-                   and r["DeleteRequest"]["Key"]["pk"]["S"] != DIRECTORY})
+                   and r["DeleteRequest"]["Key"]["pk"]["S"].startswith("EVENT#")})
     for sk in lost:
         left = ddb.query(TableName=table, IndexName="gsi2", Limit=1, Select="COUNT",
                          KeyConditionExpression="gsi2pk = :tag",
@@ -101,18 +102,9 @@ def names(store: Any) -> list[str]:
     return [item.sk.split("#", 1)[1] for item in store.model.query(DIRECTORY)]
 
 
-def record(activity: Activity) -> None:
-    """Index the event of an event activity (the outbox, before it renders the tag pages)."""
-    if activity.object_kind != "event":
-        return
-    snapshot = dict(activity.object)
-    lost = [str(t) for t in snapshot.pop("previous_tags", [])]
-    snapshot.pop("previous_begins_on", None)
-    event = Event.from_dict(snapshot)
-    write(requests_for(event, lost))
-
-
 def write(requests: list[dict[str, Any]]) -> None:
+    """Write index rows in BatchWriteItem requests (this index's and others', publish/indexes.py),
+    then drop the directory entry of each tag left without rows."""
     from affiche.aws import client
     from affiche.config import get_settings
 

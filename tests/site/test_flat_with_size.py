@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from affiche.config import get_settings, reset_settings
-from affiche.domain import accounts, events, groups
+from affiche.domain import accounts, event_lifecycle, events, groups
 from affiche.domain.context import Ports
 from affiche.domain.events import EventInput
 from affiche.domain.model import Account
-from affiche.publish import artifacts, renderer
+from affiche.publish import artifacts, indexes, month_index, renderer
 from affiche.publish.renderer import Renderer
 from affiche.publish.service import publish
 from affiche.publish.snapshot import SnapshotStore
@@ -167,6 +167,8 @@ def test_the_group_page_lists_its_next_events_and_links_every_archive_year(
     repo, ports, ada = world
     made = [events.create_event(ports, ada, "cyclists", ride(f"Ride {day}", day))
             for day in ("2027-03-01", "2027-04-01", "2028-06-01", "2029-07-01")]
+    for activity in repo.all_of_kind("activity"):
+        indexes.record(activity)  # as the outbox does before it renders (publish/service.py)
     # When the group page is rendered
     with dynamodb_calls() as calls:
         files = {f.key: f.body for f in artifacts.render(
@@ -176,8 +178,8 @@ def test_the_group_page_lists_its_next_events_and_links_every_archive_year(
     assert made[0].uuid in page and made[1].uuid in page and made[3].uuid not in page
     for year in ("2027", "2028", "2029"):
         assert f"/@cyclists/events/{year}/" in page
-    # ... reading a few pages of the date index, not every event
-    assert calls["Query"] <= 12, calls
+    # ... reading a page of the date index each way and the month index, not every event
+    assert calls["Query"] <= 6, calls
 
 
 def test_one_stream_batch_renders_each_page_once(
@@ -214,3 +216,32 @@ def test_the_full_build_reads_the_table_in_bulk(
     assert calls["Scan"] >= 1 and not {"GetItem", "Query", "BatchGetItem"} & set(calls), calls
     direct = artifacts.render(Renderer(get_settings(), repo, NOW), artifacts.everything(repo))
     assert {f.key: f.body for f in output.files} == {f.key: f.body for f in direct.files}
+
+
+def test_a_year_page_links_the_months_holding_events_as_they_move_and_go(
+        world: tuple[DynamoRepository, Ports, Account], tmp_path: Path) -> None:
+    # Given events in March and May 2027, published
+    repo, ports, ada = world
+    march = events.create_event(ports, ada, "cyclists", ride("March ride", "2027-03-01"))
+    events.create_event(ports, ada, "cyclists", ride("May ride", "2027-05-01"))
+    publish_all(repo, tmp_path)
+    year = tmp_path / "@cyclists/events/2027/index.html"
+
+    def linked() -> list[str]:
+        page = year.read_text()
+        return [m for m in (f"{n:02d}" for n in range(1, 13)) if f"/events/2027/{m}/" in page]
+
+    assert linked() == ["03", "05"]
+    # When the March event moves to June
+    events.patch_event(ports, ada, march.uuid, {"begins_on": "2027-06-01T10:00",
+                                                "ends_on": "2027-06-01T12:00"})
+    publish_all(repo, tmp_path)
+    # Then the year page links May and June, and March's page is gone
+    assert linked() == ["05", "06"]
+    assert not (tmp_path / "@cyclists/events/2027/03/index.html").exists()
+    # ... and once deleted, June goes too; the month index agrees with a full build's repairs
+    event_lifecycle.delete_event(ports, ada, march.uuid)
+    publish_all(repo, tmp_path)
+    assert linked() == ["05"]
+    assert month_index.months(repo, "cyclists") == [(2027, 5)]
+    assert indexes.repairs(SnapshotStore.load()) == []

@@ -31,7 +31,7 @@ from affiche.domain.context import Ports
 from affiche.domain.errors import InvalidInput
 from affiche.domain.events import EventInput
 from affiche.domain.model import Account
-from affiche.publish import artifacts, sitemap, tag_index
+from affiche.publish import artifacts, indexes, sitemap
 from affiche.publish.renderer import Output, Renderer
 from affiche.store.repository import DynamoRepository
 from affiche.web.passwords import Argon2Hasher
@@ -310,7 +310,7 @@ def test_the_incremental_path_keeps_sitemaps_and_tags_current(instance: Instance
                   if a.object_key == event.uuid]
     planned = artifacts.touched_by(activity)
     assert ("sitemaps",) in planned and ("tags_index",) in planned
-    tag_index.record(activity)  # as the outbox does before it renders (publish/service.py)
+    indexes.record(activity)  # as the outbox does before it renders (publish/service.py)
     files = instance.render(*planned)
     assert b"/tags/gravel/" in files["tags/index.html"]
     local = event.begins_on.astimezone(ZoneInfo(event.timezone))

@@ -10,7 +10,7 @@ from typing import Any
 
 from affiche.config import get_settings
 from affiche.progress import Progress
-from affiche.publish import artifacts, search_index, tag_index
+from affiche.publish import artifacts, indexes, search_index
 from affiche.publish.renderer import INSTANCE_PAGES, Output, Renderer
 from affiche.publish.snapshot import SnapshotStore
 from affiche.publish.theme import environment
@@ -49,9 +49,9 @@ def write_store(output: Path, now: datetime) -> int:
     """Render every artifact of the store into `output`; returns the number of files written."""
     # The whole table in one paged Scan, every read answered from memory (no GetItem per item).
     store = SnapshotStore.load()
-    repairs = tag_index.missing(store)  # data from before the tag index, or a failed publish
+    repairs = indexes.repairs(store)  # data from before the indexes, or a failed publish
     if repairs:
-        tag_index.write(repairs)
+        indexes.write(repairs)
         store = SnapshotStore.load()
     planned = artifacts.everything(store)
     with Progress("Rendering pages", len(planned)) as progress:
