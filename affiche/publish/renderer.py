@@ -43,6 +43,11 @@ INSTANCE_PAGES = {"about": "About", "rules": "Rules", "terms": "Terms of service
                   "privacy": "Privacy"}
 
 
+# Artifacts naming one item, by artifact name: `Renderer.prime` reads them all in one batch.
+POINT_KINDS: dict[str, type] = {"event": Event, "post": Post, "actor": Actor}
+NODEINFO_COUNTERS = ("users", "local_posts", "local_groups")
+
+
 @dataclass(frozen=True)
 class File:
     key: str  # bucket key, no leading slash
@@ -73,6 +78,23 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "September", "October", "November", "December")
 
 
+def _points(planned: list[tuple[str, ...]]) -> tuple[list[tuple[type, str]], list[str]]:
+    """The items and counters the `planned` artifacts read one by one (Renderer.prime)."""
+    from affiche.domain.model import InstanceSettings
+
+    wanted: list[tuple[type, str]] = []
+    counters: list[str] = []
+    for name, *args in planned:
+        if name in POINT_KINDS:
+            wanted.append((POINT_KINDS[name], args[0]))
+        if name == "actor":
+            counters.append(f"followers:{args[0]}")
+        elif name == "nodeinfo":
+            wanted.append((InstanceSettings, InstanceSettings.key))
+            counters += NODEINFO_COUNTERS
+    return wanted, counters
+
+
 def dump_json(doc: Any) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, indent=1).encode()
 
@@ -93,6 +115,8 @@ class Renderer:
         self._once: dict[str, Any] = {}
         self._actors: dict[str, Actor | None] = {}
         self._records: dict[tuple[type, str], Any] = {}
+        self._counters: dict[str, int] = {}
+        self._tag_rows_cache: dict[str, list[Any]] = {}
 
     # --- helpers --------------------------------------------------------------------------------
     @property
@@ -130,6 +154,35 @@ class Renderer:
                 found = self.store.get_many(cls, keys)
                 for key in keys:
                     self._records[(cls, key)] = found.get(key)
+
+    def prime(self, planned: list[tuple[str, ...]]) -> None:
+        """Read the single items `planned` artifacts show (their events, posts, actors, counts,
+        the instance settings) in one batch before rendering them: a publish then pays one
+        request for them instead of one each (DESIGN.md §5). Stores without batch reads (the
+        full build's snapshot answers from memory) are read item by item as before."""
+        from affiche.domain.model import InstanceSettings
+
+        read = getattr(self.store, "read_points", None)
+        if read is None or not callable(read):
+            return
+        wanted, counters = _points(planned)
+        if not wanted and not counters:
+            return
+        found, counts = read(wanted, counters)
+        for (cls, key), entity in found.items():
+            if cls is Actor:
+                self._actors.setdefault(key, entity)
+            elif cls is InstanceSettings:
+                self._once.setdefault("settings", entity)
+            else:
+                self._records.setdefault((cls, key), entity)
+        for counter, total in counts.items():
+            self._counters.setdefault(counter, total)
+
+    def _counter(self, name: str) -> int:
+        if name not in self._counters:
+            self._counters[name] = self.store.counter(name)
+        return self._counters[name]
 
     def shown_group(self, name: str) -> Actor | None:
         """The group when its pages are published (not deleted nor suspended)."""
@@ -223,9 +276,9 @@ class Renderer:
         """/tags/{tag}/: its soonest upcoming events, and a link to each year that has one."""
         from affiche.publish import tag_index
 
-        tagged = tag_index.rows(self.store, tag)
+        tagged = self._tag_rows(tag)
         soonest = tag_index.upcoming(tagged, self.now, UPCOMING_LIMIT)
-        events = [e for e in tag_index.events_of(self.store, tag, soonest)
+        events = [e for e in self._tagged(tag, soonest)
                   if e.begins_on >= self.now and not self._suspended_group(e.group)]
         years = sorted({r.year for r in tagged})
         if not tagged:  # a tag only private events carry (or none any more) has no page
@@ -239,11 +292,10 @@ class Renderer:
     def tag_archive(self, tag: str, year: str) -> Output:
         """/tags/{tag}/{year}/: every listed event with the tag in one year (local time of each
         event), past and upcoming. Only changes to that year's events touch it."""
-        from affiche.publish import tag_index
 
         key = f"tags/{tag}/{year}/index.html"
-        wanted = [r for r in tag_index.rows(self.store, tag) if r.year == year]
-        events = [e for e in tag_index.events_of(self.store, tag, wanted)
+        wanted = [r for r in self._tag_rows(tag) if r.year == year]
+        events = [e for e in self._tagged(tag, wanted)
                   if str(local_year(e)) == year and not self._suspended_group(e.group)]
         if not events:
             return Output(deletes=[key])
@@ -252,6 +304,26 @@ class Renderer:
                                  noindex=False, back=(f"/tags/{tag}/", f"#{tag}"),
                                  page_meta=self._meta(
                                      heading, f"{self.settings.public_url}/tags/{tag}/{year}/"))])
+
+    def _tag_rows(self, tag: str) -> list[Any]:
+        """The tag's index rows, read once: its page and its year pages share them."""
+        from affiche.publish import tag_index
+
+        if tag not in self._tag_rows_cache:
+            self._tag_rows_cache[tag] = tag_index.rows(self.store, tag)
+        return self._tag_rows_cache[tag]
+
+    def _tagged(self, tag: str, wanted: list[Any]) -> list[Event]:
+        """The events of `wanted` rows still listed with `tag`, reading only those this
+        renderer has not read yet (one BatchGetItem per 100)."""
+        from affiche.publish import tag_index
+
+        missing = [r.uuid for r in wanted if (Event, r.uuid) not in self._records]
+        if missing:
+            found = self.store.get_many(Event, missing)
+            for uuid in missing:
+                self._records[(Event, uuid)] = found.get(uuid)
+        return tag_index.listed_with(tag, [self._records[(Event, r.uuid)] for r in wanted])
 
     def _tags(self) -> list[str]:
         """Every tag that has a page, alphabetically (tag_index's directory: one Query)."""
@@ -342,7 +414,10 @@ class Renderer:
                                # FEP-2677: where the instance (Application) actor lives
                                {"rel": instance_actor.NODEINFO_REL,
                                 "href": instance_actor.actor_id(base)}]}
-        counts = self.store.counters(["users", "local_posts", "local_groups"])
+        if all(name in self._counters for name in NODEINFO_COUNTERS):
+            counts = {name: self._counters[name] for name in NODEINFO_COUNTERS}
+        else:
+            counts = self.store.counters(list(NODEINFO_COUNTERS))
         users = counts["users"]
         info = {
             "version": "2.1",
@@ -492,7 +567,7 @@ class Renderer:
         # Counts only, as Mastodon serves the collection of an account that hides its network:
         # who follows a group is nobody else's business (follows.py), peers only show the number,
         # and a static file listing every follower would be rewritten on each follow.
-        count = self.store.counter(f"followers:{actor.name}")
+        count = self._counter(f"followers:{actor.name}")
         return {"@context": "https://www.w3.org/ns/activitystreams",
                 "id": self.urls.actor(actor.name) + "followers", "type": "OrderedCollection",
                 "totalItems": count}

@@ -29,6 +29,7 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
     if done is not None:
         planned = [a for a in planned if a not in done]
         done.update(planned)
+    renderer.prime(planned)
     output = Output()
     for artifact in planned:  # each written once rendered: the object's own page comes first
         part = artifacts.render(renderer, [artifact])

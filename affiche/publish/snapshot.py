@@ -178,6 +178,9 @@ def scan_table() -> list[Row]:
 class SnapshotStore(DynamoRepository):
     """DynamoRepository's reads over a snapshot of the table taken at `load()`."""
 
+    # Batched point reads go to the table (Renderer.prime): the snapshot has them in memory.
+    read_points = None  # type: ignore[assignment]
+
     def __init__(self, rows: list[Row]) -> None:
         super().__init__()
         self.table = DynamoRepository()  # writes go to the table itself

@@ -123,18 +123,15 @@ def rows(store: Any, tag: str) -> list[Row]:
 
 
 def events_of(store: Any, tag: str, wanted: list[Row]) -> list[Event]:
-    """The events of `wanted`, in its order, that still carry `tag` and are listed: a row a
-    failed publish left behind is no reason to list an event that lost the tag."""
-    from affiche.store.repository import from_item
+    """The events of `wanted`, in its order, that still carry `tag` and are listed (one
+    BatchGetItem per 100 rows)."""
+    found = store.get_many(Event, [r.uuid for r in wanted])
+    return listed_with(tag, [found.get(r.uuid) for r in wanted])
 
-    found = {}
-    for start in range(0, len(wanted), 100):  # BatchGetItem takes at most 100 keys
-        keys = [(f"EVENT#{r.uuid}", "A") for r in wanted[start:start + 100]]
-        for item in store.model.batch_get(keys):
-            event = from_item(item)
-            if isinstance(event, Event):
-                found[event.uuid] = event
-    events = [found.get(r.uuid) for r in wanted]
+
+def listed_with(tag: str, events: list[Event | None]) -> list[Event]:
+    """Those of `events` that still carry `tag` and are listed: a row a failed publish left
+    behind is no reason to list an event that lost the tag."""
     return [e for e in events if isinstance(e, Event) and e.listed and tag in e.tags]
 
 

@@ -251,6 +251,38 @@ class DynamoRepository:
             found[by_key[(item.pk, item.sk)]] = entity
         return found
 
+    def read_points(self, wanted: list[tuple[type[Any], str]], counters: list[str]
+                    ) -> tuple[dict[tuple[type[Any], str], Any], dict[str, int]]:
+        """Entities of several kinds and counters together, in BatchGetItem requests of up to
+        100 keys: what a publish shows of single items (the event, its group, the group's
+        follower count, NodeInfo's counts, the instance settings) costs one request, not one
+        each. Missing entities map to None, missing counters to 0."""
+        from affiche.aws import client
+        from affiche.config import get_settings
+
+        keys = {primary_key(cls, key): (cls, key) for cls, key in dict.fromkeys(wanted)}
+        keys.update({(f"STATS#{name}", MAIN): (Counter, name) for name in counters})
+        entities: dict[tuple[type[Any], str], Any] = {k: None for k in keys.values()
+                                                      if k[0] is not Counter}
+        counts = dict.fromkeys(counters, 0)
+        table, ddb, pending = get_settings().table_name, client("dynamodb"), list(keys)
+        while pending:
+            batch = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in pending[:100]]
+            pending = pending[100:]
+            answer = ddb.batch_get_item(RequestItems={
+                table: {"Keys": batch, "ConsistentRead": True}})
+            for raw in answer.get("Responses", {}).get(table, []):
+                cls, key = keys[(raw["pk"]["S"], raw["sk"]["S"])]
+                if cls is Counter:
+                    counts[key] = int(raw.get("total", {}).get("N", 0))
+                    continue
+                entities[(cls, key)] = entity_of(
+                    raw["kind"]["S"], raw["data"]["S"], raw.get("version", {}).get("N"),
+                    {name: raw.get(name, {}).get("N") for name in COUNTS})
+            unprocessed = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+            pending += [(k["pk"]["S"], k["sk"]["S"]) for k in unprocessed]
+        return entities, counts
+
     # --- the one write -----------------------------------------------------------------------
     def commit(self, changes: ChangeSet) -> None:
         _refuse_deleting_the_record(changes)
