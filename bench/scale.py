@@ -10,8 +10,9 @@ measured in one run through the local runner (`affiche dev` in-process).
   upload), then the first poll.
 
 The events are written straight into the table (not through the API: 2,000 API creations would
-each be published one by one and take minutes); they are spread over two years and a few tags,
-all in the one group the measured changes go to (its page is the one that grows)."""
+each be published one by one and take minutes) with their tag and month index rows; they are
+spread over two years and a few tags, all in the one group the measured changes go to (its page
+is the one that grows)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,12 @@ def _seed_events(count: int, group: str, organizer: str) -> None:
                           description_html=f"<p>Seeded event number {i}.</p>",
                           tags=[TAGS[i % len(TAGS)]])
             batch.save(to_item(event))
+    # Their tag and month index rows, as publishing each would have written them (a full
+    # build's repair writes the same): pages then read an index of the real size.
+    from affiche.publish import indexes
+    from affiche.publish.snapshot import SnapshotStore
+
+    indexes.write(indexes.repairs(SnapshotStore.load()))
 
 
 def _create(client: httpx.Client, i: int) -> httpx.Response:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from affiche.domain.model import Activity, Actor, Event, Post, is_remote_name
-from affiche.publish.archive import local_month, local_year, months_of, years_of
+from affiche.publish.archive import local_month, months_of, years_of
 
 if TYPE_CHECKING:  # the renderer loads with the first render, not with the artifact table
     from affiche.publish.renderer import Output, Renderer
@@ -46,6 +46,8 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
         planned += [("group_month", str(obj.get("group")), year, month)
                     for year, month in months_of(obj)]
         planned += [("group_archive", str(obj.get("group")), year) for year in years_of(obj)]
+        planned += [("tag_month", tag, year, month) for tag in tags
+                    for year, month in months_of(obj)]
         planned += [("tag_archive", tag, year) for tag in tags for year in years_of(obj)]
     elif activity.object_kind == "post":
         planned += [("post", activity.object_key), ("actor", str(obj.get("group"))), ("nodeinfo",),
@@ -107,18 +109,23 @@ def everything(store: Any) -> list[Artifact]:
         if (event.is_public or event.deleted) and not event.is_remote:
             planned += [("event", event.uuid), ("search", "event", event.uuid)]
             tags.update(event.tags if event.listed else [])
-            archives.update(("tag_archive", tag, str(local_year(event)))
-                            for tag in (event.tags if event.listed else []))
-        if event.listed:
-            year, month = local_month(event)
-            archives.add(("group_archive", event.group, str(year)))
-            archives.add(("group_month", event.group, str(year), f"{month:02d}"))
+        archives.update(_archives_of(event))
     for post in store.all_of_kind(Post.kind):
         if post.is_public or post.deleted:
             planned += [("post", post.slug), ("search", "post", post.slug)]
     planned += [("tag", tag) for tag in sorted(tags)]
     planned += sorted(archives)
     return planned
+
+
+def _archives_of(event: Event) -> list[Artifact]:
+    """The archive pages (year and month, of its group and of each tag) listing an event."""
+    if not event.listed or event.is_remote:
+        return []
+    year, month = (str(local_month(event)[0]), f"{local_month(event)[1]:02d}")
+    return [("group_archive", event.group, year), ("group_month", event.group, year, month),
+            *(page for tag in event.tags
+              for page in (("tag_archive", tag, year), ("tag_month", tag, year, month)))]
 
 
 def _confirmed(store: Any, actor: Actor) -> bool:

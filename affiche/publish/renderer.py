@@ -23,7 +23,6 @@ from affiche.publish import calendar, feeds, search_index, sitemap, tombstones
 from affiche.publish.archive import (
     RECENT_PAST,
     local_month,
-    local_year,
     month_bounds,
 )
 from affiche.publish.event_page import event_page_context
@@ -290,20 +289,35 @@ class Renderer:
                                                       f"{self.settings.public_url}/tags/{tag}/"))])
 
     def tag_archive(self, tag: str, year: str) -> Output:
-        """/tags/{tag}/{year}/: every listed event with the tag in one year (local time of each
-        event), past and upcoming. Only changes to that year's events touch it."""
-
+        """/tags/{tag}/{year}/: a link to each month of the year holding a listed event with
+        the tag (local time of each event), from the tag's rows alone (no event read)."""
         key = f"tags/{tag}/{year}/index.html"
-        wanted = [r for r in self._tag_rows(tag) if r.year == year]
-        events = [e for e in self._tagged(tag, wanted)
-                  if str(local_year(e)) == year and not self._suspended_group(e.group)]
-        if not events:
+        months = sorted({r.month for r in self._tag_rows(tag) if r.year == year})
+        if not months or not year.isdigit():
             return Output(deletes=[key])
         heading = f"Events tagged #{tag} in {year}"
-        return Output([self.html(key, "events.html", events=events, heading=heading,
-                                 noindex=False, back=(f"/tags/{tag}/", f"#{tag}"),
+        return Output([self.html(key, "tag_archive.html", heading=heading, noindex=False,
+                                 months=[(f"/tags/{tag}/{year}/{m}/",
+                                          _month_name(int(year), int(m))) for m in months],
+                                 back=(f"/tags/{tag}/", f"#{tag}"),
                                  page_meta=self._meta(
                                      heading, f"{self.settings.public_url}/tags/{tag}/{year}/"))])
+
+    def tag_month(self, tag: str, year: str, month: str) -> Output:
+        """/tags/{tag}/{year}/{month}/: every listed event with the tag in one month, past and
+        upcoming. Only changes to that month's events touch it, and it reads them alone."""
+        key = f"tags/{tag}/{year}/{month}/index.html"
+        wanted = [r for r in self._tag_rows(tag) if r.year == year and r.month == month]
+        events = [e for e in self._tagged(tag, wanted)
+                  if local_month(e) == (int(year), int(month))
+                  and not self._suspended_group(e.group)]
+        if not events:
+            return Output(deletes=[key])
+        heading = f"Events tagged #{tag} in {_month_name(int(year), int(month))}"
+        return Output([self.html(key, "events.html", events=events, heading=heading,
+                                 noindex=False, back=(f"/tags/{tag}/{year}/", year),
+                                 page_meta=self._meta(heading, f"{self.settings.public_url}"
+                                                               f"/tags/{tag}/{year}/{month}/"))])
 
     def _tag_rows(self, tag: str) -> list[Any]:
         """The tag's index rows, read once: its page and its year pages share them."""

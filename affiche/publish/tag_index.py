@@ -5,10 +5,11 @@ Tag pages used to pick their events out of the 50 soonest of the instance, so wi
 (listed event, tag) sits in gsi2 under `TAG#{tag}` by the event's start (keys.py), and the page
 reads its rows with one Query and the events it shows with one BatchGetItem.
 
-Each row also carries its event's local year (the sort key ends in it), so the tag page links
-one archive page per year (`/tags/{tag}/{yyyy}/`, like a group's) from the rows alone: every
-listed event with the tag is reachable at any size, and a change touches the tag page and the
-year pages of the event (before and after an edit), never the other years.
+Each row also carries its event's local month (the sort key ends in it), so the tag page links
+one archive page per year (`/tags/{tag}/{yyyy}/`, like a group's) and each year page one page per
+month (`/tags/{tag}/{yyyy}/{mm}/`) from the rows alone: every listed event with the tag is
+reachable at any size, a page reads the events it lists and no more, and a change touches the tag
+page and the year and month pages of the event (before and after an edit), never the others.
 
 A directory item per tag that has rows (`TAGS` / `TAG#{tag}`) lists the tags for `/tags/` and
 the sitemap in one Query, whatever the number of events: put with the rows (same batch), and
@@ -27,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from affiche.domain.model import Event
-from affiche.publish.archive import local_year
+from affiche.publish.archive import local_month
 
 KIND = "tag_entry"
 DIRECTORY_KIND = "tag_name"
@@ -40,21 +41,25 @@ def row_key(uuid: str, tag: str) -> dict[str, dict[str, str]]:
 
 
 def sort_key(event: Event) -> str:
-    """Start time first (the order pages list), then the uuid, then the local year."""
-    return f"{event.begins_on.isoformat()}#{event.uuid}#{local_year(event)}"
+    """Start time first (the order pages list), then the uuid, then the local month."""
+    year, month = local_month(event)
+    return f"{event.begins_on.isoformat()}#{event.uuid}#{year}-{month:02d}"
 
 
 @dataclass(frozen=True)
 class Row:
     begins: str  # UTC start, ISO 8601: compared as text with another ISO time in UTC
     uuid: str
-    year: str  # the event's local year (archive.local_year)
+    year: str  # the event's local year and month (archive.local_month)
+    month: str
 
     @classmethod
     def parse(cls, value: str) -> Row:
         begins, uuid, *rest = value.split("#")
-        # Rows written before the year was added: the UTC year, until a full build rewrites them.
-        return cls(begins, uuid, rest[0] if rest else begins[:4])
+        # Rows written before the local month was added: the UTC year and month (or the local
+        # year alone), until a full build rewrites them.
+        local = rest[0] if rest else begins[:7]
+        return cls(begins, uuid, local[:4], local[5:7] or begins[5:7])
 
 
 def directory_key(tag: str) -> dict[str, dict[str, str]]:

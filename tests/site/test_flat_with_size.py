@@ -119,7 +119,7 @@ def test_a_tag_page_lists_events_beyond_the_instances_soonest(
     assert 'href="/tags/bike/"' in (tmp_path / "tags/index.html").read_text()
 
 
-def test_a_tag_page_links_a_page_per_year_holding_every_event_with_the_tag(
+def test_a_tag_page_links_its_years_and_months_holding_every_event_with_the_tag(
         world: tuple[DynamoRepository, Ports, Account], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a tag page showing 2 upcoming events, and music events over three years, one of
@@ -138,24 +138,33 @@ def test_a_tag_page_links_a_page_per_year_holding_every_event_with_the_tag(
     assert made[0].uuid in page and made[1].uuid in page and made[2].uuid not in page
     assert [year for year in ("2027", "2028", "2029") if f'href="/tags/music/{year}/"' in page] \
         == ["2027", "2028", "2029"]
-    # ... and each year page holds every event of its year, in the event's own time
+    # ... each year page links the months holding one, in the event's own time, and each
+    # month page holds the events of its month
     year_2027 = (tmp_path / "tags/music/2027/index.html").read_text()
-    assert all(e.uuid in year_2027 for e in made[:3]) and auckland.uuid not in year_2027
-    assert auckland.uuid in (tmp_path / "tags/music/2028/index.html").read_text()
-    assert made[3].uuid in (tmp_path / "tags/music/2029/index.html").read_text()
+    assert [m for m in ("01", "03", "04", "05", "12") if f'href="/tags/music/2027/{m}/"'
+            in year_2027] == ["03", "04", "05"]
+    for event, month in zip(made[:3], ("03", "04", "05"), strict=True):
+        page = (tmp_path / f"tags/music/2027/{month}/index.html").read_text()
+        assert event.uuid in page and all(e.uuid not in page for e in made if e is not event)
+    assert auckland.uuid in (tmp_path / "tags/music/2028/01/index.html").read_text()
+    assert not (tmp_path / "tags/music/2027/12/index.html").exists()
+    assert made[3].uuid in (tmp_path / "tags/music/2029/07/index.html").read_text()
 
-    # When the 2029 event moves to 2027, a change publishing its pages
+    # When the 2029 event moves to June 2027, a change publishing its pages
     events.patch_event(ports, ada, made[3].uuid, {"begins_on": "2027-06-01T10:00",
                                                   "ends_on": "2027-06-01T12:00"})
     activity = max(repo.all_of_kind("activity"), key=lambda a: (a.published, a.id))
     output = publish(activity, settings=get_settings(), store=repo,
                      writer=FolderWriter(tmp_path), now=NOW)
-    # Then it touched the tag page and its two year pages, not the others
+    # Then it touched the tag page and its year and month pages before and after, no other
     touched = {f.key for f in output.files} | set(output.deletes)
     assert {k for k in touched if k.startswith("tags/music/")} == {
-        "tags/music/index.html", "tags/music/2027/index.html", "tags/music/2029/index.html"}
+        "tags/music/index.html", "tags/music/2027/index.html", "tags/music/2029/index.html",
+        "tags/music/2027/06/index.html", "tags/music/2029/07/index.html"}
     assert not (tmp_path / "tags/music/2029/index.html").exists()
-    assert made[3].uuid in (tmp_path / "tags/music/2027/index.html").read_text()
+    assert not (tmp_path / "tags/music/2029/07/index.html").exists()
+    assert made[3].uuid in (tmp_path / "tags/music/2027/06/index.html").read_text()
+    assert 'href="/tags/music/2027/06/"' in (tmp_path / "tags/music/2027/index.html").read_text()
     assert 'href="/tags/music/2029/"' not in (tmp_path / "tags/music/index.html").read_text()
 
 
