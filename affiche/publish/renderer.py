@@ -45,6 +45,8 @@ INSTANCE_PAGES = {"about": "About", "rules": "Rules", "terms": "Terms of service
 # Artifacts naming one item, by artifact name: `Renderer.prime` reads them all in one batch.
 POINT_KINDS: dict[str, type] = {"event": Event, "post": Post, "actor": Actor}
 NODEINFO_COUNTERS = ("users", "local_posts", "local_groups")
+# Items `Renderer.prime` reads ahead at most: one BatchGetItem. Pages read what is left over.
+READ_AHEAD = 100
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,13 @@ def _points(planned: list[tuple[str, ...]]) -> tuple[list[tuple[type, str]], lis
             wanted.append((InstanceSettings, InstanceSettings.key))
             counters += NODEINFO_COUNTERS
     return wanted, counters
+
+
+def _objects_of(activities: list[Activity]) -> list[tuple[type, str]]:
+    """The events and posts the activities are about, unless they announce their deletion."""
+    kinds: dict[str, type] = {"event": Event, "post": Post}
+    return [(kinds[a.object_kind], a.object_key) for a in activities
+            if a.object_kind in kinds and not a.object.get("deleted")]
 
 
 def dump_json(doc: Any) -> bytes:
@@ -146,37 +155,60 @@ class Renderer:
     def _prefetch(self, activities: list[Activity]) -> None:
         """Read the current events and posts of these activities in one batch: each outbox
         entry shows a Tombstone when its object is gone since (`_gone_since`)."""
-        for cls, kind in ((Event, "event"), (Post, "post")):
-            keys = [a.object_key for a in activities if a.object_kind == kind
-                    and (cls, a.object_key) not in self._records]
-            if keys:
-                found = self.store.get_many(cls, keys)
-                for key in keys:
-                    self._records[(cls, key)] = found.get(key)
+        self._read(_objects_of(activities))
 
-    def prime(self, planned: list[tuple[str, ...]]) -> None:
-        """Read the single items `planned` artifacts show (their events, posts, actors, counts,
-        the instance settings) in one batch before rendering them: a publish then pays one
-        request for them instead of one each (DESIGN.md §5). Stores without batch reads (the
-        full build's snapshot answers from memory) are read item by item as before."""
+    def _read(self, wanted: list[tuple[type, str]], counters: list[str] | None = None) -> None:
+        """Read the items and counters not read yet, in one batch where the store can mix
+        kinds (repository.read_points), else one BatchGetItem per kind."""
         from affiche.domain.model import InstanceSettings
 
-        read = getattr(self.store, "read_points", None)
-        if read is None or not callable(read):
-            return
-        wanted, counters = _points(planned)
+        wanted = [w for w in dict.fromkeys(wanted) if not self._has(w)]
+        counters = [c for c in counters or [] if c not in self._counters]
         if not wanted and not counters:
             return
-        found, counts = read(wanted, counters)
+        read = getattr(self.store, "read_points", None)
+        if callable(read):
+            found, counts = read(wanted, counters)
+        else:
+            found, counts = {}, {c: self.store.counter(c) for c in counters}
+            for cls in dict.fromkeys(c for c, _ in wanted):
+                keys = [k for c, k in wanted if c is cls]
+                got = self.store.get_many(cls, keys)
+                found.update({(cls, k): got.get(k) for k in keys})
         for (cls, key), entity in found.items():
             if cls is Actor:
-                self._actors.setdefault(key, entity)
+                self._actors[key] = entity
             elif cls is InstanceSettings:
-                self._once.setdefault("settings", entity)
+                self._once["settings"] = entity
             else:
-                self._records.setdefault((cls, key), entity)
-        for counter, total in counts.items():
-            self._counters.setdefault(counter, total)
+                self._records[(cls, key)] = entity
+        self._counters.update(counts)
+
+    def _has(self, wanted: tuple[type, str]) -> bool:
+        from affiche.domain.model import InstanceSettings
+
+        cls, key = wanted
+        return (key in self._actors if cls is Actor else "settings" in self._once
+                if cls is InstanceSettings else wanted in self._records)
+
+    def prime(self, planned: list[tuple[str, ...]]) -> None:
+        """Before rendering `planned` artifacts, read the single items they show in one batch:
+        their events, posts and actors, counts, the instance settings, the objects of the
+        actors' outbox pages and the events of the tag pages (whose logs and rows are queried
+        first). A publish then pays one request for them instead of one or more per page
+        (DESIGN.md §5). The full build's snapshot answers from memory: nothing to batch."""
+        if not callable(getattr(self.store, "read_points", None)):
+            return
+        wanted, counters = _points(planned)
+        for name, *args in planned:
+            if name == "actor":
+                wanted += _objects_of(self._outbox_page(args[0]))
+            elif name == "tag":
+                wanted += [(Event, r.uuid) for r in self._soonest_tagged(args[0])]
+            elif name == "tag_month":
+                wanted += [(Event, r.uuid) for r in self._tag_month_rows(*args)]
+        # One request: what does not fit is read by the page that shows it.
+        self._read(list(dict.fromkeys(wanted))[:READ_AHEAD - len(counters)], counters)
 
     def _counter(self, name: str) -> int:
         if name not in self._counters:
@@ -273,11 +305,9 @@ class Renderer:
 
     def tag(self, tag: str) -> Output:
         """/tags/{tag}/: its soonest upcoming events, and a link to each year that has one."""
-        from affiche.publish import tag_index
 
         tagged = self._tag_rows(tag)
-        soonest = tag_index.upcoming(tagged, self.now, UPCOMING_LIMIT)
-        events = [e for e in self._tagged(tag, soonest)
+        events = [e for e in self._tagged(tag, self._soonest_tagged(tag))
                   if e.begins_on >= self.now and not self._suspended_group(e.group)]
         years = sorted({r.year for r in tagged})
         if not tagged:  # a tag only private events carry (or none any more) has no page
@@ -307,8 +337,7 @@ class Renderer:
         """/tags/{tag}/{year}/{month}/: every listed event with the tag in one month, past and
         upcoming. Only changes to that month's events touch it, and it reads them alone."""
         key = f"tags/{tag}/{year}/{month}/index.html"
-        wanted = [r for r in self._tag_rows(tag) if r.year == year and r.month == month]
-        events = [e for e in self._tagged(tag, wanted)
+        events = [e for e in self._tagged(tag, self._tag_month_rows(tag, year, month))
                   if local_month(e) == (int(year), int(month))
                   and not self._suspended_group(e.group)]
         if not events:
@@ -327,16 +356,20 @@ class Renderer:
             self._tag_rows_cache[tag] = tag_index.rows(self.store, tag)
         return self._tag_rows_cache[tag]
 
-    def _tagged(self, tag: str, wanted: list[Any]) -> list[Event]:
-        """The events of `wanted` rows still listed with `tag`, reading only those this
-        renderer has not read yet (one BatchGetItem per 100)."""
+    def _soonest_tagged(self, tag: str) -> list[Any]:
         from affiche.publish import tag_index
 
-        missing = [r.uuid for r in wanted if (Event, r.uuid) not in self._records]
-        if missing:
-            found = self.store.get_many(Event, missing)
-            for uuid in missing:
-                self._records[(Event, uuid)] = found.get(uuid)
+        return tag_index.upcoming(self._tag_rows(tag), self.now, UPCOMING_LIMIT)
+
+    def _tag_month_rows(self, tag: str, year: str, month: str) -> list[Any]:
+        return [r for r in self._tag_rows(tag) if r.year == year and r.month == month]
+
+    def _tagged(self, tag: str, wanted: list[Any]) -> list[Event]:
+        """The events of `wanted` rows still listed with `tag`, reading only those this
+        renderer has not read yet."""
+        from affiche.publish import tag_index
+
+        self._read([(Event, r.uuid) for r in wanted])
         return tag_index.listed_with(tag, [self._records[(Event, r.uuid)] for r in wanted])
 
     def _tags(self) -> list[str]:
@@ -568,14 +601,22 @@ class Renderer:
         # /members is private): a static outbox never lists them.
         # The group's private activities (its Accepts of remote follows, membership answers)
         # share the log: read further back than the page shows so they cannot crowd it out.
-        activities = [a for a in self.store.outbox(actor.name, limit=OUTBOX_SCAN)
-                      if a.audience in {"public", "unlisted"} and a.object_kind != "membership"
-                      ][:OUTBOX_PAGE]
-        self._prefetch([a for a in activities if not a.object.get("deleted")])
+        activities = self._outbox_page(actor.name)
+        self._prefetch(activities)
         url = self.urls.actor(actor.name) + "outbox"
         return {"@context": "https://www.w3.org/ns/activitystreams", "id": url,
                 "type": "OrderedCollection", "totalItems": len(activities),
                 "orderedItems": [self.activity_document(a) for a in activities]}
+
+    def _outbox_page(self, name: str) -> list[Activity]:
+        """The activities the actor's static outbox lists (read once per renderer)."""
+        if f"outbox:{name}" not in self._once:
+            self._once[f"outbox:{name}"] = [
+                a for a in self.store.outbox(name, limit=OUTBOX_SCAN)
+                if a.audience in {"public", "unlisted"} and a.object_kind != "membership"
+            ][:OUTBOX_PAGE]
+        page: list[Activity] = self._once[f"outbox:{name}"]
+        return page
 
     def _followers(self, actor: Actor) -> dict[str, Any]:
         # Counts only, as Mastodon serves the collection of an account that hides its network:
