@@ -43,6 +43,8 @@ JOURNAL_FILE = "journal.jsonl"
 UNFINISHED_KINDS = ("activity", "inbound", "outgoing_mail")
 MEDIA_PREFIX = "media/"
 _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+_QUEUE_WAKES = ("SendMessage", "SendMessageBatch", "ChangeMessageVisibility",
+                "ChangeMessageVisibilityBatch")
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
@@ -62,9 +64,11 @@ class Journal:
 
     def append(self, lines: list[str]) -> None:
         with self.lock:
+            # Counted first: a write after `close` (which raises) must still show in `entries`,
+            # which the runner reads at stop to know the export holds every write.
+            self.entries += len(lines)
             self._file.write("".join(line + "\n" for line in lines))
             self._file.flush()
-            self.entries += len(lines)
 
     def rotate(self) -> Path:
         """Close the live journal as the next segment and open an empty one; returns the segment."""
@@ -108,7 +112,11 @@ def load(folder: Path, snapshot: Path) -> tuple[int, list[dict[str, Any]]]:
     runner hands those to the outbox again (its steps are idempotent). The merged state is then
     exported (atomically) and the journal files removed, so a start begins with an empty journal."""
     journals = _journals(folder)
-    if not any(path.exists() for path in journals):
+    if not has_changes(folder):
+        # A clean stop leaves an empty live journal: nothing to replay, and no need to export
+        # the table again (a Scan of the whole table at 2,000 events).
+        for path in journals:
+            path.unlink(missing_ok=True)
         return backup.import_table(snapshot), []
     items, touched = _replay(folder, snapshot, _key_names())
     merged = folder / "merged.jsonl.tmp"
@@ -121,6 +129,11 @@ def load(folder: Path, snapshot: Path) -> tuple[int, list[dict[str, Any]]]:
     unfinished = [items[key] for key in dict.fromkeys(touched) if key in items
                   and items[key].get("kind", {}).get("S") in UNFINISHED_KINDS]
     return count, unfinished
+
+
+def has_changes(folder: Path) -> bool:
+    """Whether a journal holds entries the export may not (what `load` replays)."""
+    return any(path.exists() and path.stat().st_size > 0 for path in _journals(folder))
 
 
 def _journals(folder: Path) -> list[Path]:
@@ -184,9 +197,24 @@ class Recorder:
         self.app = app
         self.journal: Journal | None = None  # set once the saved data is imported
         self.queues: QueueJournal | None = None  # set once the saved messages are back
+        # Wake the poller a request concerns (pollers.py): a table write, a message sent or
+        # made visible. Set once the pollers exist.
+        self.on_table_write: Callable[[], None] | None = None
+        self.on_queue_send: Callable[[], None] | None = None
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        try:
+            return self._route(target, environ, start_response)
+        finally:
+            service, _, operation = target.partition(".")
+            if operation in _WRITES and service.startswith("DynamoDB_") and self.on_table_write:
+                self.on_table_write()
+            elif service == "AmazonSQS" and operation in _QUEUE_WAKES and self.on_queue_send:
+                self.on_queue_send()
+
+    def _route(self, target: str, environ: Environ,
+               start_response: StartResponse) -> Iterable[bytes]:
         queues = self.queues
         if (queues is not None and target.startswith("AmazonSQS.")
                 and target.split(".", 1)[1] in QUEUE_CHANGES):
