@@ -178,7 +178,7 @@ def _instance_key() -> None:
 
 
 def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = False,
-          public_url: str | None = None) -> Instance:
+          public_url: str | None = None, rebuild: bool = False) -> Instance:
     data = data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     emulator = start_emulator()
@@ -205,7 +205,7 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     admin_login = None
     if imported == 0:
         admin_login = _seed(empty)
-    _fill_bucket(site, replayed)
+    _fill_bucket(site, replayed, rebuild)
     stream.catch_up(unfinished)
     from affiche.local.clock import ClockPoller
     from functions.outbox.clock import lambda_handler as clock
@@ -238,10 +238,10 @@ def _seed(empty: bool) -> tuple[str, str]:
     return admin.email, password
 
 
-def _fill_bucket(site: SavedSite, replayed: bool) -> None:
+def _fill_bucket(site: SavedSite, replayed: bool, rebuild: bool) -> None:
     """The site saved at the last stop, brought up to the clock; else a full build."""
     now = datetime.now(UTC)
-    reason = site.reason_to_rebuild(replayed, now)
+    reason = "asked for (--rebuild)" if rebuild else site.reason_to_rebuild(replayed, now)
     if reason is None and site.restore(now):
         swept = site.catch_up(now)
         log.info("site restored from %s (%d files, %d artifacts re-rendered for the time)",
@@ -251,11 +251,12 @@ def _fill_bucket(site: SavedSite, replayed: bool) -> None:
     site.build()
 
 
-def serve(port: int, data: Path, *, empty: bool = False, public_url: str | None = None) -> None:
+def serve(port: int, data: Path, *, empty: bool = False, public_url: str | None = None,
+          rebuild: bool = False) -> None:
     """Run until interrupted; what `make run` starts."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # one credentials line per client
-    instance = start(port, data, empty=empty, public_url=public_url)
+    instance = start(port, data, empty=empty, public_url=public_url, rebuild=rebuild)
     if instance.admin_login:
         email, password = instance.admin_login
         print(f"\nFirst start: an administrator account was created.\n"
