@@ -86,8 +86,11 @@ class Instance:
         if self.site is not None:
             # Stamped only if the export holds every write the bucket may reflect: the fold
             # covered the outbox's work, nothing was written since, every poller has stopped.
-            self.site.save(self.saver.saved and self.saver.journal.entries == 0
-                           and not any(poller.is_alive() for poller in self.pollers))
+            try:
+                self.site.save(self.saver.saved and self.saver.journal.entries == 0
+                               and not any(poller.is_alive() for poller in self.pollers))
+            except Exception:  # no list saved: the next start builds the site, as it used to
+                log.exception("the site could not be saved in %s", self.data)
         self.emulator.stop()
 
 
@@ -187,7 +190,7 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     os.environ["AFFICHE_DELIVERY_QUEUE_URL"] = queues["queue"]
     reset_settings()
     replayed = has_changes(data)  # before `load` empties the journal
-    imported, unfinished = load(data, data / TABLE_FILE)
+    imported, unfinished = load(data, data / TABLE_FILE, emulator.server.lock)
     backup.import_media(data)
     _instance_key()
     settings = get_settings()

@@ -183,6 +183,10 @@ class SavedSite:
         current: dict[str, Entry] = {}
         with self.lock:
             objects = dict(self._objects())
+        for key in self.files.keys() - objects.keys():  # first: a new key may need its path
+            path = self._path(key)
+            if path is not None and path.is_file():
+                path.unlink()
         for key, (md5, obj) in objects.items():
             path = self._path(key)
             if path is None:
@@ -197,10 +201,6 @@ class SavedSite:
                     continue
                 written += 1
             current[key] = entry
-        for key in self.files.keys() - current.keys():
-            path = self._path(key)
-            if path is not None and path.is_file():
-                path.unlink()
         self.files = current
         stamp = None
         if trusted:
@@ -211,13 +211,12 @@ class SavedSite:
         return written
 
     def _path(self, key: str) -> Path | None:
-        """Where a key's file is in data/site; None for a key that is not a plain relative path
-        (or whose path a folder holds)."""
+        """Where a key's file is in data/site; None for a key that is not a plain relative path.
+        (A key whose path is a folder fails to be read or written: an OSError, handled.)"""
         parts = key.split("/")
         if not key or any(part in ("", ".", "..") for part in parts):
             return None
-        path = self.folder.joinpath(*parts)
-        return None if path.is_dir() else path
+        return self.folder.joinpath(*parts)
 
     def _backend(self) -> Any:
         from moto.core import DEFAULT_ACCOUNT_ID
