@@ -246,10 +246,15 @@ def _fill_bucket(site: SavedSite, replayed: bool, rebuild: bool) -> None:
     now = datetime.now(UTC)
     reason = "asked for (--rebuild)" if rebuild else site.reason_to_rebuild(replayed, now)
     if reason is None and site.restore(now):
-        swept = site.catch_up(now)
-        log.info("site restored from %s (%d files, %d artifacts re-rendered for the time)",
-                 site.folder, len(site.files), swept)
-        return
+        try:
+            swept = site.catch_up(now)
+        except Exception:  # the build below renders everything for the time anyway
+            log.exception("the saved site could not be brought up to the clock")
+            reason = "the catch-up with the clock failed"
+        else:
+            log.info("site restored from %s (%d files, %d artifacts re-rendered for the time)",
+                     site.folder, len(site.files), swept)
+            return
     log.info("full build of the site: %s", reason or "a saved file is missing or altered")
     site.build()
 
