@@ -259,3 +259,36 @@ def test_a_run_that_dies_leaves_no_saved_site_to_trust(
         assert "Kept" in httpx.get(f"{third.url}/@kept/").text
     finally:
         third.stop()
+
+
+def test_a_restored_site_catches_up_with_the_clock_since_the_stop(
+        tmp_path: Path, restore_env: None, cheap_crypto: None, builds: list[Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from affiche.publish import sweep
+
+    data, port = tmp_path / "data", free_port()
+    _first_run(data, port)
+    # Given a site saved three hours ago
+    listed = json.loads((data / "site.json").read_text())
+    stopped = datetime.fromisoformat(listed["stamp"]["saved_at"]) - timedelta(hours=3)
+    listed["stamp"]["saved_at"] = stopped.isoformat()
+    (data / "site.json").write_text(json.dumps(listed))
+    swept: list[tuple[datetime, datetime]] = []
+    real_due = sweep.due
+
+    def due(store: Any, since: datetime, until: datetime) -> Any:
+        swept.append((since, until))
+        return real_due(store, since, until)
+
+    monkeypatch.setattr(sweep, "due", due)
+    # When the instance starts again
+    again = running(data, port=port)
+    try:
+        # Then the site is restored, and the pages events made stale since the stop (began or
+        # ended in those three hours) are rendered, as the outbox's clock would have
+        assert len(builds) == 1
+        assert swept and swept[0][0] <= stopped - sweep.WINDOW + timedelta(seconds=1)
+        assert swept[0][1] >= stopped + timedelta(hours=3) - timedelta(minutes=1)
+        assert "Kept" in httpx.get(f"{again.url}/@kept/").text
+    finally:
+        again.stop()
