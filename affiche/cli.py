@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--public-url", help="the URL other servers reach this instance at "
                      "(default http://localhost:PORT; e.g. http://127.0.0.1:PORT to federate "
                      "two local instances, with AFFICHE_ALLOW_PRIVATE_FETCH=1)")
+    dev.add_argument("--rebuild", action="store_true",
+                     help="build the whole site at start, even if the one saved at the last stop "
+                     "is current (e.g. after writing to the table behind the API's back)")
 
     build = commands.add_parser("build", help="full build of the static site (Pelican)")
     build.add_argument("--output", type=Path, default=Path("output"))
@@ -67,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "dev":
         from affiche.local.runner import serve
 
-        serve(args.port, args.data, empty=args.empty, public_url=args.public_url)
+        serve(args.port, args.data, empty=args.empty, public_url=args.public_url,
+              rebuild=args.rebuild)
     elif args.command == "build":
         from affiche.build import build as run_build
         from affiche.build import sync_to_bucket

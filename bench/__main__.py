@@ -9,7 +9,9 @@
   the gateway (median of 20), and the API's DynamoDB requests for one join. Target ≤ 5 requests.
 - scale (bench/scale.py, issue 8): at ~100 and ~2,000 public events, publish_latency_ms p50/p95
   (p50 ≤ 300 ms, ratio ≤ 1.5), publish_dynamodb_requests per change (≤ 10 and equal),
-  member_home_ms (ratio ≤ 1.5), full_build_pages_per_s beside render_pages_per_s (ratio ≥ 0.3).
+  member_home_ms (ratio ≤ 1.5), full_build_pages_per_s beside render_pages_per_s (ratio ≥ 0.3),
+  runner_restart_s with nothing changed (≤ 5 s), and the restarted runner left idle:
+  idle_cpu_percent of one core (< 1) and idle_rss_growth_mb_per_min (flat: < 0.5).
 - federation transport (bench/federation.py): inbox_cpu_ms_per_activity (≤ 1 ms, beside the bare
   rsa_verify_ms), inbox_dynamodb_requests (≤ 3 with a cached key), delivery_fanout_s (≤ 3 s for
   1,000 followers on 200 inboxes) with delivery_requests (must be 200).
@@ -78,7 +80,8 @@ def main() -> int:
                     "cold_import_api_to_boto3": 1.6,
                     "scale.publish_latency_ms.p50": 300, "scale.ratios.publish_latency_p50": 1.5,
                     "scale.publish_dynamodb_requests": 10, "scale.ratios.member_home": 1.5,
-                    "scale.ratios.full_build_vs_render": 0.3},
+                    "scale.ratios.full_build_vs_render": 0.3, "scale.runner_restart_s": 5,
+                    "scale.idle_cpu_percent": 1, "scale.idle_rss_growth_mb_per_min": 0.5},
     }
     results.update(federation())  # in-process moto first: the runner leaves its endpoint set
     results.update(publish_latency())

@@ -6,8 +6,12 @@ measured in one run through the local runner (`affiche dev` in-process).
 - member_home_ms: `/app/` for a member of the group holding the events (median).
 - full_build_pages_per_s beside render_pages_per_s: the full build (store read, render, write) and
   the renderer alone on the same artifacts, from a store already in memory.
-- runner_restart_s: `affiche dev` start with the data folder of the instance (import, full build,
-  upload), then the first poll.
+- runner_restart_s: `affiche dev` start with the data folder of the instance (import, the site
+  saved at stop put back in the bucket, or a full build when in doubt), then the first poll; on
+  the same port, as `make run` restarts (the public URL is in every page: another one rebuilds).
+- idle_cpu_percent, idle_rss_growth_mb_per_min: the restarted instance left alone for IDLE_S
+  seconds: CPU time of the whole process (runner, emulator, pollers) as a percentage of one
+  core, and the slope of its resident memory (least squares over one sample a second).
 
 The events are written straight into the table (not through the API: 2,000 API creations would
 each be published one by one and take minutes) with their tag and month index rows; they are
@@ -31,6 +35,7 @@ from bench.publish import _login, counting_requests
 SIZES = (100, 2000)
 RUNS = 10
 HOME_RUNS = 3
+IDLE_S = 30
 TAGS = ("music", "film", "walk", "talk", "food")
 
 
@@ -107,13 +112,38 @@ def _build_figures() -> dict[str, float]:
             "render_pages_per_s": round(pages / render_s, 1)}
 
 
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _idle_figures(seconds: float = IDLE_S) -> dict[str, float]:
+    """CPU and memory of this process while the instance in it does nothing."""
+    samples: list[tuple[float, float]] = []
+    started, cpu = time.monotonic(), time.process_time()
+    while (elapsed := time.monotonic() - started) < seconds:
+        samples.append((elapsed, _rss_mb()))
+        time.sleep(1.0)
+    cpu_s, elapsed = time.process_time() - cpu, time.monotonic() - started
+    times, sizes = [t for t, _ in samples], [r for _, r in samples]
+    mean_t, mean_r = statistics.fmean(times), statistics.fmean(sizes)
+    slope = (sum((t - mean_t) * (r - mean_r) for t, r in samples)
+             / sum((t - mean_t) ** 2 for t in times))  # MB per second
+    return {"idle_cpu_percent": round(100 * cpu_s / elapsed, 2),
+            "idle_rss_mb": round(sizes[-1], 1),
+            "idle_rss_growth_mb_per_min": round(slope * 60, 2)}
+
+
 def one_size(count: int) -> dict[str, Any]:
     from affiche.local.emulator import free_port
     from affiche.local.runner import start
 
     figures: dict[str, Any] = {}
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="affiche-bench-") as folder:
-        instance = start(free_port(), Path(folder), empty=True)
+        instance = start(port, Path(folder), empty=True)
         instance.start_background()
         try:
             client = httpx.Client(base_url=instance.url, timeout=120)
@@ -137,14 +167,21 @@ def one_size(count: int) -> dict[str, Any]:
                 client.get("/app/").raise_for_status()
                 home.append((time.perf_counter() - started) * 1000)
             figures.update(_build_figures())
+            # The seeded events went straight into the table, so the outbox never published
+            # them: publish the whole site as it would be at this size, or the restart below
+            # would restore a site without them.
+            assert instance.site is not None
+            instance.site.build()
         finally:
             instance.stop()
         started = time.perf_counter()
-        again = start(free_port(), Path(folder))
+        again = start(port, Path(folder))
         again.start_background()
         try:
             again.wait_idle(120)
             figures["runner_restart_s"] = round(time.perf_counter() - started, 2)
+            again.wait_idle(60)
+            figures.update(_idle_figures())
         finally:
             again.stop()
     outbox_ddb = {k: v for k, v in counts.items() if k.startswith("outbox.dynamodb.")}

@@ -2,16 +2,17 @@
 
 Start-up order matters: the stream is read from LATEST *after* the saved data is imported (so a
 restart does not replay old activities to remote servers), then the demo is seeded (new activities,
-published by the poller), then a full build fills the bucket with everything imported."""
+published by the poller), then the bucket is filled with everything imported: the site saved at
+the last clean stop when nothing is in doubt (saved_site.py), else a full build."""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
-import tempfile
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ from affiche.aws import reset_clients
 from affiche.config import get_settings, reset_settings
 from affiche.local.emulator import Emulator, start_emulator
 from affiche.local.gateway import Gateway, load_handlers
-from affiche.local.journal import Journal, fold, load
+from affiche.local.journal import Journal, fold, has_changes, load
 from affiche.local.pollers import Poller, QueuePoller, SchedulePoller, StreamPoller
 from affiche.local.queue_journal import QueueJournal
 from affiche.local.resources import create_resources
+from affiche.local.saved_site import SavedSite
 from affiche.store import backup
 
 log = logging.getLogger("affiche.local")
@@ -43,6 +45,7 @@ class Instance:
     saver: Saver
     admin_login: tuple[str, str] | None = None
     threads: list[threading.Thread] = field(default_factory=list)
+    site: SavedSite | None = None
 
     @property
     def url(self) -> str:
@@ -60,6 +63,7 @@ class Instance:
         """Block until every poller found nothing to do (tests: 'the change is published')."""
         for poller in self.pollers:
             poller.idle.clear()
+            poller.wake()  # an idle poller looks again only now and then (pollers.IDLE_LOOK)
         for poller in self.pollers:
             if not poller.idle.wait(timeout):
                 raise TimeoutError(f"{poller.name} still busy after {timeout}s")
@@ -79,6 +83,14 @@ class Instance:
         # After the pollers: what they sent or deleted while the saver stopped is in the snapshot.
         self.saver.queues.compact()
         self.saver.queues.close()
+        if self.site is not None:
+            # Stamped only if the export holds every write the bucket may reflect: the fold
+            # covered the outbox's work, nothing was written since, every poller has stopped.
+            try:
+                self.site.save(self.saver.saved and self.saver.journal.entries == 0
+                               and not any(poller.is_alive() for poller in self.pollers))
+            except Exception:  # no list saved: the next start builds the site, as it used to
+                log.exception("the site could not be saved in %s", self.data)
         self.emulator.stop()
 
 
@@ -99,6 +111,7 @@ class Saver(threading.Thread):
         self.outbox = outbox
         self.stopping = threading.Event()
         self.lock = threading.Lock()
+        self.saved = False  # whether the last fold (at stop) covered every change
 
     def save(self) -> bool:
         """Fold the journal into the export; False when the outbox is still busy (kept)."""
@@ -117,6 +130,7 @@ class Saver(threading.Thread):
         # last write; the poll after the next "nothing new" certainly started after it.
         for _ in range(2):
             self.outbox.idle.clear()
+            self.outbox.wake()
             if not self.outbox.idle.wait(SETTLE_TIMEOUT):
                 return False
         return True
@@ -136,7 +150,7 @@ class Saver(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=5)
-        self.save()
+        self.saved = self.save()
         self.journal.close()
 
 
@@ -167,7 +181,7 @@ def _instance_key() -> None:
 
 
 def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = False,
-          public_url: str | None = None) -> Instance:
+          public_url: str | None = None, rebuild: bool = False) -> Instance:
     data = data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     emulator = start_emulator()
@@ -175,7 +189,8 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     queues = create_resources()
     os.environ["AFFICHE_DELIVERY_QUEUE_URL"] = queues["queue"]
     reset_settings()
-    imported, unfinished = load(data, data / TABLE_FILE)
+    replayed = has_changes(data)  # before `load` empties the journal
+    imported, unfinished = load(data, data / TABLE_FILE, emulator.server.lock)
     backup.import_media(data)
     _instance_key()
     settings = get_settings()
@@ -189,10 +204,11 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     stream = StreamPoller(get_settings().table_name, outbox,
                           on_failure_queue=queues["stream_failures"])
     saver = Saver(data, journal, stream, queues_journal)
+    site = SavedSite.open(data, settings.site_bucket, emulator.server.lock)
     admin_login = None
     if imported == 0:
         admin_login = _seed(empty)
-    _full_build()
+    _fill_bucket(site, replayed, rebuild)
     stream.catch_up(unfinished)
     from affiche.local.clock import ClockPoller
     from functions.outbox.clock import lambda_handler as clock
@@ -201,11 +217,14 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     pollers: list[Poller] = [stream, QueuePoller(queues["queue"], outbox),
                              SchedulePoller("reminders", reminders, REMINDER_INTERVAL),
                              ClockPoller(clock)]
+    # The emulator wakes the pollers a write concerns: they do not poll in a loop.
+    emulator.server.recorder.on_table_write = stream.wake
+    emulator.server.recorder.on_queue_send = pollers[1].wake
     for poller in pollers:
         poller.start()
     saver.start()
     gateway = Gateway(port, get_settings().site_bucket, handlers)
-    return Instance(port, data, emulator, gateway, pollers, saver, admin_login)
+    return Instance(port, data, emulator, gateway, pollers, saver, admin_login, site=site)
 
 
 def _seed(empty: bool) -> tuple[str, str]:
@@ -222,19 +241,30 @@ def _seed(empty: bool) -> tuple[str, str]:
     return admin.email, password
 
 
-def _full_build() -> None:
-    from affiche.build import build, sync_to_bucket
+def _fill_bucket(site: SavedSite, replayed: bool, rebuild: bool) -> None:
+    """The site saved at the last stop, brought up to the clock; else a full build."""
+    now = datetime.now(UTC)
+    reason = "asked for (--rebuild)" if rebuild else site.reason_to_rebuild(replayed, now)
+    if reason is None and site.restore(now):
+        try:
+            swept = site.catch_up(now)
+        except Exception:  # the build below renders everything for the time anyway
+            log.exception("the saved site could not be brought up to the clock")
+            reason = "the catch-up with the clock failed"
+        else:
+            log.info("site restored from %s (%d files, %d artifacts re-rendered for the time)",
+                     site.folder, len(site.files), swept)
+            return
+    log.info("full build of the site: %s", reason or "a saved file is missing or altered")
+    site.build()
 
-    with tempfile.TemporaryDirectory(prefix="affiche-build-") as folder:
-        build(Path(folder))
-        sync_to_bucket(Path(folder), get_settings().site_bucket)
 
-
-def serve(port: int, data: Path, *, empty: bool = False, public_url: str | None = None) -> None:
+def serve(port: int, data: Path, *, empty: bool = False, public_url: str | None = None,
+          rebuild: bool = False) -> None:
     """Run until interrupted; what `make run` starts."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # one credentials line per client
-    instance = start(port, data, empty=empty, public_url=public_url)
+    instance = start(port, data, empty=empty, public_url=public_url, rebuild=rebuild)
     if instance.admin_login:
         email, password = instance.admin_login
         print(f"\nFirst start: an administrator account was created.\n"

@@ -32,8 +32,10 @@ def restore_env() -> Iterator[None]:
     reset_clients()
 
 
-def running(data: Path, *, empty: bool = False) -> Instance:
-    instance = start(free_port(), data, empty=empty)
+def running(data: Path, *, empty: bool = False, port: int | None = None) -> Instance:
+    """`port`: the same one as a previous run restarts as `make run` does (the public URL, in
+    every page, stays the same: the site saved at stop can be restored)."""
+    instance = start(port or free_port(), data, empty=empty)
     instance.start_background()
     return instance
 
