@@ -24,7 +24,7 @@ def record(activity: Activity) -> None:
     previous = snapshot.pop("previous_begins_on", None)
     event = Event.from_dict(snapshot)
     tag_index.write(tag_index.requests_for(event, lost) + month_index.requests_for(event))
-    month_index.left_behind(event, _month_before(event, previous))
+    month_index.left_behind(event, _month_before(event, previous), lost)
 
 
 def _month_before(event: Event, previous: Any) -> tuple[int, int]:

@@ -1,12 +1,14 @@
-"""Each group's months that hold a listed event: what its archive pages and sitemaps link, read in
-one Query at any size.
+"""Each group's and each tag's months that hold a listed event: what their archive pages and
+sitemaps link, read in one Query at any size.
 
 The year page `/@{group}/events/{yyyy}/` links the months holding a listed event, the group page
 and the sitemaps the years. They used to find them by reading the date index: the first and last
 events, then one short read per month of each year (14 Queries per publish for a group spanning
 a year, more as it spans more), so a publish cost more as the group grew older. Now one row per
 (group, month) sits in the group's own partition `MONTHS#{group}` (sort key `yyyy-mm`, the local
-month of the event's start, archive.local_month), and one Query reads them all.
+month of the event's start, archive.local_month), and one Query reads them all. A tag has the
+same rows in `TAGMONTHS#{tag}`, so its page links its years without reading every event it ever
+had (tag_index.py).
 
 The rows are derived data, kept like the tag index (tag_index.py) and written in the same batch:
 the outbox puts the row of an event's month as it publishes a listed event (a put is idempotent,
@@ -29,50 +31,75 @@ def partition(group: str) -> str:
     return f"MONTHS#{group}"
 
 
-def _sk(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
+def tag_partition(tag: str) -> str:
+    return f"TAGMONTHS#{tag}"
 
 
-def _key(group: str, year: int, month: int) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": partition(group)}, "sk": {"S": _sk(year, month)}}
+def _key(pk: str, year: int, month: int) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": pk}, "sk": {"S": f"{year:04d}-{month:02d}"}}
+
+
+def _partitions(event: Event) -> list[str]:
+    """Where the event's month is listed while it is listed: its group's and its tags'."""
+    if not event.listed or event.is_remote:
+        return []
+    return [partition(event.group), *(tag_partition(tag) for tag in sorted(event.tags))]
 
 
 def requests_for(event: Event) -> list[dict[str, Any]]:
-    """The row of the event's month while it is one of its group's listed events."""
-    if not event.listed or event.is_remote:
-        return []
+    """The rows of the event's month while it is one of the listed events."""
     year, month = local_month(event)
-    return [{"PutRequest": {"Item": {**_key(event.group, year, month), "kind": {"S": KIND}}}}]
+    return [{"PutRequest": {"Item": {**_key(pk, year, month), "kind": {"S": KIND}}}}
+            for pk in _partitions(event)]
 
 
 def months(store: Any, group: str) -> list[tuple[int, int]]:
     """The (year, month) pairs of the group holding a listed event, oldest first: one Query.
     `store` is a DynamoRepository or the full build's SnapshotStore."""
+    return _months(store, partition(group))
+
+
+def months_of_tag(store: Any, tag: str) -> list[tuple[int, int]]:
+    return _months(store, tag_partition(tag))
+
+
+def _months(store: Any, pk: str) -> list[tuple[int, int]]:
     found = []
-    for item in store.model.query(partition(group)):
+    for item in store.model.query(pk):
         year, month = item.sk.split("-")
         found.append((int(year), int(month)))
     return sorted(found)
 
 
-def left_behind(event: Event, before: tuple[int, int]) -> None:
-    """Drop the row of the month the event was in before the change (`before`) when it now
-    holds no listed event of the group: a move, an unlisting or a deletion emptied it. A
-    publish that leaves the event in its month reads nothing."""
-    if event.is_remote or (event.listed and local_month(event) == before):
+def left_behind(event: Event, before: tuple[int, int], lost_tags: list[str]) -> None:
+    """Drop the rows of the month the event was in before the change (`before`), for its
+    group and for each tag it had, when that month holds no listed event of it any more: a
+    move, an unlisting, a deletion or a lost tag emptied it. A publish that leaves the event
+    in its month with its tags reads nothing."""
+    if event.is_remote:
         return
+    stays = event.listed and local_month(event) == before
+    emptied: list[str] = []
     from affiche.store.repository import DynamoRepository
 
     repo = DynamoRepository()
     start, end = month_bounds(*before)
-    if any(e.listed and local_month(e) == before
-           for e in repo.events_of_group_between(event.group, start, end)):
-        return
-    from affiche.aws import client
-    from affiche.config import get_settings
+    if not stays and not any(e.listed and local_month(e) == before
+                             for e in repo.events_of_group_between(event.group, start, end)):
+        emptied.append(partition(event.group))
+    from affiche.publish import tag_index
 
-    client("dynamodb").delete_item(TableName=get_settings().table_name,
-                                   Key=_key(event.group, *before))
+    for tag in sorted(set(lost_tags) | (set() if stays else set(event.tags))):
+        if not any(r.year == f"{before[0]:04d}" and r.month == f"{before[1]:02d}"
+                   for r in tag_index.rows_between(repo, tag, start, end)):
+            emptied.append(tag_partition(tag))
+    if emptied:
+        from affiche.aws import client
+        from affiche.config import get_settings
+
+        ddb, table = client("dynamodb"), get_settings().table_name
+        for pk in emptied:
+            ddb.delete_item(TableName=table, Key=_key(pk, *before))
 
 
 def missing(store: Any) -> list[dict[str, Any]]:

@@ -96,6 +96,10 @@ def _points(planned: list[tuple[str, ...]]) -> tuple[list[tuple[type, str]], lis
     return wanted, counters
 
 
+def _is_month(year: str, month: str) -> bool:
+    return year.isdigit() and month.isdigit() and 1 <= int(month) <= 12
+
+
 def _objects_of(activities: list[Activity]) -> list[tuple[type, str]]:
     """The events and posts the activities are about, unless they announce their deletion."""
     kinds: dict[str, type] = {"event": Event, "post": Post}
@@ -124,7 +128,6 @@ class Renderer:
         self._actors: dict[str, Actor | None] = {}
         self._records: dict[tuple[type, str], Any] = {}
         self._counters: dict[str, int] = {}
-        self._tag_rows_cache: dict[str, list[Any]] = {}
 
     # --- helpers --------------------------------------------------------------------------------
     @property
@@ -205,7 +208,7 @@ class Renderer:
                 wanted += _objects_of(self._outbox_page(args[0]))
             elif name == "tag":
                 wanted += [(Event, r.uuid) for r in self._soonest_tagged(args[0])]
-            elif name == "tag_month":
+            elif name == "tag_month" and _is_month(*args[1:]):
                 wanted += [(Event, r.uuid) for r in self._tag_month_rows(*args)]
         # One request: what does not fit is read by the page that shows it.
         self._read(list(dict.fromkeys(wanted))[:READ_AHEAD - len(counters)], counters)
@@ -305,13 +308,11 @@ class Renderer:
 
     def tag(self, tag: str) -> Output:
         """/tags/{tag}/: its soonest upcoming events, and a link to each year that has one."""
-
-        tagged = self._tag_rows(tag)
+        years = sorted({str(year) for year, _ in self._tag_months(tag)})
+        if not years:  # a tag only private events carry (or none any more) has no page
+            return Output(deletes=[f"tags/{tag}/index.html"])
         events = [e for e in self._tagged(tag, self._soonest_tagged(tag))
                   if e.begins_on >= self.now and not self._suspended_group(e.group)]
-        years = sorted({r.year for r in tagged})
-        if not tagged:  # a tag only private events carry (or none any more) has no page
-            return Output(deletes=[f"tags/{tag}/index.html"])
         return Output([self.html(f"tags/{tag}/index.html", "events.html", events=events,
                                  heading=f"Events tagged #{tag}", noindex=False,
                                  archive_base=f"/tags/{tag}/", archive_years=years,
@@ -320,9 +321,9 @@ class Renderer:
 
     def tag_archive(self, tag: str, year: str) -> Output:
         """/tags/{tag}/{year}/: a link to each month of the year holding a listed event with
-        the tag (local time of each event), from the tag's rows alone (no event read)."""
+        the tag (local time of each event), from the tag's month index (no event read)."""
         key = f"tags/{tag}/{year}/index.html"
-        months = sorted({r.month for r in self._tag_rows(tag) if r.year == year})
+        months = [f"{m:02d}" for y, m in self._tag_months(tag) if str(y) == year]
         if not months or not year.isdigit():
             return Output(deletes=[key])
         heading = f"Events tagged #{tag} in {year}"
@@ -337,6 +338,8 @@ class Renderer:
         """/tags/{tag}/{year}/{month}/: every listed event with the tag in one month, past and
         upcoming. Only changes to that month's events touch it, and it reads them alone."""
         key = f"tags/{tag}/{year}/{month}/index.html"
+        if not _is_month(year, month):
+            return Output(deletes=[key])
         events = [e for e in self._tagged(tag, self._tag_month_rows(tag, year, month))
                   if local_month(e) == (int(year), int(month))
                   and not self._suspended_group(e.group)]
@@ -348,21 +351,37 @@ class Renderer:
                                  page_meta=self._meta(heading, f"{self.settings.public_url}"
                                                                f"/tags/{tag}/{year}/{month}/"))])
 
-    def _tag_rows(self, tag: str) -> list[Any]:
-        """The tag's index rows, read once: its page and its year pages share them."""
-        from affiche.publish import tag_index
+    def _tag_months(self, tag: str) -> list[tuple[int, int]]:
+        """The months holding a listed event with the tag (month_index.py): one Query."""
+        from affiche.publish import month_index
 
-        if tag not in self._tag_rows_cache:
-            self._tag_rows_cache[tag] = tag_index.rows(self.store, tag)
-        return self._tag_rows_cache[tag]
+        if f"tag_months:{tag}" not in self._once:
+            self._once[f"tag_months:{tag}"] = month_index.months_of_tag(self.store, tag)
+        months: list[tuple[int, int]] = self._once[f"tag_months:{tag}"]
+        return months
 
     def _soonest_tagged(self, tag: str) -> list[Any]:
+        """The index rows of the tag page's events: one Query of at most a page of rows."""
         from affiche.publish import tag_index
 
-        return tag_index.upcoming(self._tag_rows(tag), self.now, UPCOMING_LIMIT)
+        if f"soonest:{tag}" not in self._once:
+            self._once[f"soonest:{tag}"] = tag_index.upcoming_rows(self.store, tag, self.now,
+                                                                   UPCOMING_LIMIT)
+        rows: list[Any] = self._once[f"soonest:{tag}"]
+        return rows
 
     def _tag_month_rows(self, tag: str, year: str, month: str) -> list[Any]:
-        return [r for r in self._tag_rows(tag) if r.year == year and r.month == month]
+        """The index rows of one month of the tag (a margin of a day each side, then the
+        event's local month): one Query of that month's rows."""
+        from affiche.publish import tag_index
+
+        name = f"tag_month:{tag}:{year}:{month}"
+        if name not in self._once:
+            start, end = month_bounds(int(year), int(month))
+            self._once[name] = [r for r in tag_index.rows_between(self.store, tag, start, end)
+                                if r.year == year and r.month == month]
+        rows: list[Any] = self._once[name]
+        return rows
 
     def _tagged(self, tag: str, wanted: list[Any]) -> list[Event]:
         """The events of `wanted` rows still listed with `tag`, reading only those this

@@ -122,9 +122,25 @@ def write(requests: list[dict[str, Any]]) -> None:
 
 
 def rows(store: Any, tag: str) -> list[Row]:
-    """Every row of `tag`, soonest first: one Query (rows are a few dozen bytes, so one page
-    holds thousands). `store` is a DynamoRepository or the full build's SnapshotStore."""
+    """Every row of `tag`, soonest first (the scheduled jobs and tests; pages read bounded
+    slices: `upcoming_rows`, `rows_between`). `store` is a DynamoRepository or the full
+    build's SnapshotStore."""
     return [Row.parse(r.gsi2sk) for r in store.model.gsi2.query(f"TAG#{tag}")]
+
+
+def upcoming_rows(store: Any, tag: str, now: datetime, limit: int = PAGE) -> list[Row]:
+    """The rows of the `limit` soonest events with `tag` beginning at or after `now`: one
+    Query of at most `limit` rows, whatever the number the tag has."""
+    found = store.model.gsi2.query(f"TAG#{tag}", store.model.gsi2sk >= now.isoformat(),
+                                   limit=limit)
+    return [Row.parse(r.gsi2sk) for r in found]
+
+
+def rows_between(store: Any, tag: str, start: datetime, end: datetime) -> list[Row]:
+    """The rows of the events with `tag` beginning in [start, end): a month page's."""
+    found = store.model.gsi2.query(f"TAG#{tag}",
+                                   store.model.gsi2sk.between(start.isoformat(), end.isoformat()))
+    return [Row.parse(r.gsi2sk) for r in found]
 
 
 def events_of(store: Any, tag: str, wanted: list[Row]) -> list[Event]:
@@ -138,17 +154,6 @@ def listed_with(tag: str, events: list[Event | None]) -> list[Event]:
     """Those of `events` that still carry `tag` and are listed: a row a failed publish left
     behind is no reason to list an event that lost the tag."""
     return [e for e in events if isinstance(e, Event) and e.listed and tag in e.tags]
-
-
-def upcoming(tagged: list[Row], now: datetime, limit: int = PAGE) -> list[Row]:
-    moment = now.isoformat()
-    return [r for r in tagged if r.begins >= moment][:limit]
-
-
-def upcoming_tagged(store: Any, tag: str, now: datetime, limit: int = PAGE) -> list[Event]:
-    """The listed events carrying `tag` that begin at or after `now`, soonest first."""
-    return [e for e in events_of(store, tag, upcoming(rows(store, tag), now, limit))
-            if e.begins_on >= now]
 
 
 def missing(store: Any) -> list[dict[str, Any]]:
