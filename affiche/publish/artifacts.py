@@ -38,7 +38,8 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
         planned += [("actor", activity.object_key), ("home",), ("nodeinfo",), ("sitemaps",),
                     *_suspension(activity), *_group_search(activity)]
     elif activity.object_kind == "event":
-        planned += [("event", activity.object_key), ("actor", str(obj.get("group"))), *INSTANCE,
+        planned += [("event", activity.object_key), ("group_listings", str(obj.get("group"))),
+                    *INSTANCE,
                     ("search", "event", activity.object_key)]
         tags = list(dict.fromkeys([*obj.get("tags", []), *obj.get("previous_tags", [])]))
         planned += [("tag", tag) for tag in tags]
@@ -65,11 +66,13 @@ def _touched_by_published(activity: Activity) -> list[Artifact]:
     elif activity.object_kind == "instance":
         # openRegistrations follows the registration mode; the name and the pages are edited
         # online (affiche/domain/instance_config.py)
-        planned += [("nodeinfo",), ("instance_pages",)]
+        planned += [("nodeinfo",), ("instance_pages",), ("instance_constants",)]
     if activity.target:
         planned.append(("actor", activity.target))
     # Remote actors and their events are keyed by URL and never become files here.
     planned = [a for a in planned if not any(is_remote_name(arg) for arg in a[1:])]
+    # The whole actor covers the part of it an event changes.
+    planned = [a for a in planned if a[0] != "group_listings" or ("actor", a[1]) not in planned]
     return list(dict.fromkeys(planned))
 
 
@@ -94,6 +97,7 @@ def everything(store: Any) -> list[Artifact]:
     """Every artifact the store holds (full build)."""
     planned: list[Artifact] = list(INSTANCE)
     planned.append(("instance_actor",))  # never changes after its key is made: full builds only
+    planned.append(("instance_constants",))  # the address's files: full builds, settings
     planned.append(("search_page",))  # the same page whatever the content: full builds only
     tags: set[str] = set()
     for actor in store.all_of_kind(Actor.kind):

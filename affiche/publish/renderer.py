@@ -43,7 +43,11 @@ INSTANCE_PAGES = {"about": "About", "rules": "Rules", "terms": "Terms of service
 
 
 # Artifacts naming one item, by artifact name: `Renderer.prime` reads them all in one batch.
-POINT_KINDS: dict[str, type] = {"event": Event, "post": Post, "actor": Actor}
+POINT_KINDS: dict[str, type] = {"event": Event, "post": Post, "actor": Actor,
+                                "group_listings": Actor}
+# A group's files an event changes (Renderer.group_listings).
+GROUP_LISTING_FILES = frozenset({"index.html", "outbox.json", "events.json", "feed.atom",
+                                 "feed.ics", "sitemap.xml"})
 NODEINFO_COUNTERS = ("users", "local_posts", "local_groups")
 # Items `Renderer.prime` reads ahead at most: one BatchGetItem. Pages read what is left over.
 READ_AHEAD = 100
@@ -68,6 +72,15 @@ class Output:
         self.deletes.extend(other.deletes)
         self.search.update(other.search)
         return self
+
+    def supersede(self, other: Output) -> Output:
+        """Add `other` as rendered after this output: what it writes or deletes replaces what
+        this output did to the same keys (a year page writes the placeholder sitemap of a month
+        whose page, rendered before it, deleted it), so the whole can be applied at once."""
+        changed = {f.key for f in other.files} | set(other.deletes)
+        self.files = [f for f in self.files if f.key not in changed]
+        self.deletes = [key for key in self.deletes if key not in changed]
+        return self.extend(other)
 
 
 def _month_name(year: int, month: int) -> str:
@@ -204,7 +217,7 @@ class Renderer:
             return
         wanted, counters = _points(planned)
         for name, *args in planned:
-            if name == "actor":
+            if name in ("actor", "group_listings"):
                 wanted += _objects_of(self._outbox_page(args[0]))
             elif name == "tag":
                 wanted += [(Event, r.uuid) for r in self._soonest_tagged(args[0])]
@@ -294,11 +307,33 @@ class Renderer:
     def home(self) -> Output:
         groups = self._listed_groups()
         base = self.settings.public_url
-        # The site's 404 page shares the home page's navigation, so it is rendered with it.
         return Output([self.html("index.html", "home.html", events=self._upcoming(),
                                  groups=groups, noindex=False,
-                                 page_meta=self._meta(self.settings.instance_name, f"{base}/")),
-                       self.html("404.html", "404.html", noindex=True)])
+                                 page_meta=self._meta(self.settings.instance_name, f"{base}/"))])
+
+    def instance_constants(self) -> Output:
+        """Files that depend on the instance's configuration alone (its address, its name), not
+        on what it holds: the 404 page, robots.txt, NodeInfo's and host-meta's discovery
+        documents. Full builds and changes of the instance's settings write them; content
+        changes never do (four uploads fewer per publish)."""
+        base = self.settings.public_url
+        discovery = {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+                                "href": f"{base}/nodeinfo/2.1"},
+                               # FEP-2677: where the instance (Application) actor lives
+                               {"rel": instance_actor.NODEINFO_REL,
+                                "href": instance_actor.actor_id(base)}]}
+        host_meta = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+            f'  <Link rel="lrdd" template="{base}/.well-known/webfinger?resource={{uri}}"/>\n'
+            "</XRD>\n"
+        )
+        return Output([
+            self.html("404.html", "404.html", noindex=True),
+            File("robots.txt", sitemap.robots(base), "text/plain; charset=utf-8"),
+            File(".well-known/nodeinfo.json", dump_json(discovery), "application/json"),
+            File(".well-known/host-meta.xml", host_meta.encode(), "application/xrd+xml"),
+        ])
 
     def events_index(self) -> Output:
         return Output([self.html("events/index.html", "events.html", events=self._upcoming(),
@@ -418,7 +453,7 @@ class Renderer:
 
     # --- search engines ---------------------------------------------------------------------------
     def sitemaps(self) -> Output:
-        """robots.txt, the sitemap index and the instance's own sitemap (sitemap.py); each
+        """The sitemap index and the instance's own sitemap (sitemap.py); each
         listed group's sitemap is written with its page (`actor`)."""
         base = self.settings.public_url
         site = [sitemap.Url(f"{base}/"), sitemap.Url(f"{base}/events/"),
@@ -437,7 +472,6 @@ class Renderer:
                               for year in sorted(self._archive_years(group.name))
                               for month in range(1, 13)]
         return Output([
-            File("robots.txt", sitemap.robots(base), "text/plain; charset=utf-8"),
             File("sitemap.xml", sitemap.index(locations), sitemap.CONTENT_TYPE),
             File("sitemap-site.xml", sitemap.urlset(site), sitemap.CONTENT_TYPE),
         ])
@@ -475,11 +509,6 @@ class Renderer:
 
     def nodeinfo(self) -> Output:
         base = self.settings.public_url
-        discovery = {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-                                "href": f"{base}/nodeinfo/2.1"},
-                               # FEP-2677: where the instance (Application) actor lives
-                               {"rel": instance_actor.NODEINFO_REL,
-                                "href": instance_actor.actor_id(base)}]}
         if all(name in self._counters for name in NODEINFO_COUNTERS):
             counts = {name: self._counters[name] for name in NODEINFO_COUNTERS}
         else:
@@ -498,17 +527,7 @@ class Renderer:
             "metadata": {"nodeName": self._stored_name() or self.settings.instance_name,
                          "localGroups": counts["local_groups"]},
         }
-        host_meta = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
-            f'  <Link rel="lrdd" template="{base}/.well-known/webfinger?resource={{uri}}"/>\n'
-            "</XRD>\n"
-        )
-        return Output([
-            File(".well-known/nodeinfo.json", dump_json(discovery), "application/json"),
-            File("nodeinfo/2.1.json", dump_json(info), NODEINFO_21),
-            File(".well-known/host-meta.xml", host_meta.encode(), "application/xrd+xml"),
-        ])
+        return Output([File("nodeinfo/2.1.json", dump_json(info), NODEINFO_21)])
 
     def instance_actor(self) -> Output:
         """actor.json: the instance actor (FEP-2677), whose key signs our fetches."""
@@ -613,6 +632,16 @@ class Renderer:
                                                     text_of(actor.summary_html), image,
                                                     "profile")))
         return Output(files)
+
+    def group_listings(self, name: str) -> Output:
+        """What an event's change alters of its group's files: the page, the outbox, the
+        events collection, the feeds and the sitemap; its actor document, followers,
+        following and posts stay as they are (`actor` writes them all)."""
+        output = self.actor(name)
+        if output.deletes:  # gone: every file and its Tombstone, as `actor` decided
+            return output
+        return Output([f for f in output.files if f.key.removeprefix(f"@{name}/")
+                       in GROUP_LISTING_FILES])
 
     def _outbox(self, actor: Actor) -> dict[str, Any]:
         # Membership activities carry a public audience when they change the member count (so the

@@ -31,8 +31,15 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
         done.update(planned)
     renderer.prime(planned)
     output = Output()
-    for artifact in planned:  # each written once rendered: the object's own page comes first
-        part = artifacts.render(renderer, [artifact])
+    # The object's own page goes out first, alone (a remote server fetching it on receipt of
+    # the delivery, a visitor following the API's answer); then every other page of the change
+    # in one parallel upload rather than one round of uploads per page.
+    for batch in (planned[:1], planned[1:]):
+        if not batch:
+            continue
+        part = Output()
+        for artifact in batch:
+            part.supersede(artifacts.render(renderer, [artifact]))
         writer.apply(part)
         output.extend(part)
     # Markers of what this change brings back (a restore), unless a page just written is still

@@ -45,7 +45,7 @@ def test_actor_json_is_an_application_with_a_stable_key(aws: Path) -> None:
 
 
 def test_nodeinfo_links_the_instance_actor(aws: Path) -> None:
-    files = rendered("nodeinfo")
+    files = rendered("instance_constants")
     discovery, _ = files[".well-known/nodeinfo.json"]  # type: ignore[misc]
     assert {"rel": "https://www.w3.org/ns/activitystreams#Application",
             "href": "https://affiche.test/actor"} in discovery["links"]

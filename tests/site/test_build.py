@@ -275,13 +275,13 @@ def test_full_build_matches_publishing_each_change_as_it_happens(world: World,
                                                   artifacts.everything(world.repo)).files}
     assert sorted(set(written) - set(full)) == []
     # (but what no activity ever announced: the instance actor, the golden event stored directly,
-    # and the search page, which no change alters)
+    # the search page, which no change alters, and the files of the instance's address alone)
     missing = sorted(store_keys - set(written))
-    assert missing == ["actor.json", *(f"events/{GOLDEN_UUID}/{name}"
+    assert missing == [".well-known/host-meta.xml", ".well-known/nodeinfo.json", "404.html",
+                       "actor.json", *(f"events/{GOLDEN_UUID}/{name}"
                                        for name in ("event.ics", "index.html", "index.json")),
-                       "search/index.html", "tags/night/2030/06/index.html",
-                       "tags/night/2030/index.html",
-                       "tags/night/index.html"], missing
+                       "robots.txt", "search/index.html", "tags/night/2030/06/index.html",
+                       "tags/night/2030/index.html", "tags/night/index.html"], missing
     assert [key for key in written if written[key] != full[key]
             and not key.startswith(search_index.PREFIX)] == []
     from_build = search_entries(full)
