@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     failed_action.add_parser("replay", help="run the outbox on each again; kept if it fails")
     commands.add_parser("reindex-staff", help="list existing moderators and administrators "
                         "in the role index (once, after upgrading to a release that has it)")
+    commands.add_parser("reindex-events", help="give existing private events and drafts their "
+                        "key in the members' index (once, after a stack update that adds it)")
     admin = commands.add_parser("admin", help="instance administrators")
     admin_what = admin.add_subparsers(dest="action", required=True)
     create = admin_what.add_parser(
@@ -65,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return _deliveries(args)
     if args.command == "failures":
         return _failures(args.action)
-    if args.command == "reindex-staff":
-        return _reindex_staff()
+    if args.command in ("reindex-staff", "reindex-events"):
+        return _reindex_staff() if args.command == "reindex-staff" else _reindex_events()
     if args.command == "dev":
         from affiche.local.runner import serve
 
@@ -86,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"{export_table(args.file)} items exported to {args.file}")
     elif args.command == "restore":
-        from affiche.store.backup import import_table
+        from affiche.store.backup import import_table, reindex_events
 
         print(f"{import_table(args.file)} items imported from {args.file}")
+        # An export of an older release lacks the keys of the indexes added since.
+        print(f"{reindex_events()} event(s) indexed")
     return 0
 
 
@@ -106,6 +110,15 @@ def _reindex_staff() -> int:
     for account in staff:
         repo.commit(ChangeSet().put(account))
     print(f"{len(staff)} moderator and administrator account(s) indexed")
+    return 0
+
+
+def _reindex_events() -> int:
+    """Give the events saved before the members' index (gsi3) their key in it (store/backup.py);
+    safe to run again."""
+    from affiche.store.backup import reindex_events
+
+    print(f"{reindex_events()} event(s) indexed")
     return 0
 
 

@@ -110,8 +110,8 @@ def members_events(ports: Ports, group: str, membership: Membership | None, *,
                    since: datetime | None = None) -> list[Event]:
     """The group's events `membership` may read that the public pages do not show: private
     events for members, drafts for moderators and above; soonest first."""
-    # Only events outside the public agenda come back from the table (private ones, drafts):
-    # public ones, however many, are filtered out there.
-    found = [e for e in ports.repo.group_events_in_order(group, start=since, unlisted=True)
+    # The group's own index of those (store/keys.py, gsi3): public events, however many, are
+    # not read at all.
+    found = [e for e in ports.repo.members_events_of_group(group, start=since)
              if not e.is_public and can_read(e, membership)]
     return sorted(found, key=lambda e: (e.begins_on, e.uuid))

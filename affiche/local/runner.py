@@ -196,6 +196,7 @@ def start(port: int = 8000, data: Path = Path(".affiche"), *, empty: bool = Fals
     settings = get_settings()
     journal = Journal(data, settings.table_name, settings.aws_region, settings.site_bucket)
     emulator.server.recorder.journal = journal  # from now on, each acknowledged write is kept
+    backup.reindex_events()  # data saved by an older release: its events' index keys (kept)
     queues_journal = QueueJournal.open(data, settings.aws_region)  # messages back in the queues
     emulator.server.recorder.queues = queues_journal
     handlers = load_handlers()

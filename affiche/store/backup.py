@@ -2,7 +2,12 @@
 
 The local runner saves its data folder with this and loads it at start; the same functions back
 `affiche backup` / `affiche restore` against AWS. Files are written atomically (temp + rename), so a
-crash mid-export leaves the previous export intact."""
+crash mid-export leaves the previous export intact.
+
+Items saved by an older release may lack index keys added since (store/keys.py):
+`reindex_events` gives events the keys this release computes for them; the local runner calls it
+at start, `affiche restore` after an import, and `affiche reindex-events` once after a stack
+update that adds an index."""
 
 from __future__ import annotations
 
@@ -46,6 +51,63 @@ def import_table(path: Path) -> int:
         while request:
             request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
     return len(items)
+
+
+def reindex_events() -> int:
+    """Set the index keys (gsi1-gsi3) that keys.keys_for computes today on the events saved
+    without a gsi3 key; returns how many were changed. The Scan's filter returns only those, and
+    of them only the ones not in the public agenda (a listed event is in no sparse index), so a
+    restart over thousands of public events parses a handful. The keys alone are updated, under
+    the version read: neither the version nor the content changes (no editor sees a conflict),
+    and an event written meanwhile already has the keys of its new state. Safe to run again.
+    """
+    from affiche.domain.model import Event
+
+    ddb = client("dynamodb")
+    table = get_settings().table_name
+    changed = 0
+    pages = ddb.get_paginator("scan").paginate(
+        TableName=table, ConsistentRead=True,
+        FilterExpression="#kind = :event AND attribute_not_exists(gsi3pk) "
+                         "AND (attribute_not_exists(gsi2pk) OR gsi2pk <> :listed)",
+        ExpressionAttributeNames={"#kind": "kind"},
+        ExpressionAttributeValues={":event": {"S": Event.kind}, ":listed": {"S": "EVENTS"}})
+    for page in pages:
+        for row in page["Items"]:
+            changed += _set_keys(ddb, table, row)
+    return changed
+
+
+def _set_keys(ddb: Any, table: str, row: dict[str, Any]) -> int:
+    from affiche.store.keys import keys_for
+    from affiche.store.repository import entity_of
+    from affiche.store.table import COUNTS, INDEX_ATTRIBUTES
+
+    version = row.get("version", {}).get("N")
+    counts = {name: row[name]["N"] for name in COUNTS if name in row}
+    wanted = keys_for(entity_of(row["kind"]["S"], row["data"]["S"], version, counts)).attributes()
+    sets = {name: wanted[name] for name in INDEX_ATTRIBUTES
+            if name in wanted and row.get(name, {}).get("S") != wanted[name]}
+    removes = [name for name in INDEX_ATTRIBUTES if name in row and name not in wanted]
+    if not sets and not removes:
+        return 0
+    values: dict[str, Any] = {f":{name}": {"S": value} for name, value in sets.items()}
+    update = " ".join(part for part in (
+        "SET " + ", ".join(f"{name} = :{name}" for name in sets) if sets else "",
+        "REMOVE " + ", ".join(removes) if removes else "") if part)
+    # Never creates an item: one deleted meanwhile stays deleted.
+    if version is None:
+        condition = "attribute_exists(pk) AND attribute_not_exists(#version)"
+    else:
+        condition, values[":version"] = "#version = :version", {"N": version}
+    try:
+        ddb.update_item(TableName=table, Key={"pk": row["pk"], "sk": row["sk"]},
+                        UpdateExpression=update, ConditionExpression=condition,
+                        ExpressionAttributeNames={"#version": "version"},
+                        **({"ExpressionAttributeValues": values} if values else {}))
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return 0  # written meanwhile, with the keys of its new state (or deleted)
+    return 1
 
 
 MEDIA_PREFIX = "media/"

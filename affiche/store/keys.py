@@ -37,6 +37,16 @@ acted (affiche/domain/group_activity.py decides which activities that is).
 | audit_entry | AUDIT#{id}        | A               | AUDIT / {at}#{id} (newest first; never deleted) |                   |
 | tag_entry   | EVENT#{uuid}      | TAG#{tag}       |                                    | TAG#{tag} / {begin}#{uuid}#{local year} (listed events; publish/tag_index.py) |
 | tag_name    | TAGS              | TAG#{tag}       |                                    | (every tag with a row above: /tags/ and the sitemap) |
+
+| kind        | gsi3 (pk / sk; sparse, see below)                                       |
+|-------------|-------------------------------------------------------------------------|
+| event       | GROUP#{group}#MEMBERS_EVENTS / {begin}#{id} (private events and drafts) |
+
+gsi3 is sparse: only an event the public pages do not show but the group's members may see (a
+private event or a draft, not deleted) is in it. The member's space (/app/) reads those with one
+short Query however many public events the group has; filtered out of gsi1, the same events cost
+a read of every public one (1 MB pages). Items written before gsi3 existed get their key from
+`affiche reindex-events` (store/backup.py).
 """
 
 from __future__ import annotations
@@ -94,6 +104,8 @@ class Keys:
     gsi1sk: str | None = None
     gsi2pk: str | None = None
     gsi2sk: str | None = None
+    gsi3pk: str | None = None
+    gsi3sk: str | None = None
     expires: datetime | None = None
 
     def attributes(self) -> dict[str, Any]:
@@ -164,8 +176,10 @@ def keys_for(entity: Record) -> Keys:
             )
         case Event():
             when = f"{entity.begins_on.isoformat()}#{entity.uuid}"
+            members = _members_agenda(entity)
             return Keys(pk, sk, gsi1pk=f"GROUP#{entity.group}#EVENTS", gsi1sk=when,
-                        gsi2pk=_agenda(entity), gsi2sk=when if _agenda(entity) else None)
+                        gsi2pk=_agenda(entity), gsi2sk=when if _agenda(entity) else None,
+                        gsi3pk=members, gsi3sk=when if members else None)
         case Post():
             when = f"{entity.published_at.isoformat()}#{entity.slug}"
             listed = entity.visibility == "public" and not entity.deleted and not entity.draft
@@ -297,6 +311,19 @@ def _agenda(event: Event) -> str | None:
     if event.deleted or event.draft or event.is_remote:
         return None
     return "OTHER_EVENTS"
+
+
+def members_agenda_partition(group: str) -> str:
+    return f"GROUP#{group}#MEMBERS_EVENTS"
+
+
+def _members_agenda(event: Event) -> str | None:
+    """The group's index (gsi3) of what only its members see: private events and drafts, which
+    `event_lifecycle.members_events` lists; none for what anyone may read (public and unlisted
+    events, shown by the public pages and the agenda of followed groups) nor deleted events."""
+    if event.deleted or event.is_public:
+        return None
+    return members_agenda_partition(event.group)
 
 
 def claim_key(claim: str) -> tuple[str, str]:

@@ -42,10 +42,11 @@ from affiche.store.keys import (
     claim_key,
     entity_key,
     keys_for,
+    members_agenda_partition,
     primary_key,
     resource_folder_partition,
 )
-from affiche.store.table import COUNTS, Counter, Item, Tallied, bind
+from affiche.store.table import COUNTS, INDEX_ATTRIBUTES, Counter, Item, Tallied, bind
 
 
 def to_item(entity: Record) -> Item:
@@ -87,7 +88,7 @@ def _counted_update(entity: Record, folded: list[Tally]) -> tuple[Item, list[Any
     item in the same transaction (DynamoDB takes one operation per item)."""
     item = to_item(entity)
     actions: list[Any] = [Item.kind.set(item.kind), Item.data.set(item.data)]
-    for name in ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "expires"):
+    for name in (*INDEX_ATTRIBUTES, "expires"):
         value, attribute = getattr(item, name), getattr(Item, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
     seeds = _counts_of(entity)
@@ -379,27 +380,32 @@ class DynamoRepository:
 
     def group_events_in_order(self, group: str, *, start: datetime | None = None,
                               end: datetime | None = None, newest_first: bool = False,
-                              page: int = 25, unlisted: bool = False) -> Iterator[Event]:
+                              page: int = 25) -> Iterator[Event]:
         """The group's events (every visibility) beginning in [start, end), read lazily by pages
         of `page` items in start order: a caller that stops after what it shows reads no more
-        (the group page, the member's agenda), whatever the number of events. `unlisted`: only
-        those outside the public agenda (no `EVENTS` gsi2 key), filtered by DynamoDB, so the
-        members' private events and drafts come back in one request among thousands of public."""
+        (the group page, the member's agenda), whatever the number of events."""
         sk = self.model.gsi1sk
         condition = (sk.between(start.isoformat(), end.isoformat()) if start and end
                      else sk >= start.isoformat() if start
                      else sk < end.isoformat() if end else None)
-        hidden = self.model.gsi2pk.does_not_exist() | (self.model.gsi2pk != "EVENTS")
         for item in self.model.gsi1.query(f"GROUP#{group}#EVENTS", condition,
-                                          hidden if unlisted else None,
-                                          scan_index_forward=not newest_first,
-                                          # DynamoDB applies a page size before the filter:
-                                          # filtered reads take 1 MB pages instead
-                                          page_size=None if unlisted else page):
+                                          scan_index_forward=not newest_first, page_size=page):
             event = from_item(item)
             assert isinstance(event, Event)
             if end is None or event.begins_on < end:
                 yield event
+
+    def members_events_of_group(self, group: str, *, start: datetime | None = None,
+                                page: int = 25) -> Iterator[Event]:
+        """The group's private events and drafts (not deleted) beginning at or after `start`,
+        soonest first, read lazily by pages from the sparse gsi3: what this costs depends on
+        them alone, not on the group's public events."""
+        condition = self.model.gsi3sk >= start.isoformat() if start else None
+        for item in self.model.gsi3.query(members_agenda_partition(group), condition,
+                                          page_size=page):
+            event = from_item(item)
+            assert isinstance(event, Event)
+            yield event
 
     def upcoming_events(self, now: datetime, limit: int = 50) -> list[Event]:
         items = self.model.gsi2.query("EVENTS", self.model.gsi2sk >= now.isoformat(), limit=limit)

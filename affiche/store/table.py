@@ -1,9 +1,9 @@
 """The one DynamoDB table, as a pynamodb model bound to its name and endpoint at runtime.
 
-Every entity is one item: `pk`/`sk` locate it, `gsi1`/`gsi2` serve the listings (see keys.py),
-`data` holds the entity's JSON. `version` is pynamodb's VersionAttribute, so every save and
-transaction carries an optimistic-locking condition for free. The TTL attribute is declared here,
-on the base model (pynamodb pitfall, DESIGN.md §7); moto never expires items, so readers also
+Every entity is one item: `pk`/`sk` locate it, `gsi1`/`gsi2`/`gsi3` serve the listings (see
+keys.py), `data` holds the entity's JSON. `version` is pynamodb's VersionAttribute, so every save
+and transaction carries an optimistic-locking condition for free. The TTL attribute is declared
+here, on the base model (pynamodb pitfall, DESIGN.md §7); moto never expires items, so readers also
 check `expires` themselves.
 
 Counts (COUNTS: a group's members, an event's participants) are kept out of `data`, each in an
@@ -34,6 +34,9 @@ from affiche.config import Settings, get_settings
 #: seeds the attribute with it (if_not_exists).
 COUNTS = ("member_count", "participant_count")
 
+#: The key attributes of the listings (GSIs), each set or absent as store/keys.py decides.
+INDEX_ATTRIBUTES = ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
+
 
 class Gsi1(GlobalSecondaryIndex["Item"]):
     class Meta:
@@ -53,6 +56,17 @@ class Gsi2(GlobalSecondaryIndex["Item"]):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi3(GlobalSecondaryIndex["Item"]):
+    """Sparse: a group's private events and drafts (keys.py)."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     class Meta:
         table_name = "unbound"  # set by bind(); never at import
@@ -66,6 +80,8 @@ class Item(Model):
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
     data = UnicodeAttribute(default="{}")
     version = VersionAttribute(null=True)
     expires = TTLAttribute(null=True)
@@ -74,6 +90,7 @@ class Item(Model):
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
+    gsi3 = Gsi3()
 
 
 class Tallied(Model):

@@ -86,7 +86,7 @@ def test_table_shape() -> None:
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"gsi1", "gsi2"}
+    assert set(indexes) == {"gsi1", "gsi2", "gsi3"}
     for name, index in indexes.items():
         assert index["KeySchema"] == [
             {"AttributeName": f"{name}pk", "KeyType": "HASH"},
@@ -94,7 +94,8 @@ def test_table_shape() -> None:
         ]
         assert index["Projection"] == {"ProjectionType": "ALL"}
     types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
-    assert types == dict.fromkeys(["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"], "S")
+    assert types == dict.fromkeys(["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk",
+                                   "gsi3sk"], "S")
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
