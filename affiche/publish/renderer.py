@@ -44,7 +44,7 @@ INSTANCE_PAGES = {"about": "About", "rules": "Rules", "terms": "Terms of service
 
 # Artifacts naming one item, by artifact name: `Renderer.prime` reads them all in one batch.
 POINT_KINDS: dict[str, type] = {"event": Event, "post": Post, "actor": Actor,
-                                "group_listings": Actor}
+                                "group_listings": Actor, "group_outbox": Actor}
 # A group's files an event changes (Renderer.group_listings).
 GROUP_LISTING_FILES = frozenset({"index.html", "outbox.json", "events.json", "feed.atom",
                                  "feed.ics", "sitemap.xml"})
@@ -101,12 +101,18 @@ def _points(planned: list[tuple[str, ...]]) -> tuple[list[tuple[type, str]], lis
     for name, *args in planned:
         if name in POINT_KINDS:
             wanted.append((POINT_KINDS[name], args[0]))
-        if name == "actor":
+        if name in ("actor", "group_listings"):  # the group page shows its follower count
             counters.append(f"followers:{args[0]}")
         elif name == "nodeinfo":
             wanted.append((InstanceSettings, InstanceSettings.key))
             counters += NODEINFO_COUNTERS
     return wanted, counters
+
+
+def _bound(starts: list[datetime], limit: int) -> datetime | None:
+    """The start of the last of `starts` (in order) when a listing of `limit` is full: an event
+    beginning later cannot be on it. None when it is not full: any event can."""
+    return starts[-1] if len(starts) >= limit else None
 
 
 def _is_month(year: str, month: str) -> bool:
@@ -217,7 +223,7 @@ class Renderer:
             return
         wanted, counters = _points(planned)
         for name, *args in planned:
-            if name in ("actor", "group_listings"):
+            if name in ("actor", "group_listings", "group_outbox"):
                 wanted += _objects_of(self._outbox_page(args[0]))
             elif name == "tag":
                 wanted += [(Event, r.uuid) for r in self._soonest_tagged(args[0])]
@@ -278,9 +284,63 @@ class Renderer:
         # Home, /events/, the feeds and every tag page read the same list: query it once.
         # A suspended group's events leave every listing (administration.py).
         if self._upcoming_cache is None:
-            self._upcoming_cache = [e for e in self.store.upcoming_events(self.now, UPCOMING_LIMIT)
+            read = self.store.upcoming_events(self.now, UPCOMING_LIMIT)
+            self._once["upcoming_bound"] = _bound([e.begins_on for e in read], UPCOMING_LIMIT)
+            self._upcoming_cache = [e for e in read
                                     if e.listed and not self._suspended_group(e.group)]
         return self._upcoming_cache
+
+    # --- how far each listing reaches (reach.py) -----------------------------------------------
+    def upcoming_bound(self) -> datetime | None:
+        """The start of the last event the instance's listings (home, /events/, feeds) can
+        show, or None when every upcoming event fits on them."""
+        self._upcoming()
+        bound: datetime | None = self._once["upcoming_bound"]
+        return bound
+
+    def group_bound(self, name: str) -> datetime | None:
+        """The same for the group page's upcoming events."""
+        self._group_upcoming(name)
+        bound: datetime | None = self._once[f"group_bound:{name}"]
+        return bound
+
+    def tag_bound(self, tag: str) -> datetime | None:
+        """The same for the tag page."""
+        rows = self._soonest_tagged(tag)
+        return _bound([datetime.fromisoformat(r.begins) for r in rows], UPCOMING_LIMIT)
+
+    def group_month_events(self, name: str, year: str, month: str) -> list[Event]:
+        """The group's listed events of one local month (its month page), read once."""
+        if f"month:{name}:{year}:{month}" not in self._once:
+            start, end = month_bounds(int(year), int(month))
+            self._once[f"month:{name}:{year}:{month}"] = [
+                e for e in self.store.events_of_group_between(name, start, end)
+                if e.listed and local_month(e) == (int(year), int(month))]
+        events: list[Event] = self._once[f"month:{name}:{year}:{month}"]
+        return events
+
+    def tag_month_events(self, tag: str, year: str, month: str) -> list[Event]:
+        """The listed events with the tag of one local month (its month page)."""
+        return [e for e in self._tagged(tag, self._tag_month_rows(tag, year, month))
+                if local_month(e) == (int(year), int(month))]
+
+    def _group_upcoming(self, name: str) -> list[Event]:
+        """The listed upcoming events the group's page, feeds and `events` show: one page of
+        the date index when they are all listed."""
+        if f"group_upcoming:{name}" not in self._once:
+            read: list[Event] = []
+            shown: list[Event] = []
+            for event in self._group_events(name, start=self.now, page=GROUP_PAGE_EVENTS):
+                read.append(event)
+                if event.listed:
+                    shown.append(event)
+                    if len(shown) == GROUP_PAGE_EVENTS:
+                        break
+            self._once[f"group_upcoming:{name}"] = shown
+            self._once[f"group_bound:{name}"] = _bound([e.begins_on for e in shown],
+                                                       GROUP_PAGE_EVENTS)
+        events: list[Event] = self._once[f"group_upcoming:{name}"]
+        return events
 
     def _shown_comments(self, comments: list[Comment]) -> list[Comment]:
         """The comments public pages show: those of suspended people, and of people on blocked or
@@ -375,9 +435,8 @@ class Renderer:
         key = f"tags/{tag}/{year}/{month}/index.html"
         if not _is_month(year, month):
             return Output(deletes=[key])
-        events = [e for e in self._tagged(tag, self._tag_month_rows(tag, year, month))
-                  if local_month(e) == (int(year), int(month))
-                  and not self._suspended_group(e.group)]
+        events = [e for e in self.tag_month_events(tag, year, month)
+                  if not self._suspended_group(e.group)]
         if not events:
             return Output(deletes=[key])
         heading = f"Events tagged #{tag} in {_month_name(int(year), int(month))}"
@@ -608,9 +667,7 @@ class Renderer:
         if actor.is_group:
             # Only listed things: an unlisted event or post is reachable by its link alone.
             # One page of the date index holds them when they are all listed (one request).
-            events = list(islice((e for e in self._group_events(name, start=self.now,
-                                                                page=GROUP_PAGE_EVENTS)
-                                  if e.listed), GROUP_PAGE_EVENTS))
+            events = self._group_upcoming(name)
             posts = [p for p in self._posts_of(name)
                      if p.visibility == "public" and p.is_public]
             feed_entries = [self._entry(e) for e in events] + [self._post_entry(p) for p in posts]
@@ -642,6 +699,14 @@ class Renderer:
             return output
         return Output([f for f in output.files if f.key.removeprefix(f"@{name}/")
                        in GROUP_LISTING_FILES])
+
+    def group_outbox(self, name: str) -> Output:
+        """The group's outbox alone: what an event's change alters of its group's files when
+        none of the group's pages can show it (reach.py)."""
+        actor = self._group(name)
+        if actor is None or actor.is_remote:
+            return self.group_listings(name)  # gone or suspended: it decides what goes
+        return Output([File(f"@{name}/outbox.json", dump_json(self._outbox(actor)), AS2)])
 
     def _outbox(self, actor: Actor) -> dict[str, Any]:
         # Membership activities carry a public audience when they change the member count (so the
@@ -852,9 +917,7 @@ class Renderer:
         if (group is None or not year.isdigit() or not month.isdigit()
                 or not 1 <= int(month) <= 12):
             return Output(deletes=[key, month_map])
-        start, end = month_bounds(int(year), int(month))
-        events = [e for e in self.store.events_of_group_between(name, start, end)
-                  if e.listed and local_month(e) == (int(year), int(month))]
+        events = self.group_month_events(name, year, month)
         if not events:
             # The year page, rendered after it, gives an emptied month its placeholder sitemap.
             return Output(deletes=[key, month_map])

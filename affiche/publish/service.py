@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from affiche.config import Settings
 from affiche.domain.model import Activity
-from affiche.publish import artifacts, indexes, tombstones
+from affiche.publish import artifacts, indexes, reach, tombstones
 from affiche.publish.writers import Writer
 
 if TYPE_CHECKING:
@@ -15,21 +15,26 @@ if TYPE_CHECKING:
 
 
 def publish(activity: Activity, *, settings: Settings, store: object, writer: Writer,
-            now: datetime, done: set[artifacts.Artifact] | None = None) -> Output:
+            now: datetime, done: set[artifacts.Artifact] | None = None,
+            indexed: bool = False) -> Output:
     """`done`: artifacts already rendered for earlier records of the same stream batch. Every
-    record of a batch was committed before the batch was read, so an artifact rendered for one
-    of them already shows all of them: a batch of 100 new events renders the home page once."""
+    record of a batch was committed, and its indexes written (`indexed`: by `index_batch`),
+    before the batch is published, so an artifact rendered for one of them already shows all of
+    them: a batch of 100 new events renders the home page once."""
     # Imported here: the outbox function also delivers (SQS), and a container that only
     # delivers never loads the templates and calendar code the renderer brings.
     from affiche.publish.renderer import Output, Renderer
 
-    indexes.record(activity)  # before the tag and archive pages read them
+    if not indexed:
+        indexes.record(activity)  # before the tag and archive pages read them
     renderer = Renderer(settings, store, now)
-    planned = artifacts.touched_by(activity)
-    if done is not None:
-        planned = [a for a in planned if a not in done]
-        done.update(planned)
+    planned = [a for a in artifacts.touched_by(activity) if done is None or a not in done]
     renderer.prime(planned)
+    # Only the pages this change can alter (the reads that decide it are made by prime or are
+    # the pages' own): the rest keep their bytes and cost no read or upload.
+    planned = reach.narrowed(activity, planned, renderer)
+    if done is not None:
+        done.update(planned)
     output = Output()
     # The object's own page goes out first, alone (a remote server fetching it on receipt of
     # the delivery, a visitor following the API's answer); then every other page of the change
@@ -51,3 +56,17 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
         writer.apply(lifted)
         output.extend(lifted)
     return output
+
+
+def index_batch(activities: list[Activity]) -> set[str]:
+    """Write the indexes of a stream batch's activities before any of them is published (the
+    ids of those written): a page rendered once for the batch then lists every event of it.
+    One that fails is indexed again by its own publish."""
+    written = set()
+    for activity in activities:
+        try:
+            indexes.record(activity)
+        except Exception:  # noqa: BLE001 - retried with the record, which reports it
+            continue
+        written.add(activity.id)
+    return written

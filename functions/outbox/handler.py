@@ -38,7 +38,7 @@ from affiche.observe import correlate, count, observed
 from affiche.publish import cdn, stream_failures
 from affiche.publish.gone_index import apply as apply_gone
 from affiche.publish.gone_index import gone_index
-from affiche.publish.service import publish
+from affiche.publish.service import index_batch, publish
 from affiche.publish.writers import BucketWriter
 from affiche.store import failure_notes
 from affiche.store.mail_ledger import MailLedger
@@ -69,6 +69,8 @@ stream_processor = NotingProcessor(event_type=EventType.DynamoDBStreams)
 _published: list[Output] = []
 # The artifacts rendered for the current batch: each is rendered once per batch (service.py).
 _rendered: set[tuple[str, ...]] = set()
+# The activities of the current batch whose indexes are written ahead (service.index_batch).
+_indexed: set[str] = set()
 
 
 # The kinds of inserted items this function acts on; the template's stream filter lets through
@@ -93,12 +95,38 @@ def handle_change(record: DynamoDBRecord) -> None:
         return
     if not isinstance(activity, Activity):
         return
+    _publish(activity)
+
+
+def _activity_of(raw: dict[str, Any]) -> Activity | None:
+    """The activity a stream record inserts; None for anything else, or anything its own
+    handling will report as broken."""
+    try:
+        record = DynamoDBRecord(raw)
+        if record.event_name is not DynamoDBRecordEventName.INSERT or record.dynamodb is None:
+            return None
+        image = record.dynamodb.new_image
+        if not image or image.get("kind") != Activity.kind:
+            return None
+        activity = entity_from_image(image)
+    except Exception:  # noqa: BLE001 - handle_change meets the record again and reports it
+        return None
+    return activity if isinstance(activity, Activity) else None
+
+
+def _index_ahead(records: list[dict[str, Any]]) -> None:
+    """A batch of several changes: index them all before publishing the first (service.py)."""
+    if len(records) > 1:
+        _indexed.update(index_batch([a for a in map(_activity_of, records) if a is not None]))
+
+
+def _publish(activity: Activity) -> None:
     correlate(activity.id)  # the log lines of its pages, deliveries and mails
     settings = get_settings()
     repo = DynamoRepository()
     output = publish(activity, settings=settings, store=repo,
                      writer=BucketWriter(settings.site_bucket), now=SystemClock().now(),
-                     done=_rendered)
+                     done=_rendered, indexed=activity.id in _indexed)
     index = gone_index()
     if index is not None:  # deployed: the CDN answers 410 from it (gone_index.py)
         apply_gone(index, output)
@@ -134,7 +162,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return handle_deliveries(event)
     _published.clear()
     _rendered.clear()
+    _indexed.clear()
     try:
+        _index_ahead(records)
         answer: dict[str, Any] = dict(process_partial_response(
             event=event, record_handler=handle_change, processor=stream_processor,
             context=context))
@@ -145,4 +175,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         paths = cdn.paths_of(_published)
         _published.clear()
         _rendered.clear()
+        _indexed.clear()
         cdn.invalidator().invalidate(paths)
