@@ -6,9 +6,9 @@ and the sitemaps the years. They used to find them by reading the date index: th
 events, then one short read per month of each year (14 Queries per publish for a group spanning
 a year, more as it spans more), so a publish cost more as the group grew older. Now one row per
 (group, month) sits in the group's own partition `MONTHS#{group}` (sort key `yyyy-mm`, the local
-month of the event's start, archive.local_month), and one Query reads them all. A tag has the
-same rows in `TAGMONTHS#{tag}`, so its page links its years without reading every event it ever
-had (tag_index.py).
+month of the event's start, archive.local_month), and one Query reads them all. A tag keeps its
+months in its directory item instead (tag_index.py), so a tag page, which a publish renders more
+often than a group page, reads them with the publish's batch of single items.
 
 The rows are derived data, kept like the tag index (tag_index.py) and written in the same batch:
 the outbox puts the row of an event's month as it publishes a listed event (a put is idempotent,
@@ -31,19 +31,15 @@ def partition(group: str) -> str:
     return f"MONTHS#{group}"
 
 
-def tag_partition(tag: str) -> str:
-    return f"TAGMONTHS#{tag}"
-
-
 def _key(pk: str, year: int, month: int) -> dict[str, dict[str, str]]:
     return {"pk": {"S": pk}, "sk": {"S": f"{year:04d}-{month:02d}"}}
 
 
 def _partitions(event: Event) -> list[str]:
-    """Where the event's month is listed while it is listed: its group's and its tags'."""
+    """Where the event's month is listed while it is listed: its group's."""
     if not event.listed or event.is_remote:
         return []
-    return [partition(event.group), *(tag_partition(tag) for tag in sorted(event.tags))]
+    return [partition(event.group)]
 
 
 def requests_for(event: Event) -> list[dict[str, Any]]:
@@ -59,10 +55,6 @@ def months(store: Any, group: str) -> list[tuple[int, int]]:
     return _months(store, partition(group))
 
 
-def months_of_tag(store: Any, tag: str) -> list[tuple[int, int]]:
-    return _months(store, tag_partition(tag))
-
-
 def _months(store: Any, pk: str) -> list[tuple[int, int]]:
     found = []
     for item in store.model.query(pk):
@@ -72,10 +64,10 @@ def _months(store: Any, pk: str) -> list[tuple[int, int]]:
 
 
 def left_behind(event: Event, before: tuple[int, int], lost_tags: list[str]) -> None:
-    """Drop the rows of the month the event was in before the change (`before`), for its
-    group and for each tag it had, when that month holds no listed event of it any more: a
-    move, an unlisting, a deletion or a lost tag emptied it. A publish that leaves the event
-    in its month with its tags reads nothing."""
+    """Drop the row of the month the event was in before the change (`before`) for its group,
+    and the month from the directory item of each tag it had, when that month holds no listed
+    event of it any more: a move, an unlisting, a deletion or a lost tag emptied it. A publish
+    that leaves the event in its month with its tags reads nothing."""
     if event.is_remote:
         return
     stays = event.listed and local_month(event) == before
@@ -92,7 +84,7 @@ def left_behind(event: Event, before: tuple[int, int], lost_tags: list[str]) -> 
     for tag in sorted(set(lost_tags) | (set() if stays else set(event.tags))):
         if not any(r.year == f"{before[0]:04d}" and r.month == f"{before[1]:02d}"
                    for r in tag_index.rows_between(repo, tag, start, end)):
-            emptied.append(tag_partition(tag))
+            tag_index.forget_month(tag, *before)
     if emptied:
         from affiche.aws import client
         from affiche.config import get_settings
@@ -104,7 +96,7 @@ def left_behind(event: Event, before: tuple[int, int], lost_tags: list[str]) -> 
 
 def missing(store: Any) -> list[dict[str, Any]]:
     """Rows the full build's snapshot lacks for its listed events, and rows of months that hold
-    none any more."""
+    none any more (and the rows tags had before their months moved to tag_index's directory)."""
     have = {(i.pk, i.sk) for i in store.model.scan(store.model.kind == KIND)}
     wanted: set[tuple[str, str]] = set()
     for event in store.all_of_kind(Event.kind):

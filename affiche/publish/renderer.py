@@ -179,18 +179,26 @@ class Renderer:
         entry shows a Tombstone when its object is gone since (`_gone_since`)."""
         self._read(_objects_of(activities))
 
-    def _read(self, wanted: list[tuple[type, str]], counters: list[str] | None = None) -> None:
-        """Read the items and counters not read yet, in one batch where the store can mix
-        kinds (repository.read_points), else one BatchGetItem per kind."""
+    def _read(self, wanted: list[tuple[type, str]], counters: list[str] | None = None,
+              tags: list[str] | None = None) -> None:
+        """Read the items, counters and tag directory entries not read yet, in one batch where
+        the store can mix kinds (repository.read_points), else one BatchGetItem per kind."""
         from affiche.domain.model import InstanceSettings
+        from affiche.publish import tag_index
 
         wanted = [w for w in dict.fromkeys(wanted) if not self._has(w)]
         counters = [c for c in counters or [] if c not in self._counters]
-        if not wanted and not counters:
+        tags = [t for t in dict.fromkeys(tags or []) if f"tag_months:{t}" not in self._once]
+        if not wanted and not counters and not tags:
             return
         read = getattr(self.store, "read_points", None)
         if callable(read):
-            found, counts = read(wanted, counters)
+            entries = [(k["pk"]["S"], k["sk"]["S"]) for k in map(tag_index.directory_key, tags)]
+            found, counts = read(wanted, counters, entries)
+            for tag, (pk, sk) in zip(tags, entries, strict=True):
+                raw = found.pop((dict, f"{pk} {sk}"), None) or {}
+                self._once[f"tag_months:{tag}"] = tag_index.months_in(
+                    raw.get("months", {}).get("SS"))
         else:
             found, counts = {}, {c: self.store.counter(c) for c in counters}
             for cls in dict.fromkeys(c for c, _ in wanted):
@@ -222,6 +230,7 @@ class Renderer:
         if not callable(getattr(self.store, "read_points", None)):
             return
         wanted, counters = _points(planned)
+        tags = [args[0] for name, *args in planned if name in ("tag", "tag_archive")]
         for name, *args in planned:
             if name in ("actor", "group_listings", "group_outbox"):
                 wanted += _objects_of(self._outbox_page(args[0]))
@@ -230,7 +239,8 @@ class Renderer:
             elif name == "tag_month" and _is_month(*args[1:]):
                 wanted += [(Event, r.uuid) for r in self._tag_month_rows(*args)]
         # One request: what does not fit is read by the page that shows it.
-        self._read(list(dict.fromkeys(wanted))[:READ_AHEAD - len(counters)], counters)
+        self._read(list(dict.fromkeys(wanted))[:READ_AHEAD - len(counters) - len(set(tags))],
+                   counters, tags)
 
     def _counter(self, name: str) -> int:
         if name not in self._counters:
@@ -446,11 +456,12 @@ class Renderer:
                                                                f"/tags/{tag}/{year}/{month}/"))])
 
     def _tag_months(self, tag: str) -> list[tuple[int, int]]:
-        """The months holding a listed event with the tag (month_index.py): one Query."""
-        from affiche.publish import month_index
+        """The months holding a listed event with the tag, from its directory entry
+        (tag_index.py): read with the publish's batch (prime), else on its own."""
+        from affiche.publish import tag_index
 
         if f"tag_months:{tag}" not in self._once:
-            self._once[f"tag_months:{tag}"] = month_index.months_of_tag(self.store, tag)
+            self._once[f"tag_months:{tag}"] = tag_index.months(self.store, tag)
         months: list[tuple[int, int]] = self._once[f"tag_months:{tag}"]
         return months
 

@@ -28,6 +28,7 @@ class _Item:
         "gsi2sk",
         "kind",
         "member_count",  # table.COUNTS
+        "months",
         "participant_count",
         "pk",
         "sk",
@@ -47,12 +48,14 @@ class _Item:
     total: int | None
     member_count: int | None
     participant_count: int | None
+    months: set[str] | None
 
     def __init__(self, raw: Row) -> None:
         for name in self.__slots__:
             value = raw.get(name)
             if value is not None:
-                value = int(value["N"]) if "N" in value else value.get("S")
+                value = (int(value["N"]) if "N" in value else set(value["SS"]) if "SS" in value
+                         else value.get("S"))
             setattr(self, name, value)
 
 

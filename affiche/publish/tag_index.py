@@ -12,8 +12,13 @@ reachable at any size, a page reads the events it lists and no more, and a chang
 page and the year and month pages of the event (before and after an edit), never the others.
 
 A directory item per tag that has rows (`TAGS` / `TAG#{tag}`) lists the tags for `/tags/` and
-the sitemap in one Query, whatever the number of events: put with the rows (same batch), and
-dropped when a change takes away a tag's last row.
+the sitemap in one Query, whatever the number of events, and holds the tag's local months
+("yyyy-mm") holding a listed event (a string set, `months`): the tag page links its years and
+each year page its months from that one item, read with the other single items of a publish
+(Renderer.prime) rather than by a Query of their own. Publishing adds the event's month with the
+rows (indexes.py, one transaction: ADD never loses a concurrent publish's month), takes it away
+when a change empties it (month_index.left_behind), and drops the item when a change takes away
+the tag's last row.
 
 The rows are derived data, kept by the outbox as it publishes each event activity (the activity
 names the event's tags and, after an edit, the ones it lost), and checked by every full build,
@@ -23,6 +28,7 @@ which writes any that are missing (data from before the index, or a publish that
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,8 +72,61 @@ def directory_key(tag: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": DIRECTORY}, "sk": {"S": f"TAG#{tag}"}}
 
 
-def _named(tag: str) -> dict[str, Any]:
-    return {"PutRequest": {"Item": {**directory_key(tag), "kind": {"S": DIRECTORY_KIND}}}}
+def _named(tag: str, months: set[str]) -> dict[str, Any]:
+    """The whole directory item (full builds' repairs)."""
+    item: dict[str, Any] = {**directory_key(tag), "kind": {"S": DIRECTORY_KIND}}
+    if months:
+        item["months"] = {"SS": sorted(months)}
+    return {"PutRequest": {"Item": item}}
+
+
+def _month_text(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def directory_updates(event: Event) -> list[dict[str, Any]]:
+    """Transaction items naming each tag of a listed event in the directory, with its month."""
+    if not event.listed or event.is_remote:
+        return []
+    month = _month_text(*local_month(event))
+    return [{"Update": {"Key": directory_key(tag),
+                        "UpdateExpression": "SET #kind = :kind ADD #months :month",
+                        "ExpressionAttributeNames": {"#kind": "kind", "#months": "months"},
+                        "ExpressionAttributeValues": {":kind": {"S": DIRECTORY_KIND},
+                                                      ":month": {"SS": [month]}}}}
+            for tag in sorted(set(event.tags))]
+
+
+def forget_month(tag: str, year: int, month: int) -> None:
+    """Take a month that holds no listed event with the tag any more out of its directory item
+    (unless the item went with the tag's last row)."""
+    from affiche.aws import client
+    from affiche.config import get_settings
+
+    ddb = client("dynamodb")
+    # No directory item: the tag has no row left, and no month to take out.
+    with suppress(ddb.exceptions.ConditionalCheckFailedException):
+        ddb.update_item(TableName=get_settings().table_name, Key=directory_key(tag),
+                        UpdateExpression="DELETE #months :month",
+                        ConditionExpression="attribute_exists(pk)",
+                        ExpressionAttributeNames={"#months": "months"},
+                        ExpressionAttributeValues={":month": {"SS": [_month_text(year, month)]}})
+
+
+def months(store: Any, tag: str) -> list[tuple[int, int]]:
+    """The (year, month) pairs holding a listed event with the tag, oldest first, from its
+    directory item. `store` is a DynamoRepository or the full build's SnapshotStore."""
+    try:
+        item = store.model.get(DIRECTORY, f"TAG#{tag}")
+    except store.model.DoesNotExist:
+        return []
+    return months_in(item.months)
+
+
+def months_in(values: Any) -> list[tuple[int, int]]:
+    """The (year, month) pairs of a directory item's `months` set (None when it has none)."""
+    pairs = (str(value).split("-") for value in values or ())
+    return sorted((int(year), int(month)) for year, month in pairs)
 
 
 def _row(event: Event, tag: str) -> dict[str, dict[str, str]]:
@@ -81,11 +140,10 @@ def requests_for(event: Event, lost: Iterable[str] = ()) -> list[dict[str, Any]]
     keep = set(event.tags) if event.listed and not event.is_remote else set()
     gone = (set(lost) | set(event.tags)) - keep
     return ([{"PutRequest": {"Item": _row(event, tag)}} for tag in sorted(keep)]
-            + [_named(tag) for tag in sorted(keep)]
             + [{"DeleteRequest": {"Key": row_key(event.uuid, tag)}} for tag in sorted(gone)])
 
 
-def _left_without_rows(requests: list[dict[str, Any]]) -> None:
+def left_without_rows(requests: list[dict[str, Any]]) -> None:
     """Drop the directory entry of each tag that lost a row and has none left."""
     from affiche.aws import client
     from affiche.config import get_settings
@@ -118,7 +176,7 @@ def write(requests: list[dict[str, Any]]) -> None:
         batch: dict[str, Any] = {table: requests[start:start + 25]}
         while batch:
             batch = ddb.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
-    _left_without_rows(requests)
+    left_without_rows(requests)
 
 
 def rows(store: Any, tag: str) -> list[Row]:
@@ -172,9 +230,14 @@ def missing(store: Any) -> list[dict[str, Any]]:
             for (pk, sk), when in sorted(wanted.items()) if have.get((pk, sk)) != when]
     drops = [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}}
              for pk, sk in sorted(set(have) - set(wanted))]
-    named = {item.sk for item in store.model.query(DIRECTORY)}
-    used = {sk for _, sk in wanted}
-    names = [_named(sk.split("#", 1)[1]) for sk in sorted(used - named)]
+    named = {item.sk: set(item.months or ()) for item in store.model.query(DIRECTORY)}
+    used: dict[str, set[str]] = {}
+    for event in store.all_of_kind(EventKind.kind):
+        if event.listed and not event.is_remote:
+            for tag in event.tags:
+                used.setdefault(f"TAG#{tag}", set()).add(_month_text(*local_month(event)))
+    names = [_named(sk.split("#", 1)[1], months) for sk, months in sorted(used.items())
+             if named.get(sk) != months]
     unused = [{"DeleteRequest": {"Key": {"pk": {"S": DIRECTORY}, "sk": {"S": sk}}}}
-              for sk in sorted(named - used)]
+              for sk in sorted(set(named) - set(used))]
     return puts + drops + names + unused

@@ -252,16 +252,20 @@ class DynamoRepository:
             found[by_key[(item.pk, item.sk)]] = entity
         return found
 
-    def read_points(self, wanted: list[tuple[type[Any], str]], counters: list[str]
+    def read_points(self, wanted: list[tuple[type[Any], str]], counters: list[str],
+                    items: list[tuple[str, str]] | None = None
                     ) -> tuple[dict[tuple[type[Any], str], Any], dict[str, int]]:
-        """Entities of several kinds and counters together, in BatchGetItem requests of up to
+        """Entities of several kinds, counters and index items (`items`, by key: found under
+        (dict, "pk sk") as their raw attributes) together, in BatchGetItem requests of up to
         100 keys: what a publish shows of single items (the event, its group, the group's
-        follower count, NodeInfo's counts, the instance settings) costs one request, not one
-        each. Missing entities map to None, missing counters to 0."""
+        follower count, NodeInfo's counts, the instance settings, its tags' directory entries)
+        costs one request, not one each. Missing entities and items map to None, missing
+        counters to 0."""
         from affiche.aws import client
         from affiche.config import get_settings
 
         keys = {primary_key(cls, key): (cls, key) for cls, key in dict.fromkeys(wanted)}
+        keys.update({(pk, sk): (dict, f"{pk} {sk}") for pk, sk in items or []})
         keys.update({(f"STATS#{name}", MAIN): (Counter, name) for name in counters})
         entities: dict[tuple[type[Any], str], Any] = {k: None for k in keys.values()
                                                       if k[0] is not Counter}
@@ -276,6 +280,9 @@ class DynamoRepository:
                 cls, key = keys[(raw["pk"]["S"], raw["sk"]["S"])]
                 if cls is Counter:
                     counts[key] = int(raw.get("total", {}).get("N", 0))
+                    continue
+                if cls is dict:
+                    entities[(cls, key)] = raw
                     continue
                 entities[(cls, key)] = entity_of(
                     raw["kind"]["S"], raw["data"]["S"], raw.get("version", {}).get("N"),

@@ -21,6 +21,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -87,6 +88,9 @@ class Item(Model):
     expires = TTLAttribute(null=True)
     member_count = NumberAttribute(null=True)  # COUNTS
     participant_count = NumberAttribute(null=True)
+    # A tag's directory entry: the local months ("yyyy-mm") holding a listed event with the
+    # tag (publish/tag_index.py), kept with ADD and DELETE so concurrent publishes never clash.
+    months = UnicodeSetAttribute(null=True)
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()

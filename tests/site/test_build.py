@@ -30,7 +30,7 @@ from affiche.domain.events import EventInput
 from affiche.domain.model import Event, Post
 from affiche.domain.ports import ChangeSet
 from affiche.domain.text import markdown_to_html
-from affiche.publish import artifacts, indexes, month_index, search_index, tag_index
+from affiche.publish import artifacts, indexes, search_index
 from affiche.publish.renderer import Renderer
 from affiche.publish.service import publish
 from affiche.publish.writers import FolderWriter
@@ -114,7 +114,7 @@ def world(aws: Path, cheap_crypto: None, monkeypatch: pytest.MonkeyPatch) -> Wor
         capacity=30, tags=["bike", "night"])
     repo.commit(ChangeSet().put(golden))
     # what publishing its activity would do (publish/indexes.py)
-    indexes.write(tag_index.requests_for(golden) + month_index.requests_for(golden))
+    indexes.index_event(golden)
     return World(repo, public, online, unlisted, private, golden, post)
 
 
