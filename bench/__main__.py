@@ -19,7 +19,7 @@
   the gateway of an `affiche dev` subprocess: load.rps, load.p50_ms, load.p95_ms, load.errors
   (must be 0: no 5xx, no failed connection or timeout), load.join_conflicts (joins refused with
   409 while others joined at once) and load.lost_writes (must be 0: the counts add up).
-  `python -m bench load` runs it alone and updates only its key.
+  `python -m bench load` (or `scale`) runs that part alone and updates only its key.
 - cost_per_month_usd (bench/cost.py): a small group and a busy instance priced from the figures
   above and bench/prices.json; `python -m bench.cost` recomputes it alone.
 """
@@ -100,14 +100,18 @@ def _cpus() -> int:
     return os.cpu_count() or 0
 
 
-def main_load() -> int:
-    """`python -m bench load`: run only the load test and update its key in results.json."""
+def main_part(name: str) -> int:
+    """`python -m bench load` or `python -m bench scale`: run only that part and update its key
+    in results.json."""
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results.update(load_figures())
+    results.update(PARTS[name]())
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(results["load"], indent=2, sort_keys=True))
+    print(json.dumps(results[name], indent=2, sort_keys=True))
     return 0
 
 
+PARTS = {"load": load_figures, "scale": scale}
+
+
 if __name__ == "__main__":
-    sys.exit(main_load() if sys.argv[1:] == ["load"] else main())
+    sys.exit(main_part(sys.argv[1]) if sys.argv[1:2] and sys.argv[1] in PARTS else main())

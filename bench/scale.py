@@ -1,7 +1,10 @@
 """Cost as the instance grows (issue 8 item 11): the same figures at ~100 and ~2,000 public events,
 measured in one run through the local runner (`affiche dev` in-process).
 
-- publish_latency_ms: API answer of an event creation -> its page served by the gateway (p50, p95).
+- publish_latency_ms: API answer of an event creation -> its page served by the gateway (p50, p95),
+  each creation made once the instance has settled (what one change costs);
+  publish_back_to_back_ms the same for creations one right after another's page is served, so
+  each also waits for the rest of the previous publish (its listings' uploads).
 - publish_dynamodb_requests: DynamoDB requests the outbox makes to publish one new event.
 - member_home_ms: `/app/` for a member of the group holding the events (median).
 - full_build_pages_per_s beside render_pages_per_s: the full build (store read, render, write) and
@@ -156,11 +159,18 @@ def one_size(count: int) -> dict[str, Any]:
             instance.wait_idle()
             _create(client, 999)  # re-renders the group page and listings once at this size
             instance.wait_idle(60)
-            samples = [_published_ms(client, i) for i in range(RUNS)]
+            # Each change on a settled instance: the latency of one publish. Then the same
+            # changes back to back, each waiting for the previous ones' uploads: throughput.
+            samples = []
+            for i in range(RUNS):
+                instance.wait_idle(60)
+                samples.append(_published_ms(client, i))
             instance.wait_idle(60)
             with counting_requests() as counts:
                 _create(client, RUNS)
                 instance.wait_idle(60)
+            burst = [_published_ms(client, RUNS + 1 + i) for i in range(RUNS)]
+            instance.wait_idle(60)
             home = []
             for _ in range(HOME_RUNS):
                 started = time.perf_counter()
@@ -188,6 +198,8 @@ def one_size(count: int) -> dict[str, Any]:
     figures.update({
         "events": count,
         "publish_latency_ms": {"p50": _percentile(samples, 0.5), "p95": _percentile(samples, 0.95)},
+        "publish_back_to_back_ms": {"p50": _percentile(burst, 0.5),
+                                    "p95": _percentile(burst, 0.95)},
         "publish_dynamodb_requests": sum(outbox_ddb.values()),
         "publish_dynamodb_requests_by_operation": dict(sorted(outbox_ddb.items())),
         "publish_s3_puts": counts.get("outbox.s3.PutObject", 0),

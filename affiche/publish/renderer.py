@@ -414,7 +414,9 @@ class Renderer:
     def tag(self, tag: str) -> Output:
         """/tags/{tag}/: its soonest upcoming events, and a link to each year that has one."""
         years = sorted({str(year) for year, _ in self._tag_months(tag)})
-        if not years:  # a tag only private events carry (or none any more) has no page
+        if not years and not self._soonest_tagged(tag):
+            # A tag only private events carry (or none any more) has no page. (Upcoming rows
+            # without months: a directory entry a full build has not repaired yet.)
             return Output(deletes=[f"tags/{tag}/index.html"])
         events = [e for e in self._tagged(tag, self._soonest_tagged(tag))
                   if e.begins_on >= self.now and not self._suspended_group(e.group)]

@@ -83,7 +83,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                             "AWS_DEFAULT_REGION": "eu-west-1", "AFFICHE_PUBLIC_URL": base,
                             "AFFICHE_INSTANCE_NAME": "Lyon together"}.items():
             patch.setenv(name, value)
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        # What a local runner started earlier in this process left in the environment: its
+        # emulator, and the instance key it keeps in the emulator's SSM.
+        for name in ("AWS_ENDPOINT_URL", "AFFICHE_INSTANCE_KEY_PARAMETER",
+                     "AFFICHE_DELIVERY_QUEUE_URL", "AFFICHE_DEV_PAGES"):
+            patch.delenv(name, raising=False)
         built = _build(folder, media)
     shutil.copytree(media / "media", folder / "media")
     handler = functools.partial(Quiet, directory=str(folder))
