@@ -32,6 +32,12 @@ IAM_ACTION = {
     "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
+# Operations IAM authorizes as several actions: a write transaction needs each kind of write it
+# may hold (publish/indexes.py puts, deletes and updates).
+IAM_ACTIONS = {
+    "dynamodb:TransactWriteItems": ("dynamodb:PutItem", "dynamodb:UpdateItem",
+                                    "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"),
+}
 
 
 def module_file(module: str) -> Path | None:
@@ -160,7 +166,7 @@ def calls_in(live: list[ast.stmt]) -> set[str]:
         prefix, ops = operations(service)
         for method in methods & set(ops):
             action = f"{prefix}:{ops[method]}"
-            actions.add(IAM_ACTION.get(action, action))
+            actions.update(IAM_ACTIONS.get(action, (IAM_ACTION.get(action, action),)))
     return actions
 
 
