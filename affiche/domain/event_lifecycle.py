@@ -8,7 +8,7 @@ does not exist (404), never that it is hidden.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from affiche.domain import activities, rules
 from affiche.domain.context import Ports
@@ -104,6 +104,19 @@ def readable_event(ports: Ports, account: Account | None, uuid: str) -> Event:
                                      if not event.is_public else None):
         raise NotFound(f"no event {uuid}")
     return event
+
+
+# How far back the members' lists (the dashboard, my space) look for an event still running:
+# the date indexes are by start, so an event begun earlier than this and not over yet is left
+# out of those lists (its own page still shows it). Events have no maximum length; a month
+# covers the multi-day ones (festivals, camps) while what a list reads stays bounded by the
+# events begun in the last month, not by the group's whole past.
+RUNNING_LOOKBACK = timedelta(days=31)
+
+
+def still_on_since(now: datetime) -> datetime:
+    """Where a list of what is not over yet starts its read in a date index."""
+    return now - RUNNING_LOOKBACK
 
 
 def members_events(ports: Ports, group: str, membership: Membership | None, *,

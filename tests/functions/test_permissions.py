@@ -697,6 +697,7 @@ EVENT_PAGES: list[tuple[str, str, dict[str, str] | None, str]] = [
     # the dashboard, with its latest discussions, resources, activity and a page of members
     ("GET", "/app/groups/{g}/", None, "view_group_dashboard"),
     ("GET", "/app/groups/{g}/?page=2", None, "view_group_dashboard"),
+    ("GET", "/app/groups/{g}/?events=2", None, "view_group_dashboard"),
     ("GET", "/app/groups/{g}/?requests=2&invitations=2", None, "view_group_dashboard"),
     # the dashboard's forms: the same rules as their JSON routes
     ("POST", "/app/groups/{g}/invite", {"handle": "outsider"}, "invite_member"),

@@ -95,6 +95,8 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
     group = groups.existing_group(page.ports, name)
     mine = viewer(page, name)
     can = {action: roles.allowed(mine, action) for action in roles.PERMISSIONS}
+    events = group_events(page.ports, name, mine, page.ports.clock.now(),
+                          page_number(page.query("events")))
     return {
         "group": group, "mine": mine, "can": can,
         **_members_and_latest(page, name, mine),
@@ -105,10 +107,11 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
         if can["invite_member"] else None,
         "settings": _settings_of(group), **COMMON,
         "zone_choices": [(z, z) for z in zone_options()],
-        # Organisers reach each upcoming event's participants page from here.
-        "participation_events": page.ports.repo.events_of_group(
-            name, since=page.ports.clock.now()) if can["manage_participants"] else [],
-        "group_events": group_events(page.ports, name, mine, page.ports.clock.now()),
+        # Upcoming events a page at a time (?events=); organisers reach the participants page
+        # of each one on that page (no second read of the group's events).
+        "group_events": events.items, "events_paged": events,
+        "participation_events": [e for e in events.items if not e.draft]
+        if can["manage_participants"] else [],
         "members_posts": members_posts(page.ports, name, mine),
         "latest_discussions": latest_discussions(page.ports, name, mine),
     }
