@@ -140,8 +140,9 @@ class Repository(Protocol):
                               page: int = 25) -> Iterator[Event]: ...
 
     def members_events_of_group(self, group: str, *, start: datetime | None = None,
+                                end: datetime | None = None,
                                 page: int = 25) -> Iterator[Event]:
-        """The group's private events and drafts (not deleted) beginning at or after `start`,
+        """The group's private events and drafts (not deleted) beginning in [start, end),
         soonest first; what it reads depends on those alone, not on the public ones."""
         ...
 

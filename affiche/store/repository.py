@@ -403,11 +403,15 @@ class DynamoRepository:
                 yield event
 
     def members_events_of_group(self, group: str, *, start: datetime | None = None,
+                                end: datetime | None = None,
                                 page: int = 25) -> Iterator[Event]:
-        """The group's private events and drafts (not deleted) beginning at or after `start`,
+        """The group's private events and drafts (not deleted) beginning in [start, end),
         soonest first, read lazily by pages from the sparse gsi3: what this costs depends on
         them alone, not on the group's public events."""
-        condition = self.model.gsi3sk >= start.isoformat() if start else None
+        sk = self.model.gsi3sk
+        condition = (sk.between(start.isoformat(), end.isoformat()) if start and end
+                     else sk >= start.isoformat() if start
+                     else sk < end.isoformat() if end else None)
         for item in self.model.gsi3.query(members_agenda_partition(group), condition,
                                           page_size=page):
             event = from_item(item)

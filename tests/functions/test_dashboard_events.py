@@ -111,3 +111,15 @@ def test_what_the_dashboard_reads_does_not_grow_with_the_past_events(
     # Then the dashboard read as many items of the group's date index as before: one page
     assert after == before
     assert sum(before.values()) < 100  # a page of events and the rest of the dashboard
+
+
+def test_a_draft_dated_long_ago_is_still_listed_for_its_editors(
+        ann: Browser, bob: Browser) -> None:
+    # Given a draft dated two years ago (a draft's date may be anything)
+    create(ann, save="draft", title="Old idea", begins_on="2024-03-01T10:00",
+           ends_on="2024-03-01T12:00")
+    mine, members = ann.get("/app/groups/club/"), text(bob.get("/app/groups/club/"))
+    # Then its editors find it on the dashboard, with its editor's link; plain members do not
+    assert "Drafts with an earlier date" in mine.body and "Old idea" in text(mine)
+    assert "/edit\"><strong>Old idea</strong>" in mine.body
+    assert "Old idea" not in members

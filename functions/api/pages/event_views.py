@@ -77,7 +77,7 @@ def group_events(ports: Ports, group: str, mine: Membership | None, now: datetim
     One lazy read of the group's date index (gsi1, every visibility and drafts) from
     `still_on_since(now)`, stopped one event after the page: what it reads grows with the
     page number and the events begun in the last RUNNING_LOOKBACK, not with the group's past.
-    Drafts dated before that are not listed (nor in my space); the editor still opens them."""
+    Drafts dated before that are listed apart (`older_drafts`)."""
     skip = (page - 1) * per_page
     wanted = (e for e in ports.repo.group_events_in_order(
                   group, start=event_lifecycle.still_on_since(now),
@@ -85,6 +85,17 @@ def group_events(ports: Ports, group: str, mine: Membership | None, now: datetim
               if event_lifecycle.can_read(e, mine) and (e.draft or not e.is_over(now)))
     found = list(islice(wanted, skip, skip + per_page + 1))
     return EventsPage(items=found[:per_page], page=page, has_next=len(found) > per_page)
+
+
+def older_drafts(ports: Ports, group: str, mine: Membership | None,
+                 now: datetime) -> list[Event]:
+    """Drafts dated before the events list starts (a draft's date may be any), for those who
+    may edit them: from the group's index of private events and drafts (gsi3), so what this
+    reads grows with those, never with the group's public past."""
+    if mine is None or not allowed(mine, "edit_event"):
+        return []
+    return [e for e in ports.repo.members_events_of_group(
+        group, end=event_lifecycle.still_on_since(now)) if e.draft]
 
 
 def hidden_events_of(ports: Ports, account: Account) -> list[Event]:

@@ -24,7 +24,12 @@ from affiche.publish.media import store_media
 from affiche.web import ratelimit
 from functions.api.pages.common import Page, field_errors, html, member
 from functions.api.pages.discussion_views import latest_discussions
-from functions.api.pages.event_views import group_events, members_posts, zone_options
+from functions.api.pages.event_views import (
+    group_events,
+    members_posts,
+    older_drafts,
+    zone_options,
+)
 from functions.api.pages.views import COMMON, my_profiles, profile_options
 from functions.api.routes.common import client_address
 
@@ -110,6 +115,7 @@ def dashboard_context(page: Page, name: str) -> dict[str, Any]:
         # Upcoming events a page at a time (?events=); organisers reach the participants page
         # of each one on that page (no second read of the group's events).
         "group_events": events.items, "events_paged": events,
+        "older_drafts": older_drafts(page.ports, name, mine, page.ports.clock.now()),
         "participation_events": [e for e in events.items if not e.draft]
         if can["manage_participants"] else [],
         "members_posts": members_posts(page.ports, name, mine),
