@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from affiche.publish.renderer import Renderer
 
 INSTANCE_LISTINGS = frozenset({"home", "events_index", "instance_feeds"})
+# What `narrowed` may leave out (or, for group_listings, cut down to the outbox).
+NARROWED = INSTANCE_LISTINGS | {"group_listings", "group_archive", "tags_index", "sitemaps", "tag",
+                                "tag_archive"}
 
 
 def narrowed(activity: Activity, planned: list[Artifact], renderer: Renderer) -> list[Artifact]:

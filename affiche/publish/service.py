@@ -11,7 +11,7 @@ from affiche.publish import artifacts, indexes, reach, tombstones
 from affiche.publish.writers import Writer
 
 if TYPE_CHECKING:
-    from affiche.publish.renderer import Output
+    from affiche.publish.renderer import Output, Renderer
 
 
 def publish(activity: Activity, *, settings: Settings, store: object, writer: Writer,
@@ -30,23 +30,18 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
     renderer = Renderer(settings, store, now)
     planned = [a for a in artifacts.touched_by(activity) if done is None or a not in done]
     renderer.prime(planned)
-    # Only the pages this change can alter (the reads that decide it are made by prime or are
-    # the pages' own): the rest keep their bytes and cost no read or upload.
-    planned = reach.narrowed(activity, planned, renderer)
-    if done is not None:
-        done.update(planned)
-    output = Output()
     # The object's own page goes out first, alone (a remote server fetching it on receipt of
-    # the delivery, a visitor following the API's answer); then every other page of the change
-    # in one parallel upload rather than one round of uploads per page.
-    for batch in (planned[:1], planned[1:]):
-        if not batch:
-            continue
-        part = Output()
-        for artifact in batch:
-            part.supersede(artifacts.render(renderer, [artifact]))
-        writer.apply(part)
-        output.extend(part)
+    # the delivery, a visitor following the API's answer). Then only those of the other pages
+    # this change can alter (reach.py: the reads that decide it are made by prime or are the
+    # pages' own), in one parallel upload rather than one round of uploads per page.
+    own, rest = planned[:1], planned[1:]
+    if own and own[0][0] in reach.NARROWED:  # the object's page was rendered for the batch
+        own, rest = [], planned
+    output = _write(renderer, own, writer)
+    rest = reach.narrowed(activity, rest, renderer)
+    if done is not None:
+        done.update(own + rest)
+    output.extend(_write(renderer, rest, writer))
     # Markers of what this change brings back (a restore), unless a page just written is still
     # gone (e.g. its group is suspended).
     written = {file.key for file in output.files}
@@ -55,6 +50,17 @@ def publish(activity: Activity, *, settings: Settings, store: object, writer: Wr
     if lifted.deletes:
         writer.apply(lifted)
         output.extend(lifted)
+    return output
+
+
+def _write(renderer: Renderer, planned: list[artifacts.Artifact], writer: Writer) -> Output:
+    from affiche.publish.renderer import Output
+
+    output = Output()
+    for artifact in planned:
+        output.supersede(artifacts.render(renderer, [artifact]))
+    if planned:
+        writer.apply(output)
     return output
 
 
