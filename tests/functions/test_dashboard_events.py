@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import uuid as uuids
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from affiche.domain.model import Event
 from affiche.store.repository import to_item
@@ -16,24 +13,7 @@ from affiche.store.table import bind
 from functions.api.pages.event_views import EVENTS_PER_PAGE
 from tests.functions.test_event_editor_pages import create
 from tests.functions.test_member_home import items_queried
-from tests.functions.test_pages import Browser, create_group, signed_up_in_browser, text
-
-
-@pytest.fixture
-def ann(aws: Path, cheap_crypto: None) -> Browser:
-    """ann, who created @club (its administrator)."""
-    browser = signed_up_in_browser(aws / "mail", "ann@example.org", "ann")
-    create_group(browser, openness="open")
-    return browser
-
-
-@pytest.fixture
-def bob(aws: Path, ann: Browser) -> Browser:
-    """bob, a plain member of @club."""
-    browser = signed_up_in_browser(aws / "mail", "bob@example.org", "bob")
-    browser.get("/app/groups/club/join")
-    assert browser.submit("/app/groups/club/join", {"profile": "bob"}).status == 303
-    return browser
+from tests.functions.test_pages import Browser, text
 
 
 def seed(count: int, *, from_now: timedelta, first: int = 0, every: timedelta = timedelta(

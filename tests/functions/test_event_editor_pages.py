@@ -12,7 +12,7 @@ import pytest
 from affiche.domain.model import Activity, Event
 from affiche.web.ports import ports
 from tests import imagebytes
-from tests.functions.test_pages import Browser, create_group, signed_up_in_browser, text
+from tests.functions.test_pages import Browser, signed_up_in_browser, text
 
 FIELDS: dict[str, str] = {
     "title": "Repair café", "begins_on": "2031-03-14T14:00", "ends_on": "2031-03-14T18:00",
@@ -24,20 +24,6 @@ FIELDS: dict[str, str] = {
 }
 
 
-@pytest.fixture
-def ann(aws: Path, cheap_crypto: None) -> Browser:
-    browser = signed_up_in_browser(aws / "mail", "ann@example.org", "ann")
-    create_group(browser, openness="open")
-    return browser
-
-
-@pytest.fixture
-def bob(aws: Path, ann: Browser) -> Browser:
-    """bob, a plain member of @club."""
-    browser = signed_up_in_browser(aws / "mail", "bob@example.org", "bob")
-    browser.get("/app/groups/club/join")
-    assert browser.submit("/app/groups/club/join", {"profile": "bob"}).status == 303
-    return browser
 
 
 @pytest.fixture

@@ -23,24 +23,7 @@ from affiche.domain.ports import ChangeSet
 from affiche.store.repository import DynamoRepository, to_item
 from affiche.store.table import bind
 from tests.functions.test_event_editor_pages import create
-from tests.functions.test_pages import Browser, create_group, signed_up_in_browser, text
-
-
-@pytest.fixture
-def ann(aws: Path, cheap_crypto: None) -> Browser:
-    """ann, who created @club (its administrator)."""
-    browser = signed_up_in_browser(aws / "mail", "ann@example.org", "ann")
-    create_group(browser, openness="open")
-    return browser
-
-
-@pytest.fixture
-def bob(aws: Path, ann: Browser) -> Browser:
-    """bob, a plain member of @club."""
-    browser = signed_up_in_browser(aws / "mail", "bob@example.org", "bob")
-    browser.get("/app/groups/club/join")
-    assert browser.submit("/app/groups/club/join", {"profile": "bob"}).status == 303
-    return browser
+from tests.functions.test_pages import Browser, signed_up_in_browser, text
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ publish, unpublish, delete; errors next to the form with what was typed; text es
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -13,27 +12,13 @@ from affiche.domain.model import Activity, Post
 from affiche.web.ports import ports
 from tests import imagebytes
 from tests.functions.test_event_editor_pages import multipart
-from tests.functions.test_pages import Browser, create_group, signed_up_in_browser, text
+from tests.functions.test_pages import Browser, text
 
 FIELDS = {"title": "Garden news", "body": "We planted *tomatoes*.", "tags": "garden, food",
           "visibility": "public", "save": "publish"}
 XSS = '<script>alert("x")</script>'
 
 
-@pytest.fixture
-def ann(aws: Path, cheap_crypto: None) -> Browser:
-    browser = signed_up_in_browser(aws / "mail", "ann@example.org", "ann")
-    create_group(browser, openness="open")
-    return browser
-
-
-@pytest.fixture
-def bob(aws: Path, ann: Browser) -> Browser:
-    """bob, a plain member of @club."""
-    browser = signed_up_in_browser(aws / "mail", "bob@example.org", "bob")
-    browser.get("/app/groups/club/join")
-    assert browser.submit("/app/groups/club/join", {"profile": "bob"}).status == 303
-    return browser
 
 
 def write(browser: Browser, **changes: str) -> str:
