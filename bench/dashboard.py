@@ -17,9 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench.publish import _login
+from bench.publish import bench_group
 
 SIZES = (100, 2000)
 RUNS = 7
@@ -61,34 +59,21 @@ def _items_queried() -> tuple[Counter[str], Any]:
 def one_size(count: int) -> dict[str, Any]:
     from botocore.client import BaseClient
 
-    from affiche.local.emulator import free_port
-    from affiche.local.runner import start
-
-    with tempfile.TemporaryDirectory(prefix="affiche-bench-") as folder:
-        instance = start(free_port(), Path(folder), empty=True)
-        instance.start_background()
+    with tempfile.TemporaryDirectory(prefix="affiche-bench-") as folder, \
+            bench_group(Path(folder)) as (instance, client, organizer):
+        _seed(count, "bench", organizer)
+        instance.wait_idle(60)
+        client.get("/app/groups/bench/").raise_for_status()  # warm
+        samples = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            client.get("/app/groups/bench/").raise_for_status()
+            samples.append((time.perf_counter() - started) * 1000)
+        counts, original = _items_queried()
         try:
-            client = httpx.Client(base_url=instance.url, timeout=120)
-            _login(client, instance)
-            client.post("/api/groups", json={"name": "bench", "display_name": "Bench"})
-            instance.wait_idle()
-            me = client.get("/api/me").json()
-            organizer = (me.get("profiles") or [{}])[0].get("name", "admin")
-            _seed(count, "bench", organizer)
-            instance.wait_idle(60)
-            client.get("/app/groups/bench/").raise_for_status()  # warm
-            samples = []
-            for _ in range(RUNS):
-                started = time.perf_counter()
-                client.get("/app/groups/bench/").raise_for_status()
-                samples.append((time.perf_counter() - started) * 1000)
-            counts, original = _items_queried()
-            try:
-                client.get("/app/groups/bench/").raise_for_status()
-            finally:
-                BaseClient._make_api_call = original  # type: ignore[method-assign]
+            client.get("/app/groups/bench/").raise_for_status()
         finally:
-            instance.stop()
+            BaseClient._make_api_call = original  # type: ignore[method-assign]
     return {"events": count, "dashboard_ms_median": round(statistics.median(samples), 1),
             "dashboard_ms_min": round(min(samples), 1),
             "queried_items": dict(sorted(counts.items()))}

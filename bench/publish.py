@@ -50,24 +50,34 @@ def counting_requests() -> Iterator[Counter[str]]:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
-def publish_latency() -> dict[str, Any]:
+@contextmanager
+def bench_group(folder: Path, port: int | None = None,
+                timeout: float = 120) -> Iterator[tuple[Any, httpx.Client, str]]:
+    """A local instance started empty in `folder` with its administrator logged in and a group
+    @bench: (instance, client, the administrator's profile name). Stopped on exit."""
     from affiche.local.emulator import free_port
     from affiche.local.runner import start
 
-    with tempfile.TemporaryDirectory(prefix="affiche-bench-") as folder:
-        instance = start(free_port(), Path(folder), empty=True)
-        instance.start_background()
-        try:
-            client = httpx.Client(base_url=instance.url, timeout=10)
-            _login(client, instance)
-            client.post("/api/groups", json={"name": "bench", "display_name": "Bench"})
-            instance.wait_idle()
-            samples = [_one(client, i) for i in range(RUNS)]
-            with counting_requests() as counts:
-                _create(client, RUNS)  # the API call alone: its requests are all made now
-                instance.wait_idle()  # then everything the outbox does for it
-        finally:
-            instance.stop()
+    instance = start(port or free_port(), folder, empty=True)
+    instance.start_background()
+    try:
+        client = httpx.Client(base_url=instance.url, timeout=timeout)
+        _login(client, instance)
+        client.post("/api/groups", json={"name": "bench", "display_name": "Bench"})
+        instance.wait_idle()
+        me = client.get("/api/me").json()
+        yield instance, client, (me.get("profiles") or [{}])[0].get("name", "admin")
+    finally:
+        instance.stop()
+
+
+def publish_latency() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="affiche-bench-") as folder, \
+            bench_group(Path(folder), timeout=10) as (instance, client, _):
+        samples = [_one(client, i) for i in range(RUNS)]
+        with counting_requests() as counts:
+            _create(client, RUNS)  # the API call alone: its requests are all made now
+            instance.wait_idle()  # then everything the outbox does for it
     ordered = sorted(samples)
     return {"publish_latency_ms": round(statistics.median(samples), 1),
             "publish_latency_ms_p90": round(ordered[int(0.9 * (len(ordered) - 1))], 1),

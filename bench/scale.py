@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from bench.publish import _login, counting_requests
+from bench.publish import bench_group, counting_requests
 
 SIZES = (100, 2000)
 RUNS = 10
@@ -146,15 +146,7 @@ def one_size(count: int) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="affiche-bench-") as folder:
-        instance = start(port, Path(folder), empty=True)
-        instance.start_background()
-        try:
-            client = httpx.Client(base_url=instance.url, timeout=120)
-            _login(client, instance)
-            client.post("/api/groups", json={"name": "bench", "display_name": "Bench"})
-            instance.wait_idle()
-            me = client.get("/api/me").json()
-            organizer = (me.get("profiles") or [{}])[0].get("name", "admin")
+        with bench_group(Path(folder), port) as (instance, client, organizer):
             _seed_events(count, "bench", organizer)
             instance.wait_idle()
             _create(client, 999)  # re-renders the group page and listings once at this size
@@ -182,8 +174,6 @@ def one_size(count: int) -> dict[str, Any]:
             # would restore a site without them.
             assert instance.site is not None
             instance.site.build()
-        finally:
-            instance.stop()
         started = time.perf_counter()
         again = start(port, Path(folder))
         again.start_background()
